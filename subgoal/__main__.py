@@ -1,0 +1,3 @@
+from subgoal.cli import main
+
+main()

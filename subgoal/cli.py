@@ -1,0 +1,144 @@
+"""The `subgoal` command line: one Typer app over the engine.
+
+Start-up stays light: verbs import the engine (and torch, transformers, textual) only when they run,
+so `subgoal --help` answers at once. Every SubgoalError becomes one red line on stderr and its exit
+code (2); Ctrl-C exits 130 after the verb has saved what it finished.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from subgoal import __version__
+from subgoal.console import err
+from subgoal.errors import SubgoalError
+from subgoal.workspace import ENV_VAR, Workspace
+
+
+class _Group(TyperGroup):
+    """Turns the project's own errors into one line and an exit code, for every verb."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except SubgoalError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/]: what was finished is saved; run the same command to resume")
+            raise typer.Exit(130) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="subgoal",
+    help="Sub-goal distillation for ScienceWorld: collect gold paths, annotate them with sub-goals, "
+    "train a small planner and executor, watch them play, and benchmark them.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"subgoal {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    ctx: typer.Context,
+    workspace: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--workspace",
+            "-w",
+            envvar=ENV_VAR,
+            help="Folder for every artefact (oracle/, annotated/, checkpoints/, runs/, cache/).",
+            show_default="./workspace",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    ctx.obj = Workspace.from_env(workspace)
+
+
+def workspace_of(ctx: typer.Context) -> Workspace:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Workspace) else Workspace.from_env()
+
+
+TasksOption = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--tasks",
+        "-t",
+        help="Task ids, names or globs, comma-separated or repeated: [b]1-1[/], [b]boil[/], [b]'4-*'[/]. "
+        "Default: all 30.",
+    ),
+]
+
+
+@app.command("tasks")
+def tasks_command(
+    tasks: TasksOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the 30 tasks: id, name, variations per split, and the short/medium/long bucket."""
+    from subgoal.commands import tasks as command
+
+    command.run(tasks, as_json)
+
+
+@app.command("collect")
+def collect_command(
+    ctx: typer.Context,
+    split: Annotated[str, typer.Option("--split", "-s", help="train, dev or test.")] = "train",
+    tasks: TasksOption = None,
+    max_variations: Annotated[
+        Optional[int], typer.Option("--max-variations", "-n", min=1, help="At most N variations per task.")
+    ] = None,
+    downsample: Annotated[
+        bool,
+        typer.Option(
+            help="The paper's seeded downsampling of train/dev (9-x and 10-x: 50 variations, 3-3: 100)."
+        ),
+    ] = True,
+    workers: Annotated[
+        int, typer.Option("--workers", "-j", min=1, envvar="SUBGOAL_WORKERS", help="Parallel JVMs.")
+    ] = 1,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Episode file. Default: WORKSPACE/oracle/SPLIT.jsonl.gz."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the downsampling.")] = 0,
+) -> None:
+    """Replay ScienceWorld's gold paths into oracle episodes (resumable: re-run to continue).
+
+    Every episode must reach score 100; one that does not is reported and written to a separate
+    [i].failed[/] file, never into the training data.
+    """
+    from subgoal.commands import collect as command
+
+    command.run(workspace_of(ctx), split, tasks, max_variations, downsample, workers, output, seed)
+
+
+# Verbs that live in their own modules register here (one line each).
+# --- registered verbs ---
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

