@@ -7,8 +7,13 @@ the sub-goals whole; when a `budget` is given it drops the oldest history first,
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+
+from subgoal.engine.episode import Episode, Step, SubgoalSpan
+from subgoal.errors import TrainingError
 
 SEP = " </s> "
 END_SUBGOAL = "end subgoal"  # the executor's pseudo action closing a sub-goal
@@ -70,3 +75,151 @@ def _compose(role: str, ctx: Context, history: list[tuple[str, str, int]], look:
     parts.append(f"inventory: {_clean(ctx.inventory)}")
     parts.append("visited: " + (", ".join(ctx.visited) if ctx.visited else "none"))
     return SEP.join(parts)
+
+
+# --- training examples from annotated episodes -------------------------------------------------
+
+_ROOM = re.compile(r"This (?:room|outside location) is called the ([^.\n]+?)\.")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One (input, output) pair for a model, and where it came from."""
+
+    role: str
+    source: str
+    target: str
+    task_id: str
+    variation: int
+    step: int  # index of the episode step the target belongs to (len(steps) for the last label)
+
+
+def is_training_target(step: Step) -> bool:
+    """False for the gold steps the models never learn to take (they stay in the episode file).
+
+    `look around` and `close door ...` are dropped as the paper does; `open door to X` answered by
+    "The door is already open." is a no-op under `easy` that the valid actions never list.
+    """
+    action = " ".join(step.action.lower().split())
+    if action == "look around" or action.startswith("close door"):
+        return False
+    return not (action.startswith("open door") and "already open" in step.observation.lower())
+
+
+def room_of(look: str) -> str | None:
+    """The room a `look around` text describes, or None."""
+    match = _ROOM.search(look)
+    return match.group(1).strip() if match else None
+
+
+def visited_rooms(episode: Episode, index: int) -> list[str]:
+    """Rooms seen before step `index`, in order of first visit (from the looks the agent had)."""
+    looks = [episode.initial_look] + [s.look for s in episode.steps[:index]]
+    rooms: list[str] = []
+    for look in looks:
+        room = room_of(look)
+        if room and room not in rooms:
+            rooms.append(room)
+    return rooms
+
+
+def context_at(
+    episode: Episode, index: int, history_from: int = 0, completed: list[str] | None = None
+) -> Context:
+    """What the agent knew before step `index`: history is the kept steps in [history_from, index)."""
+    look, inventory = episode.state_before(index)
+    kept = [s for s in episode.steps[history_from:index] if is_training_target(s)]
+    return Context(
+        task_description=episode.task_description,
+        moves=index,
+        score=episode.steps[index - 1].score if index > 0 else 0,
+        completed=list(completed or []),
+        history=[(s.action, s.observation, s.reward) for s in kept[-HISTORY_LENGTH:]],
+        look=look,
+        inventory=inventory,
+        visited=visited_rooms(episode, index),
+    )
+
+
+def trainable_spans(episode: Episode) -> list[SubgoalSpan]:
+    """Sub-goal spans with at least one step a model learns to take (others teach nothing)."""
+    return [
+        span
+        for span in episode.subgoals
+        if any(is_training_target(s) for s in episode.steps[span.start : span.end])
+    ]
+
+
+def examples_from_episode(
+    role: str, episode: Episode, budget: Callable[[str], bool] | None = None
+) -> list[Example]:
+    """The deterministic training examples of one episode for `role` (DESIGN.md formats).
+
+    flat: one example per kept step, history = the last 10 kept steps.
+    planner: one example per sub-goal (at its first step), then `complete_task()` after the last.
+    executor: one per kept step of each sub-goal, history = that sub-goal's steps so far, then
+    `end subgoal` once the sub-goal's last step is done.
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if role != "flat" and not episode.subgoals:
+        raise TrainingError(
+            f"episode {episode.task_id} v{episode.variation} has no sub-goals: "
+            f"the {role} trains on annotated episodes (`subgoal annotate`)"
+        )
+
+    def make(ctx: Context, target: str, index: int) -> Example:
+        return Example(role, render(role, ctx, budget), target, episode.task_id, episode.variation, index)
+
+    examples: list[Example] = []
+    if role == "flat":
+        for i, step in enumerate(episode.steps):
+            if is_training_target(step):
+                examples.append(make(context_at(episode, i), step.action, i))
+        return examples
+
+    completed: list[str] = []
+    for span in trainable_spans(episode):
+        if role == "planner":
+            examples.append(make(context_at(episode, span.start, completed=completed), span.name, span.start))
+        else:
+            for i in range(span.start, span.end):
+                if is_training_target(episode.steps[i]):
+                    ctx = context_at(episode, i, history_from=span.start, completed=completed)
+                    ctx.current = span.name
+                    examples.append(make(ctx, episode.steps[i].action, i))
+            ctx = context_at(episode, span.end, history_from=span.start, completed=completed)
+            ctx.current = span.name
+            examples.append(make(ctx, END_SUBGOAL, span.end))
+        completed.append(span.name)
+    if role == "planner":
+        end = len(episode.steps)
+        examples.append(make(context_at(episode, end, completed=completed), COMPLETE_TASK, end))
+    return examples
+
+
+def examples_from_episodes(
+    role: str, episodes: Iterable[Episode], budget: Callable[[str], bool] | None = None
+) -> list[Example]:
+    return [ex for episode in episodes for ex in examples_from_episode(role, episode, budget)]
+
+
+def percentiles(values: Sequence[int], points: Sequence[int] = (50, 90, 95, 99, 100)) -> dict[str, int]:
+    """Nearest-rank percentiles, e.g. {"p50": 210, ..., "p100": 900}; empty input gives zeros."""
+    ordered = sorted(values)
+    if not ordered:
+        return {f"p{p}": 0 for p in points}
+    return {
+        f"p{p}": ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))] for p in points
+    }
+
+
+def stats(examples: Sequence[Example], count_tokens: Callable[[str], int]) -> dict[str, object]:
+    """Example count, episodes, distinct targets and input/target length percentiles (in tokens)."""
+    return {
+        "examples": len(examples),
+        "episodes": len({(e.task_id, e.variation) for e in examples}),
+        "distinct_targets": len({e.target for e in examples}),
+        "source_tokens": percentiles([count_tokens(e.source) for e in examples]),
+        "target_tokens": percentiles([count_tokens(e.target) for e in examples]),
+    }

@@ -1,0 +1,273 @@
+"""The models: a BPE tokenizer trained on the corpus, T5 presets built from scratch, any existing
+seq2seq model by path or hub id, and `Policy`, a loaded checkpoint that turns inputs into beams.
+
+No weights can be downloaded here, so the default is a T5 trained from scratch. Two facts shape the
+tokenizer: its post-processor appends `</s>` to every encoded text, targets included (without it a
+model never learns to stop), and `</s>` is a special token that swallows the spaces around it, since
+inputs are `</s>`-separated. T5 runs in bf16 or fp32, never fp16. Loading never unpickles:
+safetensors only.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from subgoal.errors import CheckpointError, TrainingError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
+DEFAULT_VOCAB = 2048
+# Chosen from the measured input lengths (docs/results/train.md): with this tokenizer the p99 input
+# of every role is well under 1024 tokens (the paper's budget); render() shortens the few longer ones.
+DEFAULT_MAX_INPUT_TOKENS = 1024
+DEFAULT_MAX_TARGET_TOKENS = 32
+
+
+@dataclass(frozen=True)
+class Preset:
+    d_model: int
+    d_ff: int
+    num_layers: int
+    num_heads: int
+    d_kv: int = 64
+    feed_forward_proj: str = "gated-gelu"  # T5 v1.1 / Flan-T5
+
+
+# tiny: ~8 M parameters with the corpus tokenizer, trains on CPU in minutes. small/base/large: the
+# shapes of T5 v1.1 (the family of the paper's flan-t5-large).
+PRESETS: dict[str, Preset] = {
+    "tiny": Preset(d_model=256, d_ff=768, num_layers=4, num_heads=4),
+    "small": Preset(d_model=512, d_ff=1024, num_layers=8, num_heads=6),
+    "base": Preset(d_model=768, d_ff=2048, num_layers=12, num_heads=12),
+    "large": Preset(d_model=1024, d_ff=2816, num_layers=24, num_heads=16),
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise TrainingError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}") from None
+
+
+# --- tokenizer ------------------------------------------------------------------------------------
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = DEFAULT_VOCAB) -> PreTrainedTokenizerBase:
+    """A byte-level BPE tokenizer trained on `texts`, appending `</s>` to everything it encodes."""
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token=UNK))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    specials = [
+        AddedToken(PAD, special=True),
+        AddedToken(EOS, lstrip=True, rstrip=True, special=True),  # " </s> " is one token
+        AddedToken(UNK, special=True),
+    ]
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=specials,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator(texts, trainer)
+    tok.post_processor = processors.TemplateProcessing(
+        single=f"$A {EOS}", special_tokens=[(EOS, tok.token_to_id(EOS))]
+    )
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, eos_token=EOS, unk_token=UNK)
+
+
+def check_tokenizer(tokenizer: PreTrainedTokenizerBase) -> None:
+    """A seq2seq tokenizer must pad and must end targets with EOS, or the model never stops."""
+    if tokenizer.pad_token_id is None or tokenizer.eos_token_id is None:
+        raise TrainingError("the tokenizer has no pad or eos token: it cannot train a seq2seq model")
+    ids = tokenizer(text_target="go to kitchen")["input_ids"]
+    if not ids or ids[-1] != tokenizer.eos_token_id:
+        raise TrainingError(
+            "the tokenizer does not append its eos token to targets: the model could not stop"
+        )
+
+
+# --- models -----------------------------------------------------------------------------------------
+
+
+def build_model(preset: str, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
+    """A randomly initialised T5 of `preset` for `tokenizer` (fp32; autocast handles bf16)."""
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    p = get_preset(preset)
+    config = T5Config(
+        vocab_size=len(tokenizer),
+        d_model=p.d_model,
+        d_ff=p.d_ff,
+        d_kv=p.d_kv,
+        num_layers=p.num_layers,
+        num_heads=p.num_heads,
+        feed_forward_proj=p.feed_forward_proj,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        decoder_start_token_id=tokenizer.pad_token_id,
+    )
+    return T5ForConditionalGeneration(config)
+
+
+def count_parameters(model: Any) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def quiet_transformers() -> None:
+    """No per-shard progress bars or advice from transformers: our own progress is on stderr."""
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()
+    logging.set_verbosity_error()
+
+
+def _offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+
+
+def load_pretrained(model_id: str) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Any existing seq2seq model with its own tokenizer, from a folder or a hub id.
+
+    A folder or a model already in the Hugging Face cache loads offline; anything else needs a
+    network, and the error says so in one line.
+    """
+    from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoTokenizer
+
+    quiet_transformers()
+    local = Path(model_id).expanduser()
+    source = str(local) if local.exists() else model_id
+    attempts = [True] if local.exists() or _offline() else [True, False]
+    config = None
+    last: Exception | None = None
+    for local_only in attempts:
+        try:
+            config = AutoConfig.from_pretrained(source, local_files_only=local_only)
+            break
+        except (OSError, ValueError) as exc:
+            last = exc
+    if config is None:
+        where = (
+            "that folder has no model config"
+            if local.exists()
+            else "it is not a local folder nor in the Hugging Face cache"
+        )
+        raise TrainingError(
+            f"cannot load model {model_id!r}: {where}, and downloads are impossible without a network"
+            + (f" ({type(last).__name__})" if last else "")
+        )
+    if not getattr(config, "is_encoder_decoder", False):
+        raise TrainingError(
+            f"{model_id!r} is a {config.model_type} model, not a sequence-to-sequence one (e.g. T5, BART)"
+        )
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=True)
+        model = AutoModelForSeq2SeqLM.from_pretrained(source, local_files_only=True, use_safetensors=True)
+    except ValueError as exc:
+        raise TrainingError(
+            f"{model_id!r} cannot load as a seq2seq model: {str(exc).splitlines()[0]}"
+        ) from None
+    except OSError as exc:
+        raise TrainingError(
+            f"cannot load {model_id!r} (safetensors weights and tokenizer are needed): {str(exc).splitlines()[0]}"
+        ) from None
+    if model.config.decoder_start_token_id is None:
+        model.config.decoder_start_token_id = tokenizer.pad_token_id
+    return model, tokenizer
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """ "cuda" / "cpu" / None (CUDA when present). Asking for CUDA without one is an error."""
+    import torch
+
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise TrainingError(
+            f"device {device!r} asked for, but this machine has no CUDA GPU (torch sees none)"
+        )
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise TrainingError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from None
+
+
+# --- a trained checkpoint, ready to act --------------------------------------------------------------
+
+
+class Policy:
+    """A checkpoint loaded for inference: seq2seq model + tokenizer + manifest."""
+
+    def __init__(self, model: Any, tokenizer: Any, manifest: dict[str, Any], device: torch.device):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.manifest = manifest
+        self.device = device
+        self.max_input_tokens = int(manifest.get("max_input_tokens", DEFAULT_MAX_INPUT_TOKENS))
+
+    @property
+    def role(self) -> str:
+        return str(self.manifest.get("role", ""))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], device: str | None = None) -> Policy:
+        """Load a checkpoint folder (safetensors only; nothing is unpickled)."""
+        import torch
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        from subgoal.checkpoints import read_manifest
+
+        manifest = read_manifest(path)
+        quiet_transformers()
+        dev = pick_device(device)
+        dtype = torch.bfloat16 if dev.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+            model = AutoModelForSeq2SeqLM.from_pretrained(
+                str(path), local_files_only=True, use_safetensors=True, dtype=dtype
+            )
+        except (OSError, ValueError) as exc:
+            raise CheckpointError(f"{path}: cannot load the model ({str(exc).splitlines()[0]})") from None
+        model.to(dev).eval()
+        return cls(model, tokenizer, manifest, dev)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer(text, add_special_tokens=True)["input_ids"])
+
+    def fits(self, text: str) -> bool:
+        """Whether `text` fits the input budget (pass to `examples.render` as `budget`)."""
+        return self.count_tokens(text) <= self.max_input_tokens
+
+    def generate(
+        self, inputs: list[str], num_beams: int = 5, num_return: int = 5, max_new_tokens: int = 32
+    ) -> list[list[str]]:
+        """For each input, `num_return` decoded beams, best first (one batched call)."""
+        import torch
+
+        if not inputs:
+            return []
+        num_return = min(num_return, num_beams)
+        batch = self.tokenizer(
+            inputs, padding=True, truncation=True, max_length=self.max_input_tokens, return_tensors="pt"
+        ).to(self.device)
+        with torch.inference_mode():
+            out = self.model.generate(
+                **batch,
+                num_beams=num_beams,
+                num_return_sequences=num_return,
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                early_stopping=num_beams > 1,
+            )
+        texts = [" ".join(t.split()) for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]
+        return [texts[i * num_return : (i + 1) * num_return] for i in range(len(inputs))]
