@@ -1,5 +1,11 @@
 """The events of one rollout. The eval runner, the episode writer and the Textual app all consume
-this one stream (and a replayed episode file is turned back into the same stream)."""
+this one stream (and a replayed episode file is turned back into the same stream by `replay_events`).
+
+Order within an episode: EpisodeStarted, then for each step StepTaken, with SubgoalStarted before
+the first step of a sub-goal and SubgoalEnded after its last; EpisodeEnded closes the stream.
+A sub-goal the agent closed without taking a step (start == end) is reported too, Started then
+Ended, so a viewer sees every sub-goal the planner proposed.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,17 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from subgoal.engine.episode import Episode, Step
+
+# Why an episode ended (EpisodeEnded.reason and Episode.meta["end_reason"]).
+END_REASONS = {
+    "completed": "the task was completed (score 100)",
+    "failed": "the simulator ended the task as failed (negative score)",
+    "step_limit": "the step limit was reached",
+    "stalled": "too many steps without a score change",
+    "agent_done": "the agent ended the episode (e.g. the planner said complete_task())",
+    "stopped": "stopped from outside (Ctrl-C, the viewer, a shutdown)",
+    "error": "the environment or the agent failed",
+}
 
 
 @dataclass(frozen=True)
@@ -45,11 +62,19 @@ class SubgoalEnded:
 @dataclass(frozen=True)
 class EpisodeEnded:
     episode: Episode
-    reason: str  # "completed" | "failed" | "step_limit" | "stalled" | "stopped" | "error"
+    reason: str  # a key of END_REASONS
     error: str | None = None
 
 
 Event = Union[EpisodeStarted, SubgoalStarted, StepTaken, SubgoalEnded, EpisodeEnded]
+
+
+def end_reason(episode: Episode) -> str:
+    """The recorded reason, or one inferred from the score for files that lack it."""
+    recorded = episode.meta.get("end_reason")
+    if recorded:
+        return str(recorded)
+    return "completed" if episode.solved else ("failed" if episode.final_score < 0 else "stopped")
 
 
 def replay_events(episode: Episode) -> list[Event]:
@@ -67,18 +92,34 @@ def replay_events(episode: Episode) -> list[Event]:
             dict(episode.meta),
         )
     ]
-    spans = {span.start: (n, span) for n, span in enumerate(episode.subgoals)}
+    spans = sorted(enumerate(episode.subgoals), key=lambda item: (item[1].start, item[0]))
+    pending = list(spans)  # sub-goals not yet started, in order
     open_span = None
-    for index, step in enumerate(episode.steps):
-        if index in spans:
-            number, span = spans[index]
-            events.append(SubgoalStarted(number, span.name, index))
-            open_span = (number, span)
-        events.append(StepTaken(index, step))
-        if open_span and open_span[1].end == index + 1:
+
+    def close(index: int) -> None:
+        nonlocal open_span
+        if open_span is not None:
             number, span = open_span
             events.append(SubgoalEnded(number, span.name, span.start, span.end))
             open_span = None
-    reason = "completed" if episode.solved else ("failed" if episode.final_score < 0 else "stopped")
-    events.append(EpisodeEnded(episode, episode.meta.get("end_reason", reason)))
+
+    def open_until(index: int) -> None:
+        # Start (and close at once, when empty) every sub-goal that begins at or before `index`.
+        nonlocal open_span
+        while pending and pending[0][1].start <= index:
+            number, span = pending.pop(0)
+            close(index)
+            events.append(SubgoalStarted(number, span.name, span.start))
+            open_span = (number, span)
+            if span.end <= span.start:
+                close(index)
+
+    for index, step in enumerate(episode.steps):
+        open_until(index)
+        events.append(StepTaken(index, step))
+        if open_span is not None and open_span[1].end == index + 1:
+            close(index)
+    open_until(len(episode.steps))
+    close(len(episode.steps))
+    events.append(EpisodeEnded(episode, end_reason(episode), episode.meta.get("error")))
     return events
