@@ -1,0 +1,55 @@
+"""What a valid annotation looks like: well-formed sub-goal names and spans that tile the path."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from subgoal.engine.episode import SubgoalSpan
+
+MAX_NAME_LENGTH = 120
+# The paper's call-like style: `navigate_to(kitchen)`, `heat(water, stove)`, `complete_task()`.
+_NAME = re.compile(r"[a-z][a-z0-9_]*\([^()\n]*\)")
+
+
+def format_name(verb: str, *args: str) -> str:
+    return f"{verb}({', '.join(a.strip() for a in args)})"
+
+
+def normalize_name(text: str) -> str:
+    """`Navigate_To( the kitchen )` -> `navigate_to(the kitchen)`; spacing and case of the verb only."""
+    text = text.strip().strip("`*'\"").strip()
+    match = re.fullmatch(r"([A-Za-z][A-Za-z0-9_ ]*?)\s*\((.*)\)", text, flags=re.S)
+    if not match:
+        return text
+    verb = re.sub(r"\s+", "_", match.group(1).strip()).lower()
+    args = [" ".join(a.split()) for a in match.group(2).split(",")]
+    return format_name(verb, *[a for a in args if a]) if any(args) else f"{verb}()"
+
+
+def check_name(name: str) -> None:
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"sub-goal name longer than {MAX_NAME_LENGTH} characters: {name[:40]!r}...")
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"sub-goal {name!r} is not of the form verb(arguments), e.g. navigate_to(kitchen)")
+
+
+def check_spans(spans: Sequence[SubgoalSpan], length: int) -> None:
+    """Raise ValueError unless `spans` are non-empty, contiguous, and cover steps [0, length)."""
+    if not spans:
+        raise ValueError("no sub-goals")
+    cursor = 0
+    for span in spans:
+        check_name(span.name)
+        if span.start != cursor:
+            what = (
+                "overlaps the previous one"
+                if span.start < cursor
+                else f"leaves steps {cursor}-{span.start - 1} uncovered"
+            )
+            raise ValueError(f"sub-goal {span.name} at steps {span.start}-{span.end - 1} {what}")
+        if span.end <= span.start:
+            raise ValueError(f"sub-goal {span.name} covers no step")
+        cursor = span.end
+    if cursor != length:
+        raise ValueError(f"sub-goals cover steps 0-{cursor - 1} of a {length}-step path")
