@@ -41,6 +41,10 @@ class TeacherError(SubgoalError):
     """The teacher (rules or LLM server) could not annotate."""
 
 
+class TeacherUnavailable(TeacherError):
+    """The LLM server cannot be used at all (unreachable, key refused, no such model): stop the run."""
+
+
 class CheckpointError(SubgoalError):
     pass
 
