@@ -136,6 +136,83 @@ def collect_command(
 # --- registered verbs ---
 
 
+@app.command("eval")
+def eval_command(
+    ctx: typer.Context,
+    agent: Annotated[
+        str, typer.Option("--agent", "-a", help="hierarchical, flat or oracle.")
+    ] = "hierarchical",
+    planner: Annotated[
+        Optional[str], typer.Option(help="Planner checkpoint (name or path). Default: the newest planner.")
+    ] = None,
+    executor: Annotated[
+        Optional[str], typer.Option(help="Executor checkpoint (name or path). Default: the newest executor.")
+    ] = None,
+    checkpoint: Annotated[
+        Optional[str], typer.Option(help="Flat checkpoint (name or path). Default: the newest flat one.")
+    ] = None,
+    oracle_file: Annotated[
+        Optional[Path],
+        typer.Option(help="Oracle agent: replay these (annotated) episodes. Default: the live gold path."),
+    ] = None,
+    split: Annotated[str, typer.Option("--split", "-s", help="test (the protocol), dev or train.")] = "test",
+    tasks: TasksOption = None,
+    max_variations: Annotated[
+        Optional[int],
+        typer.Option("--max-variations", "-n", min=1, help="At most N variations per task (test: 10)."),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-j", min=1, envvar="SUBGOAL_WORKERS", help="Parallel JVMs.")
+    ] = 1,
+    resume: Annotated[
+        Optional[str],
+        typer.Option("--resume", help="Continue a run (its name under runs/, its path, or [b]last[/])."),
+    ] = None,
+    name: Annotated[Optional[str], typer.Option(help="Run folder name. Default: TIMESTAMP-AGENT.")] = None,
+    compare: Annotated[
+        Optional[tuple[str, str]],
+        typer.Option("--compare", metavar="RUN_A RUN_B", help="Print two finished runs side by side."),
+    ] = None,
+    step_limit: Annotated[int, typer.Option(min=1, help="Steps per episode (protocol: 100).")] = 100,
+    stall_limit: Annotated[
+        int, typer.Option(min=1, help="End an episode after N steps without a score change (protocol: 50).")
+    ] = 50,
+    beams: Annotated[int, typer.Option(min=1, help="Beams generated per decision.")] = 5,
+    grounding: Annotated[str, typer.Option(help="fuzzy (rapidfuzz) or embedding.")] = "fuzzy",
+    device: Annotated[
+        Optional[str], typer.Option(help="cpu, cuda, cuda:N. Default: CUDA when present.")
+    ] = None,
+) -> None:
+    """Benchmark an agent on held-out variations: per task, per bucket, overall, beside the paper.
+
+    The default is the protocol: the first 10 test variations of each task, 100 steps, 50 without a score change. The run is saved under [i]runs/[/] as it goes (trajectories, results.json, report.md); Ctrl-C keeps what finished and [b]--resume[/] continues it.
+    """
+    from subgoal.commands import eval as command
+
+    if compare:
+        command.compare(workspace_of(ctx), *compare)
+        return
+    command.run(
+        workspace_of(ctx),
+        agent=agent,
+        planner=planner,
+        executor=executor,
+        checkpoint=checkpoint,
+        oracle_file=oracle_file,
+        split=split,
+        tasks=tasks,
+        max_variations=max_variations,
+        workers=workers,
+        resume=resume,
+        name=name,
+        step_limit=step_limit,
+        stall_limit=stall_limit,
+        num_beams=beams,
+        grounding=grounding,
+        device=device,
+    )
+
+
 @app.command("annotate")
 def annotate_command(
     ctx: typer.Context,

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from subgoal.engine.episode import Episode
-from subgoal.engine.examples import COMPLETE_TASK, END_SUBGOAL, HISTORY_LENGTH, Context, render
+from subgoal.engine.examples import COMPLETE_TASK, END_SUBGOAL, Context, context_at, render
 from subgoal.engine.grounding import Grounder, normalize
 from subgoal.errors import AgentError
 
@@ -196,38 +196,17 @@ class Policy(Protocol):
     def fits(self, text: str) -> bool: ...
 
 
-_ROOM = re.compile(r"This room is called the ([^.]+)\.")
 WAIT_ACTIONS = re.compile(r"^wait\d*$")
 
 
-def room_of(look: str) -> str | None:
-    match = _ROOM.search(look)
-    return match.group(1).strip() if match else None
-
-
-def context_at(
+def agent_context(
     episode: Episode, index: int, completed: Sequence[str] = (), current: str | None = None, since: int = 0
 ) -> Context:
-    """The Context before step `index` of `episode`: history is the steps since `since` (the
-    current sub-goal's first step for the executor, 0 otherwise), the last HISTORY_LENGTH kept."""
-    look, inventory = episode.state_before(index)
-    visited: list[str] = []
-    for text in [episode.initial_look, *(s.look for s in episode.steps[:index])]:
-        room = room_of(text)
-        if room and room not in visited:
-            visited.append(room)
-    steps = episode.steps[since:index][-HISTORY_LENGTH:]
-    return Context(
-        task_description=episode.task_description,
-        moves=index,
-        score=episode.steps[index - 1].score if index else 0,
-        completed=list(completed),
-        current=current,
-        history=[(s.action, s.observation, s.reward) for s in steps],
-        look=look,
-        inventory=inventory,
-        visited=visited,
-    )
+    """The Context before step `index`, built by the very function training examples come from
+    (examples.context_at), so a model sees at play time exactly the format it learned."""
+    ctx = context_at(episode, index, history_from=since, completed=list(completed))
+    ctx.current = current
+    return ctx
 
 
 class LoopGuard:
@@ -324,7 +303,7 @@ class FlatAgent(_LearnedAgent):
         self.guard.reset()
 
     def act(self, turn: Turn) -> Decision:
-        beams = self._generate(self.policy, "flat", context_at(turn.episode, turn.index))
+        beams = self._generate(self.policy, "flat", agent_context(turn.episode, turn.index))
         action, method = self._ground(beams, turn)
         return Decision(action, generated=beams, grounding=method)
 
@@ -373,14 +352,14 @@ class HierarchicalAgent(_LearnedAgent):
         plans: list[list[str]] = []
         while True:
             if self.current is None:
-                ctx = context_at(turn.episode, turn.index, self.completed)
+                ctx = agent_context(turn.episode, turn.index, self.completed)
                 beams = self._generate(self.planner, "planner", ctx)
                 plans.append(beams)
                 name = next((b for b in beams if b), COMPLETE_TASK)
                 if normalize(name) == COMPLETE_TASK:
                     return Decision(None, generated=beams, closed=tuple(closed), info={"plans": plans})
                 self.current, self.since = name, turn.index
-            ctx = context_at(turn.episode, turn.index, self.completed, self.current, self.since)
+            ctx = agent_context(turn.episode, turn.index, self.completed, self.current, self.since)
             beams = self._generate(self.executor, "executor", ctx)
             over_cap = turn.index - self.since >= self.subgoal_steps
             wants_end = bool(beams) and normalize(beams[0]) == END_SUBGOAL

@@ -1,0 +1,110 @@
+"""`subgoal eval`: benchmark an agent on held-out variations, or compare two runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import TextColumn
+
+from subgoal.console import err, out, progress
+from subgoal.engine.evaluation import (
+    EPISODES,
+    Progress,
+    Run,
+    evaluate,
+    find_run,
+    resolve_spec,
+)
+from subgoal.engine.report import Summary, compare_table, results_table, timing_line
+from subgoal.engine.tasks import resolve_tasks
+from subgoal.workspace import Workspace, ensure_dir
+
+
+def run(
+    workspace: Workspace,
+    *,
+    agent: str = "hierarchical",
+    planner: str | None = None,
+    executor: str | None = None,
+    checkpoint: str | None = None,
+    oracle_file: Path | None = None,
+    split: str = "test",
+    tasks: list[str] | None = None,
+    max_variations: int | None = None,
+    workers: int = 1,
+    resume: str | None = None,
+    name: str | None = None,
+    step_limit: int = 100,
+    stall_limit: int = 50,
+    num_beams: int = 5,
+    grounding: str = "fuzzy",
+    device: str | None = None,
+) -> Summary:
+    runs_dir = ensure_dir(workspace.runs)
+    if resume:
+        the_run = Run.open(find_run(resume, runs_dir))
+        err.print(f"resuming {the_run.path} (its saved settings apply)")
+    else:
+        spec = resolve_spec(
+            agent,
+            workspace,
+            planner=planner,
+            executor=executor,
+            flat=checkpoint,
+            oracle_file=str(oracle_file.resolve()) if oracle_file else None,
+            num_beams=num_beams,
+            grounding=grounding,
+            device=device,
+        )
+        spec.check()
+        chosen = resolve_tasks(tasks)
+        the_run = Run.create(runs_dir, spec, split, chosen, max_variations, step_limit, stall_limit, name)
+    return play_run(the_run, workers)
+
+
+def play_run(the_run: Run, workers: int) -> Summary:
+    """Play what is missing in `the_run` with a progress bar; print the table. Ctrl-C keeps what
+    finished and says how to resume."""
+    with progress(TextColumn("{task.fields[score]}")) as bar:
+        bar_id = bar.add_task(f"eval {the_run.config['agent']}", total=len(the_run.jobs), score="")
+
+        def show(p: Progress) -> None:
+            bar.update(bar_id, completed=p.done, score=f"mean {p.mean:5.1f}")
+
+        def on_episode(p: Progress, outcome) -> None:  # type: ignore[no-untyped-def]
+            if not outcome.ok:
+                job = outcome.item
+                err.print(f"[red]{job.task_id} v{job.variation} failed: {outcome.error}[/]")
+            show(p)
+
+        try:
+            summary = evaluate(the_run, workers=workers, on_start=show, on_episode=on_episode)
+        except KeyboardInterrupt:
+            bar.stop()
+            done = len(the_run.episodes())
+            err.print(
+                f"[yellow]interrupted[/]: {done} of {len(the_run.jobs)} episodes saved in {the_run.path}; "
+                f"resume with [bold]subgoal eval --resume {the_run.name}[/]"
+            )
+            raise typer.Exit(130) from None
+    print_summary(the_run, summary)
+    return summary
+
+
+def print_summary(the_run: Run, summary: Summary) -> None:
+    agent = the_run.config.get("agent")
+    out.print(results_table(summary, f"eval {the_run.name} ({the_run.config['split']} split)", agent))
+    out.print(timing_line(summary), soft_wrap=True)
+    if summary.errors:
+        err.print(
+            f"[yellow]{summary.errors} episodes could not be played (counted as 0): see errors.jsonl[/]"
+        )
+    out.print(f"results: {the_run.path / 'results.json'}, {the_run.path / 'report.md'}", soft_wrap=True)
+    out.print(f"watch an episode: [bold]subgoal play --replay {the_run.path / EPISODES}[/]", soft_wrap=True)
+
+
+def compare(workspace: Workspace, run_a: str, run_b: str) -> None:
+    runs_dir = workspace.runs
+    a, b = Run.open(find_run(run_a, runs_dir)), Run.open(find_run(run_b, runs_dir))
+    out.print(compare_table(a.summary(), b.summary(), a.name, b.name))

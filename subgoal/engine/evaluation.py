@@ -1,0 +1,395 @@
+"""The benchmark runner: many episodes through the JVM pool, into a resumable run folder.
+
+A run lives in `WORKSPACE/runs/<timestamp>-<agent>/`:
+
+    config.json          what was asked (agent, checkpoints, split, tasks, protocol): the resume key
+    episodes.jsonl.gz    every finished episode (trajectories in the episode format, replayable)
+    errors.jsonl         episodes that could not be played (JVM died twice), one JSON object a line
+    results.json         the summary (report.py), rewritten at the end and on Ctrl-C
+    report.md            the same as Markdown
+
+Episodes are appended as they finish, so Ctrl-C or a crash loses at most the episodes in flight;
+running again on the same folder plays only what is missing (errored ones are retried).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from subgoal.engine.agents import Agent, FlatAgent, GenerationSettings, HierarchicalAgent, OracleAgent
+from subgoal.engine.env import EVAL_STEP_LIMIT, Session
+from subgoal.engine.episode import Episode, EpisodeWriter, load_episodes, repair
+from subgoal.engine.grounding import Grounder
+from subgoal.engine.oracle import plan_variations, scienceworld_version
+from subgoal.engine.pool import EnvPool, Outcome
+from subgoal.engine.report import Summary, markdown, merge_keys, summarize
+from subgoal.engine.rollout import STALL_LIMIT, Rollout
+from subgoal.engine.tasks import Task, check_split
+from subgoal.errors import AgentError, CheckpointError, SubgoalError
+from subgoal.workspace import Workspace
+
+AGENTS = ("hierarchical", "flat", "oracle")
+CONFIG, EPISODES, ERRORS, RESULTS, REPORT = (
+    "config.json",
+    "episodes.jsonl.gz",
+    "errors.jsonl",
+    "results.json",
+    "report.md",
+)
+
+
+# -- what to play with ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AgentSpec:
+    """Everything needed to build an agent in any process (picklable, hashable: the worker cache key).
+    Checkpoint fields hold resolved folder paths."""
+
+    kind: str
+    planner: str | None = None
+    executor: str | None = None
+    flat: str | None = None
+    oracle_file: str | None = None  # oracle/annotated episodes to replay; None: the live gold path
+    num_beams: int = 5
+    grounding: str = "fuzzy"
+    subgoal_steps: int = 25
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in AGENTS:
+            raise AgentError(f"unknown agent {self.kind!r}; choose one of {', '.join(AGENTS)}")
+        needed = {"hierarchical": ("planner", "executor"), "flat": ("flat",), "oracle": ()}[self.kind]
+        for slot in needed:
+            if not getattr(self, slot):
+                raise AgentError(f"the {self.kind} agent needs a {slot} checkpoint (--{slot} NAME)")
+
+    @property
+    def checkpoints(self) -> dict[str, str]:
+        return {s: v for s in ("planner", "executor", "flat") if (v := getattr(self, s))}
+
+    def check(self) -> None:
+        """Fail fast, before any JVM starts: each checkpoint exists and has the right role."""
+        from subgoal.checkpoints import read_manifest
+
+        for slot, path in self.checkpoints.items():
+            role = read_manifest(path).get("role")
+            if role != slot:
+                raise CheckpointError(f"{path} is a {role} checkpoint, given as the {slot} (needs a {slot})")
+
+    def build(self) -> Agent:
+        settings = GenerationSettings(num_beams=self.num_beams)
+        if self.kind == "oracle":
+            episodes = load_episodes(self.oracle_file) if self.oracle_file else []
+            return OracleAgent(episodes)
+        grounder = Grounder(self.grounding)
+        if self.kind == "flat":
+            return FlatAgent(load_policy(self.flat, "flat", self.device), grounder, settings)
+        return HierarchicalAgent(
+            load_policy(self.planner, "planner", self.device),
+            load_policy(self.executor, "executor", self.device),
+            grounder,
+            settings,
+            subgoal_steps=self.subgoal_steps,
+        )
+
+
+def load_policy(path: str | None, role: str, device: str | None = None):  # type: ignore[no-untyped-def]
+    """A checkpoint loaded for `role`: wrong role or a tokenizer that does not fit the model is one
+    clear line, before a single episode is played with it."""
+    from subgoal.checkpoints import read_manifest
+    from subgoal.engine.models import Policy
+
+    assert path is not None
+    manifest = read_manifest(path)
+    if manifest.get("role") != role:
+        raise CheckpointError(f"{path} is a {manifest.get('role')} checkpoint, given as the {role}")
+    policy = Policy.load(path, device=device)
+    vocab = int(getattr(policy.model.config, "vocab_size", 0) or 0)
+    if vocab and len(policy.tokenizer) > vocab:
+        raise CheckpointError(
+            f"{path}: its tokenizer has {len(policy.tokenizer)} tokens but the model only {vocab}: "
+            "the checkpoint was trained with another tokenizer"
+        )
+    policy.manifest = {**policy.manifest, "path": str(path), "name": Path(path).name}
+    return policy
+
+
+# -- the pool job --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EvalJob:
+    task_id: str
+    variation: int
+    split: str
+    spec: AgentSpec
+    step_limit: int = EVAL_STEP_LIMIT
+    stall_limit: int | None = STALL_LIMIT
+    threads: int | None = None  # torch threads in this worker (cores / workers)
+
+
+_AGENTS: dict[AgentSpec, Agent] = {}  # per process: each worker loads its models once
+
+
+def agent_for(spec: AgentSpec, threads: int | None = None) -> Agent:
+    if spec not in _AGENTS:
+        if threads and spec.kind != "oracle":
+            import torch
+
+            torch.set_num_threads(threads)
+        _AGENTS[spec] = spec.build()
+    return _AGENTS[spec]
+
+
+def play(session: Session, job: EvalJob) -> Episode:
+    agent = agent_for(job.spec, job.threads)
+    rollout = Rollout(
+        agent,
+        session,
+        job.task_id,
+        job.variation,
+        split=job.split,
+        step_limit=job.step_limit,
+        stall_limit=job.stall_limit,
+    )
+    return rollout.run()
+
+
+# -- the run folder ------------------------------------------------------------------------------
+@dataclass
+class Run:
+    path: Path
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def spec(self) -> AgentSpec:
+        return AgentSpec(**self.config["spec"])
+
+    @property
+    def jobs(self) -> list[tuple[str, int]]:
+        return [(t, int(v)) for t, v in self.config["jobs"]]
+
+    @classmethod
+    def create(
+        cls,
+        runs_dir: Path,
+        spec: AgentSpec,
+        split: str,
+        tasks: Sequence[Task],
+        max_variations: int | None = None,
+        step_limit: int = EVAL_STEP_LIMIT,
+        stall_limit: int | None = STALL_LIMIT,
+        name: str | None = None,
+    ) -> Run:
+        check_split(split)
+        jobs = [(t.id, v) for t in tasks for v in plan_variations(t, split, max_variations)]
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = runs_dir / (name or f"{stamp}-{spec.kind}")
+        while path.exists() and name is None:  # two runs started in the same second
+            path = path.with_name(path.name + "-1")
+        path.mkdir(parents=True, exist_ok=name is not None)
+        config = {
+            "agent": spec.kind,
+            "spec": asdict(spec),
+            "checkpoints": spec.checkpoints,
+            "split": split,
+            "tasks": [t.id for t in tasks],
+            "max_variations": max_variations,
+            "jobs": jobs,
+            "step_limit": step_limit,
+            "stall_limit": stall_limit,
+            "simplification": "easy",
+            "scienceworld": scienceworld_version(),
+            "created": datetime.now().isoformat(timespec="seconds"),
+        }
+        run = cls(path, config)
+        if (path / CONFIG).exists():
+            existing = cls.open(path)
+            if existing.config.get("spec") != config["spec"] or existing.jobs != run.jobs:
+                raise SubgoalError(f"{path} holds a different run; pick another --name or --resume it")
+            return existing
+        (path / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+        return run
+
+    @classmethod
+    def open(cls, path: Path) -> Run:
+        file = path / CONFIG
+        try:
+            config = json.loads(file.read_text())
+        except FileNotFoundError:
+            raise SubgoalError(f"{path} is not an eval run: it has no {CONFIG}") from None
+        except (OSError, ValueError) as exc:
+            raise SubgoalError(f"{file}: unreadable ({exc})") from None
+        return cls(path, config)
+
+    def episodes(self) -> list[Episode]:
+        """The finished episodes (a truncated tail from a crash is cut off and will be replayed)."""
+        return merge_keys(repair(self.path / EPISODES))
+
+    def errors(self, finished: set[tuple[str, int]] | None = None) -> list[dict[str, Any]]:
+        file = self.path / ERRORS
+        if not file.exists():
+            return []
+        records = []
+        for line in file.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue  # a half-written last line from a crash
+        finished = finished or set()
+        latest = {(r["task_id"], int(r["variation"])): r for r in records}
+        return [r for key, r in latest.items() if key not in finished]
+
+    def summary(self) -> Summary:
+        episodes = self.episodes()
+        done = {ep.key for ep in episodes}
+        wanted = set(self.jobs)
+        errors = [(r["task_id"], int(r["variation"])) for r in self.errors(done)]
+        return summarize([ep for ep in episodes if ep.key in wanted], [k for k in errors if k in wanted])
+
+    def write_results(self, summary: Summary, complete: bool, wall_seconds: float | None = None) -> None:
+        title = f"eval {self.name}"
+        data = {
+            "run": self.name,
+            "complete": complete,
+            "config": self.config,
+            **summary.to_json(),
+            "errors_list": self.errors({ep.key for ep in self.episodes()}),
+        }
+        if wall_seconds is not None:
+            data["last_wall_seconds"] = round(wall_seconds, 2)
+        _atomic_write(self.path / RESULTS, json.dumps(data, indent=2) + "\n")
+        _atomic_write(self.path / REPORT, markdown(summary, title, self.config.get("agent"), self.config))
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def find_run(spec: str, runs_dir: Path) -> Path:
+    """A run folder from a path, a name under runs/, or `last` (the newest)."""
+    if spec == "last":
+        runs = sorted((p for p in runs_dir.glob("*") if (p / CONFIG).exists()), key=lambda p: p.name)
+        if not runs:
+            raise SubgoalError(f"no eval runs in {runs_dir} yet")
+        return runs[-1]
+    for path in (runs_dir / spec, Path(spec).expanduser()):
+        if (path / CONFIG).exists():
+            return path
+    raise SubgoalError(f"no eval run {spec!r} (neither {runs_dir / spec} nor a folder with {CONFIG})")
+
+
+# -- running -------------------------------------------------------------------------------------
+@dataclass
+class Progress:
+    total: int
+    skipped: int  # already finished before this invocation
+    done: int = 0
+    score_sum: float = 0.0
+
+    @property
+    def mean(self) -> float:
+        """Running mean of clamped episode scores over this run so far (a progress signal; the
+        reported score is the mean of task means)."""
+        return self.score_sum / self.done if self.done else 0.0
+
+
+def evaluate(
+    run: Run,
+    workers: int = 1,
+    on_start: Callable[[Progress], None] | None = None,
+    on_episode: Callable[[Progress, Outcome[EvalJob, Episode]], None] | None = None,
+) -> Summary:
+    """Play every job of `run` not yet finished; write results.json and report.md. On Ctrl-C the
+    finished episodes are already on disk; partial results are written and the interrupt re-raised."""
+    spec = run.spec
+    spec.check()
+    finished = run.episodes()
+    done_keys = {ep.key for ep in finished}
+    todo = [(t, v) for t, v in run.jobs if (t, v) not in done_keys]
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    jobs = [
+        EvalJob(t, v, run.config["split"], spec, run.config["step_limit"], run.config["stall_limit"], threads)
+        for t, v in todo
+    ]
+    progress = Progress(total=len(run.jobs), skipped=len(run.jobs) - len(todo))
+    for ep in finished:
+        if ep.key in set(run.jobs):
+            progress.done += 1
+            progress.score_sum += ep.clamped_score
+    if on_start:
+        on_start(progress)
+    if jobs and workers <= 1:
+        agent_for(spec, threads)  # load models here, so a bad checkpoint fails before a JVM starts
+    started = time.perf_counter()
+    complete = False
+    try:
+        if jobs:
+            with (
+                EnvPool(workers=min(workers, len(jobs)), step_limit=run.config["step_limit"]) as pool,
+                EpisodeWriter(run.path / EPISODES) as writer,
+                open(run.path / ERRORS, "a") as errors,
+            ):
+                for outcome in pool.imap_unordered(play, jobs):
+                    job = outcome.item
+                    if outcome.ok and outcome.result is not None:
+                        writer.append(outcome.result)
+                        progress.score_sum += outcome.result.clamped_score
+                    else:
+                        record = {"task_id": job.task_id, "variation": job.variation, "error": outcome.error}
+                        errors.write(json.dumps(record) + "\n")
+                        errors.flush()
+                    progress.done += 1
+                    if on_episode:
+                        on_episode(progress, outcome)
+        complete = True
+    finally:
+        summary = run.summary()
+        run.write_results(summary, complete, time.perf_counter() - started)
+    return summary
+
+
+def resolve_spec(
+    kind: str,
+    workspace: Workspace,
+    planner: str | None = None,
+    executor: str | None = None,
+    flat: str | None = None,
+    **options: Any,
+) -> AgentSpec:
+    """An AgentSpec from checkpoint names or paths; a slot left empty takes the newest checkpoint of
+    that role in the workspace (what `subgoal train` just made)."""
+    from subgoal.checkpoints import resolve
+
+    if kind not in AGENTS:
+        raise AgentError(f"unknown agent {kind!r}; choose one of {', '.join(AGENTS)}")
+    slots = {"hierarchical": ("planner", "executor"), "flat": ("flat",), "oracle": ()}[kind]
+    given = {"planner": planner, "executor": executor, "flat": flat}
+    paths = {}
+    for slot in slots:
+        name = given[slot] or newest_checkpoint(workspace, slot)
+        paths[slot] = str(resolve(name, workspace).resolve())
+    return AgentSpec(kind, **paths, **options)
+
+
+def newest_checkpoint(workspace: Workspace, role: str) -> str:
+    from subgoal.checkpoints import MANIFEST, list_checkpoints
+
+    found = [c for c in list_checkpoints(workspace) if c.role == role]
+    if not found:
+        flag = "--checkpoint" if role == "flat" else f"--{role}"
+        raise CheckpointError(
+            f"no {role} checkpoint in {workspace.checkpoints}: train one (`subgoal train {role}`) "
+            f"or name one with {flag}"
+        )
+    return max(found, key=lambda c: (c.path / MANIFEST).stat().st_mtime).name
