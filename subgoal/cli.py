@@ -136,6 +136,61 @@ def collect_command(
 # --- registered verbs ---
 
 
+@app.command("play")
+def play_command(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Option("--task", "-t", help="Task id or name.")] = "4-2",
+    variation: Annotated[int, typer.Option("--variation", "-v", min=0, help="Variation index.")] = 0,
+    agent: Annotated[
+        str, typer.Option("--agent", "-a", help="oracle, hierarchical, flat or human.")
+    ] = "oracle",
+    planner: Annotated[Optional[str], typer.Option(help="Planner checkpoint (hierarchical agent).")] = None,
+    executor: Annotated[Optional[str], typer.Option(help="Executor checkpoint (hierarchical agent).")] = None,
+    checkpoint: Annotated[Optional[str], typer.Option(help="Checkpoint of the flat agent.")] = None,
+    replay: Annotated[
+        Optional[Path], typer.Option("--replay", "-r", help="Replay an episode file instead of playing live.")
+    ] = None,
+    episode: Annotated[
+        Optional[int], typer.Option("--episode", "-e", min=0, help="Which episode of the file (0-based).")
+    ] = None,
+    plain: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--plain/--tui",
+            help="Print events as text instead of the app. Default: plain when not a terminal.",
+        ),
+    ] = None,
+    delay: Annotated[
+        float, typer.Option(min=0.0, help="Seconds between two live steps (+/- change it).")
+    ] = 0.5,
+    paused: Annotated[bool, typer.Option("--paused", help="Start paused (space resumes, s steps).")] = False,
+    light: Annotated[bool, typer.Option("--light", help="Light theme (t toggles).")] = False,
+    step_limit: Annotated[int, typer.Option(min=1, help="Step limit of a live episode.")] = 100,
+) -> None:
+    """Watch an agent play live, replay a saved episode file, or play by hand ([b]--agent human[/]).
+
+    Plain [b]subgoal play[/] shows the oracle with its sub-goals on a short task; the keys are at the bottom.
+    """
+    from subgoal.commands import play as command
+
+    command.run(
+        workspace_of(ctx),
+        task=task,
+        variation=variation,
+        agent=agent,
+        planner=planner,
+        executor=executor,
+        checkpoint=checkpoint,
+        replay=replay,
+        episode=episode,
+        plain=plain,
+        theme="light" if light else "dark",
+        delay=delay,
+        paused=paused,
+        step_limit=step_limit,
+    )
+
+
 @app.command("eval")
 def eval_command(
     ctx: typer.Context,

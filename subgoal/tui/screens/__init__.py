@@ -1,0 +1,1 @@
+"""The screens of `subgoal play`: live, replay, the episode picker and the error screen."""

@@ -1,0 +1,86 @@
+"""The layout every play screen shares: header, task, sub-goals and score on the left, actions and
+observation on the right, footer of keys. Live and replay differ only in where the state comes from
+and in their keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from subgoal.tui.state import EpisodeState
+from subgoal.tui.widgets.actions import ActionsLog
+from subgoal.tui.widgets.observation import ObservationPane
+from subgoal.tui.widgets.score import ScorePane
+from subgoal.tui.widgets.status import StatusBar
+from subgoal.tui.widgets.subgoals import SubgoalStack
+from subgoal.tui.widgets.task import TaskPane
+
+VIEW = Binding.Group("obs/look/inv", compact=True)
+
+
+class PlayScreen(Screen):
+    CSS_PATH = Path(__file__).with_name("play.tcss")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "view('observation')", "observation", group=VIEW),
+        Binding("l", "view('look')", "look", group=VIEW),
+        Binding("i", "view('inventory')", "inventory", group=VIEW),
+    ]
+    with_valid_actions = False
+
+    def __init__(self, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(**kwargs)
+        self.state = EpisodeState()
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(id="status")
+        yield TaskPane(id="task")
+        with Horizontal(id="panes"):
+            with Vertical(id="left"):
+                yield SubgoalStack(id="subgoals")
+                yield ScorePane(id="score")
+            with Vertical(id="right"):
+                yield ActionsLog(id="actions")
+                yield ObservationPane(id="observation", with_valid=self.with_valid_actions)
+        yield from self.compose_bottom()
+        yield Footer(compact=True, show_command_palette=False)
+
+    def compose_bottom(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.query_one(ActionsLog).focus()
+
+    # -- drawing ---------------------------------------------------------------------------------
+    def run_label(self) -> str:
+        return ""
+
+    def run_extra(self) -> str:
+        return ""
+
+    def elapsed(self) -> float | None:
+        return None
+
+    def hint(self) -> str | None:
+        return None
+
+    def redraw(self) -> None:
+        state = self.state
+        self.query_one(TaskPane).show(state.task_description)
+        self.query_one(SubgoalStack).show(state, self.hint())
+        self.query_one(ActionsLog).show(state)
+        self.query_one(ObservationPane).show(state)
+        self.query_one(ScorePane).show(state)
+        self.redraw_status()
+
+    def redraw_status(self) -> None:
+        self.query_one(StatusBar).show(self.state, self.run_label(), self.elapsed(), self.run_extra())
+
+    def action_view(self, view: str) -> None:
+        pane = self.query_one(ObservationPane)
+        pane.view = "observation" if pane.view == view else view

@@ -1,0 +1,239 @@
+"""Live play: an agent (or a person) plays in a worker thread; this screen folds its events.
+
+Keys act between two environment steps (see `RunControl`): pause/resume, single step, speed, restart,
+save. The worker belongs to the app, which reports its errors; this screen only shows the outcome.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label
+
+from subgoal.engine.episode import write_episodes
+from subgoal.engine.events import EpisodeEnded
+from subgoal.tui.messages import ActionWanted, EngineEvent, RunFailed, RunStopped
+from subgoal.tui.screens.base import PlayScreen
+from subgoal.tui.sources import SPEEDS, HumanLink, LiveConfig, RunControl
+from subgoal.tui.state import EpisodeState
+from subgoal.tui.widgets.observation import ObservationPane
+
+SPEED = Binding.Group("speed", compact=True)
+
+
+class ActionInput(Input):
+    """The human's action line: tab takes the completion offered from the valid actions."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "complete", "complete", show=False, priority=True)
+    ]
+
+    def action_complete(self) -> None:
+        if self._suggestion:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()
+
+
+class LiveScreen(PlayScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("space", "pause", "pause", key_display="␣"),
+        Binding("s", "step", "step"),
+        Binding("minus", "slower", "slower", key_display="-", group=SPEED),
+        Binding("plus,equals_sign", "faster", "faster", key_display="+", group=SPEED),
+        Binding("r", "restart", "restart"),
+        Binding("w", "save", "save"),
+    ]
+
+    def __init__(self, config: LiveConfig, **kwargs):  # type: ignore[no-untyped-def]
+        self.with_valid_actions = config.human
+        super().__init__(**kwargs)
+        self.config = config
+        self.run_id = 0
+        self.control: RunControl | None = None
+        self.link: HumanLink | None = None
+        self.delay = 0.0 if config.human else config.delay
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
+        self.failure: str | None = None
+        self.stopped = False
+        self._hint: str | None = None
+        self._waiting = False
+
+    def compose_bottom(self) -> ComposeResult:
+        if self.config.human:
+            with Horizontal(id="action-row"):
+                yield Label("›", id="action-prompt")
+                yield ActionInput(
+                    placeholder="type an action (tab completes)", id="action-input", disabled=True
+                )
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.start_run()
+        self.set_interval(1.0, self.redraw_status)
+
+    def on_unmount(self) -> None:
+        if self.control:
+            self.control.stop()
+
+    # -- the run -----------------------------------------------------------------------------------
+    def start_run(self) -> None:
+        if self.control:
+            self.control.stop()
+        self.run_id += 1
+        self.state = EpisodeState()
+        self.failure, self.stopped, self._hint, self._waiting = None, False, None, False
+        self.control = RunControl(delay=self.delay, paused=self.config.paused and not self.config.human)
+        self.link = HumanLink(self._announcer(self.run_id)) if self.config.human else None
+        self.started_at, self.ended_at = self.app.clock(), None  # type: ignore[attr-defined]
+        source = self.config.make_source(self.link)
+        self.app.start_live(self, self.run_id, source, self.control)  # type: ignore[attr-defined]
+        self.redraw()
+
+    def _announcer(self, run_id: int):  # type: ignore[no-untyped-def]
+        def announce(valid_actions: list[str], hint: str | None) -> None:  # on the worker thread
+            self.post_message(ActionWanted(run_id, valid_actions, hint))
+
+        return announce
+
+    @on(EngineEvent)
+    def _event(self, message: EngineEvent) -> None:
+        if message.run_id != self.run_id:
+            return
+        self.state.apply(message.event)
+        if isinstance(message.event, EpisodeEnded):
+            self.ended_at = self.app.clock()  # type: ignore[attr-defined]
+        self.redraw()
+
+    @on(RunStopped)
+    def _stopped(self, message: RunStopped) -> None:
+        if message.run_id == self.run_id:
+            self.stopped = True
+            if self.ended_at is None:
+                self.ended_at = self.app.clock()  # type: ignore[attr-defined]
+            self._set_input(False)
+            self.redraw_status()
+
+    @on(RunFailed)
+    def _failed(self, message: RunFailed) -> None:
+        if message.run_id == self.run_id:
+            self.failure = message.error
+            self._stopped(RunStopped(message.run_id))
+
+    @on(ActionWanted)
+    def _action_wanted(self, message: ActionWanted) -> None:
+        if message.run_id != self.run_id:
+            return
+        self._hint, self._waiting = message.hint, True
+        field = self.query_one(ActionInput)
+        field.suggester = SuggestFromList(message.valid_actions, case_sensitive=False)
+        self.query_one(ObservationPane).show_valid(message.valid_actions)
+        self._set_input(True)
+        self.redraw()
+
+    @on(Input.Submitted, "#action-input")
+    def _action_typed(self, message: Input.Submitted) -> None:
+        action = " ".join(message.value.split())
+        if not action or not self._waiting:
+            return
+        self._waiting = False
+        message.input.value = ""
+        self._set_input(False)
+        if self.link is not None:
+            self.link.submit(action)
+
+    def _set_input(self, enabled: bool) -> None:
+        if not self.config.human:
+            return
+        field = self.query_one(ActionInput)
+        field.disabled = not enabled
+        if enabled:
+            field.focus()
+
+    # -- drawing -----------------------------------------------------------------------------------
+    def run_label(self) -> str:
+        if self.failure:
+            return "✗ error"
+        if self.state.finished:
+            return f"■ {self.state.end_reason}"
+        if self.stopped:
+            return "■ stopped"
+        if not self.state.started:
+            return "… starting"
+        if self.config.human:
+            return "your move" if self._waiting else "…"
+        return "paused ⏸" if self.control and self.control.paused else "running ▶"
+
+    def run_extra(self) -> str:
+        if self.config.human or self.state.finished or self.stopped:
+            return ""
+        return f"{self.delay:g}s/step"
+
+    def elapsed(self) -> float | None:
+        if self.started_at is None:
+            return None
+        end = self.ended_at if self.ended_at is not None else self.app.clock()  # type: ignore[attr-defined]
+        return end - self.started_at
+
+    def hint(self) -> str | None:
+        return self._hint
+
+    # -- keys --------------------------------------------------------------------------------------
+    def action_pause(self) -> None:
+        if self.control and not self.config.human:
+            paused = self.control.toggle()
+            self.notify("paused: s steps, space resumes" if paused else "resumed", timeout=2)
+            self.redraw_status()
+
+    def action_step(self) -> None:
+        if self.control and not self.config.human:
+            if not self.control.paused:
+                self.control.pause()
+            self.control.step_once()
+            self.redraw_status()
+
+    def _set_speed(self, faster: bool) -> None:
+        if self.config.human:
+            return
+        slower_to_faster = list(SPEEDS)
+        index = min(range(len(slower_to_faster)), key=lambda i: abs(slower_to_faster[i] - self.delay))
+        index = max(0, min(len(slower_to_faster) - 1, index + (1 if faster else -1)))
+        self.delay = slower_to_faster[index]
+        if self.control:
+            self.control.set_delay(self.delay)
+        self.redraw_status()
+
+    def action_faster(self) -> None:
+        self._set_speed(True)
+
+    def action_slower(self) -> None:
+        self._set_speed(False)
+
+    def action_restart(self) -> None:
+        self.notify("restarting the episode", timeout=2)
+        self.start_run()
+
+    def action_save(self) -> None:
+        state = self.state
+        if not state.started:
+            self.notify("nothing to save yet", severity="warning")
+            return
+        folder = Path(self.config.save_dir or ".")
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = folder / f"play-{state.task_id}-v{state.variation}-{state.agent}-{stamp}.jsonl.gz"
+        try:
+            write_episodes(path, [state.to_episode()])
+        except OSError as exc:
+            self.notify(f"could not save: {exc}", severity="error")
+            return
+        self.notify(f"saved {state.taken} steps to {path}", timeout=6)
+        self.saved_path = path
