@@ -6,7 +6,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import hypothesis  # noqa: F401  (see below)
 import pytest
+
+# CPython 3.11.7's ast.parse can fail with "AST constructor recursion depth mismatch" once py4j's
+# threads have run; hypothesis' pytest plugin imports (and so assertion-rewrites) hypothesis at the
+# end of the session. Importing it up front keeps that parse before any JVM work.
 
 os.environ.setdefault("CI", "true")
 

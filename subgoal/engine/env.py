@@ -161,7 +161,7 @@ class Session:
         """Take one action without computing the valid actions (the fast path)."""
         server = self.env.server
         observation = str(self._call(server.step, action))
-        score = int(round(100 * float(self._call(server.getScore))))
+        score = round(100 * float(self._call(server.getScore)))
         completed = bool(self._call(server.getCompleted))
         moves = int(self._call(server.getNumMoves))
         reward, self._score = score - self._score, score
@@ -191,7 +191,8 @@ class Session:
         return str(self._call(self.env.inventory))
 
     def task_description(self) -> str:
-        return str(self._call(self.env.taskdescription))
+        text = str(self._call(self.env.taskdescription)).strip()
+        return text.removeprefix("Task Description:").strip()
 
     def valid_actions(self) -> list[str]:
         return [str(a) for a in self._call(self.env.get_valid_action_object_combinations)]

@@ -139,4 +139,3 @@ def collect(
     if failed_out.exists() and failed_out.stat().st_size == 0:
         failed_out.unlink()
     return report
-

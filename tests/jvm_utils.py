@@ -1,0 +1,49 @@
+"""Finding the JVMs a test started, even after their parent died: every process inherits a tag in
+its environment, and /proc tells whose it is."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from pathlib import Path
+
+
+def new_tag() -> str:
+    return uuid.uuid4().hex
+
+
+def java_pids_with_tag(tag: str) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            if b"java" not in cmdline.split(b"\0")[0]:
+                continue
+            if f"SUBGOAL_TEST_TAG={tag}".encode() in (proc / "environ").read_bytes():
+                pids.append(int(proc.name))
+        except OSError:
+            continue
+    return pids
+
+
+def wait_until_gone(tag: str, timeout: float = 15.0) -> list[int]:
+    """Java processes with `tag` still alive after `timeout` seconds (empty when all exited)."""
+    deadline = time.monotonic() + timeout
+    while (alive := java_pids_with_tag(tag)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return alive
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purposes.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False

