@@ -135,8 +135,8 @@ class OpenAITeacher:
         alignment = align(gold, prompt.parse_answer(answer))
         if alignment.coverage < MIN_COVERAGE:
             raise AnswerError(
-                f"only {alignment.matched} of the {len(gold)} actions in your sub-goals match the given "
-                "actions; copy every action exactly"
+                f"only {alignment.matched} of the {len(gold)} given actions appear in your sub-goals; "
+                "copy every action exactly"
             )
         return alignment
 

@@ -121,7 +121,7 @@ def gap_question(actions: Sequence[str], first_number: int, before: str | None, 
 
 # A sub-goal line: optional numbering ("1.", "1)", "Sub-goal 1:", "Step 1 -"), then a call.
 _HEADER = re.compile(
-    r"^(?:(?:sub-?goal|step)\s*)?(?:\d+\s*[.):\-]\s*)?[*_`]*\s*"
+    r"^[*_`]*\s*(?:(?:sub-?goal|step)\s*)?(?:\d+\s*[.):\-]\s*)?[*_`]*\s*"
     r"(?P<name>[A-Za-z][A-Za-z0-9_]*\s*\([^()\n]*\))\s*[*_`]*\s*[:\-–]?\s*(?P<rest>.*)$",
     re.I,
 )
@@ -141,6 +141,8 @@ def parse_answer(text: str) -> list[Group]:
             name = normalize_name(header.group("name"))
             check_or_reject(name)
             groups.append((name, _split_inline(header.group("rest"))))
+        elif groups and _ACTIONS_LABEL.match(line):
+            groups[-1][1].extend(_split_inline(line))
         elif groups:
             action = _clean_action(line)
             if action:
