@@ -57,7 +57,7 @@ class Task:
         return f"{self.id} {self.name}"
 
 
-def _bucket(mean_length: float) -> str:
+def bucket_for(mean_length: float) -> str:
     return "short" if mean_length < 20 else "long" if mean_length > 50 else "medium"
 
 
@@ -116,11 +116,12 @@ _TABLE = [
     ("9-2", "inclined-plane-friction-named-surfaces", "Friction (known surfaces)", 692, 346, 348, 87.9),
     ("9-3", "inclined-plane-friction-unnamed-surfaces", "Friction (unknown surfaces)", 80, 40, 42, 200.1),
     ("10-1", "mendelian-genetics-known-plant", "Mendelian genetics (known plant)", 60, 30, 30, 132.2),
-    ("10-2", "mendelian-genetics-unknown-plant", "Mendelian genetics (unknown plant)", 240, 120, 120, 0.0),
+    ("10-2", "mendelian-genetics-unknown-plant", "Mendelian genetics (unknown plant)", 240, 120, 120, 132.2),
 ]
 
 TASKS: tuple[Task, ...] = tuple(
-    Task(tid, name, title, tr, dv, te, _bucket(mean), mean) for tid, name, title, tr, dv, te, mean in _TABLE
+    Task(tid, name, title, tr, dv, te, bucket_for(mean), mean)
+    for tid, name, title, tr, dv, te, mean in _TABLE
 )
 BY_ID = {t.id: t for t in TASKS}
 BY_NAME = {t.name: t for t in TASKS}
