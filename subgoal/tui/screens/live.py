@@ -77,7 +77,6 @@ class LiveScreen(PlayScreen):
                 )
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.start_run()
         self.set_interval(1.0, self.redraw_status)
 

@@ -43,7 +43,6 @@ class ReplayScreen(PlayScreen):
         self._autoplay: Timer | None = None
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.redraw()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
