@@ -71,35 +71,45 @@ def annotate(
     """
     report = AnnotateReport()
     identity = teacher.identity
-    queue = iter(todo)
+    queue = iter(enumerate(todo))
+    # Results are written in input order (the same input gives the same file), so a finished episode
+    # may wait for an earlier one; `ready` holds those, and bounds how far ahead work may run.
+    ready: dict[int, tuple[Episode, Annotation | None, str | None]] = {}
+    next_to_write = 0
     with EpisodeWriter(target) as writer, ThreadPoolExecutor(max_workers=workers) as pool:
-        running: dict[Future[Annotation], Episode] = {}
+        running: dict[Future[Annotation], tuple[int, Episode]] = {}
 
         def refill() -> None:
-            while len(running) < workers and (episode := next(queue, None)) is not None:
-                running[pool.submit(teacher.annotate, episode)] = episode
+            while len(running) + len(ready) < 2 * workers and (item := next(queue, None)) is not None:
+                running[pool.submit(teacher.annotate, item[1])] = item
+
+        def write(episode: Episode, annotation: Annotation | None, problem: str | None) -> None:
+            if annotation is None:
+                report.failures.append(problem or "unknown failure")
+            else:
+                writer.append(annotated(episode, annotation, identity))
+                report.annotated += 1
+                report.fallbacks += annotation.note is not None
+                report.usage.add(annotation.usage)
+            if on_done:
+                on_done(episode, annotation, problem)
 
         refill()
         try:
             while running:
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    episode = running.pop(future)
+                    index, episode = running.pop(future)
                     try:
                         annotation = future.result()
+                        ready[index] = (episode, annotation, annotation.note)
                     except TeacherUnavailable:
                         raise
                     except TeacherError as exc:
-                        report.failures.append(str(exc))
-                        if on_done:
-                            on_done(episode, None, str(exc))
-                        continue
-                    writer.append(annotated(episode, annotation, identity))
-                    report.annotated += 1
-                    report.fallbacks += annotation.note is not None
-                    report.usage.add(annotation.usage)
-                    if on_done:
-                        on_done(episode, annotation, annotation.note)
+                        ready[index] = (episode, None, str(exc))
+                while next_to_write in ready:
+                    write(*ready.pop(next_to_write))
+                    next_to_write += 1
                 refill()
         except BaseException:
             for future in running:
