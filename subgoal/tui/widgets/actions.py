@@ -1,4 +1,4 @@
-"""The actions log: one row per step (step, action, reward, score), with the generated text and the
+"""The actions log: one row per step (step, score, reward, action), with the generated text and the
 grounding method under the action when the model's words were not the action taken."""
 
 from __future__ import annotations
@@ -38,10 +38,11 @@ class ActionsLog(DataTable):
 
     def on_mount(self) -> None:
         self.border_title = "actions"
+        # The action goes last: on a narrow terminal only its tail is cut, never the numbers.
         self.add_column(Text("#", justify="right"), key="n", width=3)
-        self.add_column("action", key="action")
-        self.add_column(Text("Δ", justify="right"), key="reward", width=4)
         self.add_column(Text("score", justify="right"), key="score", width=5)
+        self.add_column(Text("Δ", justify="right"), key="reward", width=4)
+        self.add_column("action", key="action")
 
     def show(self, state: EpisodeState) -> None:
         steps = state.steps
@@ -55,9 +56,9 @@ class ActionsLog(DataTable):
             action, height = action_cell(step)
             self.add_row(
                 Text(str(index), style="dim", justify="right"),
-                action,
-                reward_cell(step.reward),
                 Text(str(step.score), justify="right"),
+                reward_cell(step.reward),
+                action,
                 height=height,
                 key=str(index),
             )

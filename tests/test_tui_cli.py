@@ -1,0 +1,85 @@
+"""`subgoal play` through the CLI (typer's CliRunner: stdout is not a terminal, so it prints plain
+events), and its error paths: one red line and exit code 2, never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from test_tui_app import sample_episode
+from typer.testing import CliRunner
+
+from subgoal.cli import app
+from subgoal.engine.episode import write_episodes
+
+runner = CliRunner()
+
+
+def play(*args: str, workspace: Path):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["--workspace", str(workspace), "play", *args])
+
+
+def test_plain_replay_prints_the_events(tmp_path: Path) -> None:
+    path = tmp_path / "two.jsonl.gz"
+    write_episodes(path, [sample_episode(), sample_episode()])
+    result = play("--replay", str(path), "--episode", "1", workspace=tmp_path)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "4-2 find-non-living-thing variation 0" in out
+    assert "▶ navigate_to(kitchen)" in out and "✓ navigate_to(kitchen) (3 steps)" in out
+    assert "move painting to red box +25" in out
+    assert "generated 'focus on the painting' (fuzzy)" in out
+    assert out.rstrip().endswith("completed: score 100 in 5 steps")
+    assert "episode 0" not in out  # one episode asked for, no separators
+    everything = play("--replay", str(path), "--plain", workspace=tmp_path).output
+    assert everything.count("completed: score 100") == 2 and "episode 1" in everything
+
+
+def test_plain_live_oracle_goes_through_the_rollout_source(tmp_path: Path, monkeypatch) -> None:
+    """The live --plain path (the JVM is replaced by a saved episode; the real JVM run is tested in
+    test_tui_app): the same source, driven without pacing, printed."""
+    from subgoal.commands import play as command
+    from subgoal.tui import sources
+
+    seen = {}
+
+    def fake_rollout_source(spec, holder, make):  # type: ignore[no-untyped-def]
+        seen["spec"] = spec
+        return sources.replay_source(sample_episode())
+
+    monkeypatch.setattr(command, "rollout_source", fake_rollout_source)
+    result = play("--task", "find-non-living-thing", "--variation", "230", workspace=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert seen["spec"].task_id == "4-2" and seen["spec"].split == "test" and seen["spec"].variation == 230
+    assert "completed: score 100 in 5 steps" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--replay", "missing.jsonl.gz"], "no such episode file"),
+        (["--task", "boill"], "unknown task 'boill'; did you mean boil"),
+        (["--task", "4-2", "--variation", "9999"], "has variations 0-299"),
+        (["--agent", "wizard"], "unknown agent 'wizard'"),
+        (["--agent", "hierarchical"], "needs --planner and --executor"),
+        (["--agent", "flat"], "needs --checkpoint"),
+        (["--agent", "human", "--plain"], "needs a terminal"),
+        (["--agent", "hierarchical", "--planner", "nope", "--executor", "nope"], "unknown checkpoint 'nope'"),
+    ],
+)
+def test_errors_are_one_line(tmp_path: Path, args: list[str], message: str) -> None:
+    result = play(*args, workspace=tmp_path)
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_bad_replay_files(tmp_path: Path) -> None:
+    path = tmp_path / "one.jsonl.gz"
+    write_episodes(path, [sample_episode()])
+    result = play("--replay", str(path), "--episode", "4", workspace=tmp_path)
+    assert result.exit_code == 2 and "no episode 4 in" in result.output
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(path.read_bytes()[:-30])
+    result = play("--replay", str(broken), workspace=tmp_path)
+    assert result.exit_code == 2 and "truncated or corrupt" in " ".join(result.output.split())
