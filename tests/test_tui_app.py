@@ -457,3 +457,60 @@ async def test_live_oracle_runs_to_100_and_the_panes_show_it() -> None:
     finally:
         holder.close()
     assert holder._session is None
+
+
+class FakePolicy:
+    """A stand-in for a trained checkpoint: always proposes the same texts."""
+
+    def __init__(self, role: str, beams: list[str]):
+        self.role, self.beams = role, beams
+        self.manifest = {"role": role, "name": f"{role}-fake"}
+
+    def generate(self, inputs: list[str], num_beams: int = 5, num_return: int = 5, max_new_tokens: int = 32):  # type: ignore[no-untyped-def]
+        return [list(self.beams[:num_return]) for _ in inputs]
+
+    def fits(self, text: str) -> bool:
+        return True
+
+
+class FakePolicies:
+    def __init__(self, **by_path: FakePolicy):
+        self.by_path = by_path
+
+    def get(self, path: str) -> FakePolicy:
+        return self.by_path[path]
+
+
+@run_async
+async def test_learned_agent_shows_generated_text_and_grounding() -> None:
+    from subgoal.tui.screens.live import LiveScreen
+    from subgoal.tui.sources import learned_agent
+
+    spec = LiveSpec("4-2", 0, "train", agent="flat", checkpoint="flat-ckpt")
+    policies = FakePolicies(
+        **{"flat-ckpt": FakePolicy("flat", ["focus on the painting", "focus on a painting"])}
+    )
+    holder = FakeHolder()
+    app = live_app(lambda link: rollout_source(spec, holder, learned_agent(spec, policies)), delay=0.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen.stopped)
+        state = app.screen.state
+        assert state.score == 100 and state.steps[0].action == "focus on painting"
+        assert state.steps[0].generated[0] == "focus on the painting" and state.steps[0].grounding == "fuzzy"
+        assert "flat flat-fake" in status_text(app) and "agent flat" in status_text(app)
+        table = app.screen.query_one("ActionsLog")
+        assert "↳ 'focus on the painting' (fuzzy)" in str(table.get_row("0")[-1])
+
+
+@run_async
+async def test_human_sees_the_planner_hint() -> None:
+    from subgoal.tui.screens.live import ActionInput, LiveScreen
+
+    spec = LiveSpec("4-2", 0, "train", agent="human", planner="planner-ckpt")
+    policies = FakePolicies(**{"planner-ckpt": FakePolicy("planner", ["focus_on(painting)"])})
+    holder = FakeHolder()
+    app = live_app(lambda link: rollout_source(spec, holder, human_agent(spec, link, policies)), human=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen))
+        await wait_until(pilot, lambda: not app.screen.query_one(ActionInput).disabled)
+        assert "hint focus_on(painting)" in pane_text(app, "#subgoal-lines")

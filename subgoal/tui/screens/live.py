@@ -187,14 +187,19 @@ class LiveScreen(PlayScreen):
         return self._hint
 
     # -- keys --------------------------------------------------------------------------------------
+    def _over(self) -> bool:
+        if self.stopped:
+            self.notify("the episode is over: r plays it again, w saves it", timeout=3)
+        return self.stopped
+
     def action_pause(self) -> None:
-        if self.control and not self.config.human:
+        if self.control and not self.config.human and not self._over():
             paused = self.control.toggle()
             self.notify("paused: s steps, space resumes" if paused else "resumed", timeout=2)
             self.redraw_status()
 
     def action_step(self) -> None:
-        if self.control and not self.config.human:
+        if self.control and not self.config.human and not self._over():
             if not self.control.paused:
                 self.control.pause()
             self.control.step_once()
