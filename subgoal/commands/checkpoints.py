@@ -1,0 +1,160 @@
+"""`subgoal checkpoints list|show|rm`: the checkpoints on disk, with their metrics.
+
+A light module (rich only, no torch), so it is also where the Typer sub-app lives.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from subgoal.checkpoints import list_checkpoints, read_log, read_manifest, remove, resolve
+from subgoal.console import err, out
+
+app = typer.Typer(help="The checkpoints on disk: list them, show one, remove one.", no_args_is_help=True)
+
+
+def _workspace(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from subgoal.cli import workspace_of
+
+    return workspace_of(ctx)
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _params(n: Any) -> str:
+    return f"{n / 1e6:.1f} M" if isinstance(n, int) else "-"
+
+
+@app.command("list")
+def list_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Every checkpoint of the workspace: role, model, size, best dev metrics, training time."""
+    workspace = _workspace(ctx)
+    found = list_checkpoints(workspace)
+    if as_json:
+        out.print_json(json.dumps([{"name": c.name, "path": str(c.path), **c.manifest} for c in found]))
+        return
+    if not found:
+        err.print(f"no checkpoints in {workspace.checkpoints}; `subgoal train` makes them")
+        return
+    table = Table(title=f"checkpoints in {workspace.checkpoints}", title_justify="left")
+    for column, justify in [
+        ("name", "left"),
+        ("role", "left"),
+        ("model", "left"),
+        ("params", "right"),
+        ("train ex.", "right"),
+        ("steps", "right"),
+        ("dev loss", "right"),
+        ("dev exact", "right"),
+        ("minutes", "right"),
+        ("created", "left"),
+    ]:
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for c in found:
+        m = c.manifest
+        metrics, training = m.get("metrics") or {}, m.get("training") or {}
+        table.add_row(
+            c.name,
+            c.role,
+            m.get("model") or f"preset {m.get('preset')}",
+            _params(m.get("params")),
+            _fmt(((m.get("data") or {}).get("train") or {}).get("examples")),
+            _fmt(training.get("steps")),
+            _fmt(metrics.get("dev_loss")),
+            _fmt(metrics.get("dev_exact")),
+            _fmt((training.get("seconds") or 0) / 60, 1),
+            _fmt(m.get("created", "")[:16]),
+        )
+    out.print(table)
+
+
+@app.command("show")
+def show_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="A checkpoint name or folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
+) -> None:
+    """One checkpoint's manifest: data, metrics, training figures, versions."""
+    path = resolve(name, _workspace(ctx))
+    manifest = read_manifest(path)
+    if as_json:
+        out.print_json(json.dumps({"path": str(path), **manifest}))
+        return
+    table = Table(title=f"{path.name}  ({path})", title_justify="left", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    data = manifest.get("data") or {}
+    rows: list[tuple[str, Any]] = [
+        ("role", manifest.get("role")),
+        ("model", manifest.get("model") or f"preset {manifest.get('preset')}"),
+        ("parameters", _params(manifest.get("params"))),
+        ("input budget", f"{manifest.get('max_input_tokens')} tokens"),
+        ("seed", manifest.get("seed")),
+        ("train data", ", ".join(data.get("train_files") or []) + f"  (hash {data.get('train_hash')})"),
+        ("dev data", ", ".join(data.get("dev_files") or []) or "-"),
+        ("tasks", ", ".join(data.get("tasks") or []) or "all"),
+    ]
+    for split in ("train", "dev"):
+        s = data.get(split)
+        if s:
+            src = s.get("source_tokens", {})
+            rows.append(
+                (
+                    f"{split} examples",
+                    f"{s.get('examples')} from {s.get('episodes')} episodes; input tokens "
+                    + " ".join(f"{k}={v}" for k, v in src.items()),
+                )
+            )
+    metrics, training = manifest.get("metrics") or {}, manifest.get("training") or {}
+    rows += [
+        ("best dev", " ".join(f"{k}={_fmt(v, 4)}" for k, v in metrics.items()) or "no dev evaluation"),
+        (
+            "training",
+            f"{training.get('steps')} steps, {training.get('epochs')} epochs, "
+            f"{_fmt((training.get('seconds') or 0) / 60, 1)} min on {training.get('device')} "
+            f"x{training.get('processes')} ({training.get('mixed_precision')}); {training.get('stopped')}",
+        ),
+        (
+            "throughput",
+            f"{training.get('examples_per_s')} examples/s, {training.get('tokens_per_s')} tokens/s",
+        ),
+        ("tokenizer hash", manifest.get("tokenizer_hash")),
+        ("versions", " ".join(f"{k}={v}" for k, v in (manifest.get("versions") or {}).items())),
+        ("created", manifest.get("created")),
+    ]
+    log = read_log(path)
+    evals = [r for r in log if r.get("kind") == "eval"]
+    if evals:
+        rows.append(("evaluations", f"{len(evals)}; last at step {evals[-1].get('step')}"))
+    for key, value in rows:
+        table.add_row(key, _fmt(value))
+    out.print(table)
+
+
+@app.command("rm")
+def rm_command(
+    ctx: typer.Context,
+    names: Annotated[list[str], typer.Argument(help="Checkpoint names or folders.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Remove checkpoints (asks first unless --yes)."""
+    workspace = _workspace(ctx)
+    paths = [resolve(n, workspace) for n in names]  # all must exist before any is removed
+    if not yes:
+        typer.confirm(f"remove {', '.join(str(p) for p in paths)}?", abort=True, err=True)
+    for path in paths:
+        remove(str(path), workspace)
+        err.print(f"removed {path}")

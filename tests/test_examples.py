@@ -1,0 +1,189 @@
+"""Training examples: what the planner, executor and flat baseline learn from one annotated episode."""
+
+from __future__ import annotations
+
+import pytest
+
+from subgoal.engine.episode import Episode, Step, SubgoalSpan
+from subgoal.engine.examples import (
+    COMPLETE_TASK,
+    END_SUBGOAL,
+    ROLES,
+    examples_from_episode,
+    examples_from_episodes,
+    is_training_target,
+    percentiles,
+    room_of,
+    stats,
+    visited_rooms,
+)
+from subgoal.errors import TrainingError
+
+HALL = (
+    "This room is called the hallway. In it, you see: \n\tthe agent\n\tA door to the kitchen (that is open)"
+)
+KITCHEN = "This room is called the kitchen. In it, you see: \n\tthe agent\n\ta banana\n\ta red box"
+OUTSIDE = "This outside location is called the outside. Here you see: \n\tthe agent\n\ta dove egg"
+
+
+def _episode(subgoals: bool = True) -> Episode:
+    steps = [
+        Step("open door to kitchen", "The door is already open.", 0, 0, look=HALL),  # 0: no-op, dropped
+        Step("go to kitchen", "You move to the kitchen.", 8, 8, look=KITCHEN),  # 1
+        Step("look around", KITCHEN, 8, 0, look=KITCHEN),  # 2: dropped
+        Step("focus on banana", "You focus on the banana.", 58, 50, look=KITCHEN),  # 3
+        Step(
+            "pick up banana",
+            "You move the banana to the inventory.",
+            66,
+            8,
+            look=KITCHEN,
+            inventory="a banana",
+        ),
+        Step(
+            "open door to outside", "The door is now open.", 66, 0, look=KITCHEN, inventory="a banana"
+        ),  # 5: kept
+        Step("go to outside", "You move to the outside.", 70, 4, look=OUTSIDE, inventory="a banana"),  # 6
+        Step(
+            "close door to kitchen", "The door is now closed.", 70, 0, look=OUTSIDE, inventory="a banana"
+        ),  # 7
+        Step(
+            "move banana to red box", "You move the banana to the red box.", 100, 30, look=OUTSIDE, done=True
+        ),
+    ]
+    spans = [
+        SubgoalSpan("navigate_to(kitchen)", 0, 3),
+        SubgoalSpan("focus_on(banana)", 3, 4),
+        SubgoalSpan("pick_up(banana)", 4, 5),
+        SubgoalSpan("navigate_to(outside)", 5, 8),
+        SubgoalSpan("move(banana, red box)", 8, 9),
+    ]
+    return Episode(
+        task_id="4-1",
+        task_name="find-living-thing",
+        variation=3,
+        split="train",
+        task_description="Your task is to find a(n) living thing. First, focus on the thing.",
+        initial_look=HALL,
+        initial_inventory="nothing",
+        steps=steps,
+        subgoals=spans if subgoals else [],
+    )
+
+
+def test_dropped_steps_are_never_targets():
+    ep = _episode()
+    kept = [s.action for s in ep.steps if is_training_target(s)]
+    assert "look around" not in kept
+    assert "close door to kitchen" not in kept
+    assert "open door to kitchen" not in kept  # "The door is already open."
+    assert "open door to outside" in kept  # a real door opening is kept
+    for role in ROLES:
+        targets = {e.target for e in examples_from_episode(role, ep)}
+        assert not targets & {"look around", "close door to kitchen", "open door to kitchen"}
+
+
+def test_flat_examples_one_per_kept_step_with_recent_history():
+    ep = _episode()
+    examples = examples_from_episode("flat", ep)
+    assert [e.target for e in examples] == [s.action for s in ep.steps if is_training_target(s)]
+    last = examples[-1]
+    assert last.step == 8 and last.task_id == "4-1" and last.variation == 3
+    assert "time: 8; score: 70" in last.source
+    assert "completed subgoals" not in last.source and "current subgoal" not in last.source
+    assert "go to kitchen -> You move to the kitchen. (+8)" in last.source
+    assert "look around ->" not in last.source  # dropped steps stay out of the history too
+    assert "visited: hallway, kitchen, outside" in last.source
+
+
+def test_executor_spans_end_with_end_subgoal_and_history_of_the_span_only():
+    ep = _episode()
+    examples = examples_from_episode("executor", ep)
+    assert len(examples) == 6 + 5  # six kept steps, one `end subgoal` per span
+    assert [e.target for e in examples[:3]] == ["go to kitchen", END_SUBGOAL, "focus on banana"]
+    focus = examples[2]
+    assert "current subgoal: focus_on(banana)" in focus.source
+    assert "completed subgoals: navigate_to(kitchen)" in focus.source
+    assert "history: none" in focus.source  # the history starts with the sub-goal
+    end = examples[1]
+    assert end.step == 3 and "go to kitchen -> You move to the kitchen." in end.source
+    assert sum(e.target == END_SUBGOAL for e in examples) == len(ep.subgoals)
+
+
+def test_planner_one_example_per_subgoal_then_complete_task():
+    ep = _episode()
+    examples = examples_from_episode("planner", ep)
+    assert [e.target for e in examples] == [s.name for s in ep.subgoals] + [COMPLETE_TASK]
+    assert "completed subgoals: none" in examples[0].source
+    assert "time: 0; score: 0" in examples[0].source
+    final = examples[-1]
+    assert final.step == len(ep.steps)
+    assert "completed subgoals: navigate_to(kitchen), focus_on(banana), pick_up(banana)" in final.source
+    assert "score: 100" in final.source
+
+
+def test_a_span_of_only_dropped_steps_teaches_nothing():
+    ep = _episode()
+    ep.subgoals = [SubgoalSpan("look_around()", 0, 1), SubgoalSpan("rest", 1, 9)]
+    planner = examples_from_episode("planner", ep)
+    assert [e.target for e in planner] == ["rest", COMPLETE_TASK]
+
+
+def test_unannotated_episode_is_an_error_for_planner_and_executor_but_not_flat():
+    ep = _episode(subgoals=False)
+    with pytest.raises(TrainingError, match="no sub-goals"):
+        examples_from_episode("planner", ep)
+    with pytest.raises(TrainingError, match="annotate"):
+        examples_from_episode("executor", ep)
+    assert examples_from_episode("flat", ep)
+
+
+def test_rooms_are_parsed_from_looks():
+    assert room_of(OUTSIDE) == "outside"
+    assert room_of("You move to the kitchen.") is None
+    assert visited_rooms(_episode(), 0) == ["hallway"]
+    assert visited_rooms(_episode(), 9) == ["hallway", "kitchen", "outside"]
+
+
+def test_budget_shortens_history_and_look_but_keeps_the_task():
+    ep = _episode()
+    budget = 260
+    examples = examples_from_episode("planner", ep, budget=lambda text: len(text) <= budget)
+    for e in examples:
+        assert ep.task_description in e.source
+        assert "completed subgoals:" in e.source
+    assert max(len(e.source) for e in examples) <= budget + 200  # sub-goals are never cut
+    assert examples_from_episode("planner", ep) != examples  # something was shortened
+
+
+def test_examples_are_deterministic_and_stats_count_them():
+    eps = [_episode(), _episode()]
+    a = examples_from_episodes("executor", eps)
+    assert a == examples_from_episodes("executor", eps)
+    s = stats(a, lambda text: len(text.split()))
+    assert s["examples"] == len(a) and s["episodes"] == 1
+    assert s["source_tokens"]["p50"] <= s["source_tokens"]["p100"]
+
+
+def test_percentiles_nearest_rank():
+    assert percentiles(list(range(1, 101)), (50, 90, 100)) == {"p50": 50, "p90": 90, "p100": 100}
+    assert percentiles([], (50,)) == {"p50": 0}
+
+
+@pytest.mark.jvm
+def test_real_oracle_episodes_make_examples(oracle_episodes):
+    import copy
+
+    for ep in copy.deepcopy(oracle_episodes):
+        n = len(ep.steps)
+        ep.subgoals = [SubgoalSpan(f"do_part({k})", s, min(s + 3, n)) for k, s in enumerate(range(0, n, 3))]
+        kept = sum(is_training_target(s) for s in ep.steps)
+        flat = examples_from_episode("flat", ep)
+        assert len(flat) == kept
+        executor = examples_from_episode("executor", ep)
+        assert len(executor) == kept + sum(e.target == END_SUBGOAL for e in executor)
+        planner = examples_from_episode("planner", ep)
+        assert planner[-1].target == COMPLETE_TASK
+        for e in flat + executor + planner:
+            assert " ".join(ep.task_description.split()) in e.source
+            assert e.target not in ("look around",) and not e.target.startswith("close door")
