@@ -136,6 +136,85 @@ def collect_command(
 # --- registered verbs ---
 
 
+@app.command("train")
+def train_command(
+    ctx: typer.Context,
+    role: Annotated[str, typer.Argument(help="planner, executor, flat (the no-sub-goal baseline) or all.")],
+    preset: Annotated[
+        str, typer.Option("--preset", "-p", help="T5 from scratch: tiny (~8 M), small, base or large.")
+    ] = "tiny",
+    model: Annotated[
+        Optional[str],
+        typer.Option(
+            "--model", "-m", help="Fine-tune an existing seq2seq model instead: a folder or hub id."
+        ),
+    ] = None,
+    tag: Annotated[
+        Optional[str], typer.Option(help="Checkpoint name is ROLE-TAG. Default: the preset or model name.")
+    ] = None,
+    teacher: Annotated[
+        str, typer.Option(help="Which annotated files to read (annotated/SPLIT.TEACHER...).")
+    ] = "rules",
+    data: Annotated[
+        Optional[list[Path]], typer.Option("--data", help="Train episode file(s) instead.")
+    ] = None,
+    dev: Annotated[Optional[list[Path]], typer.Option("--dev", help="Dev episode file(s) instead.")] = None,
+    tasks: TasksOption = None,
+    epochs: Annotated[float, typer.Option(min=0.01, help="Epochs over the train examples.")] = 10.0,
+    max_steps: Annotated[Optional[int], typer.Option(min=1, help="Stop after N optimizer steps.")] = None,
+    max_minutes: Annotated[
+        Optional[float], typer.Option(min=0.01, help="Stop after N minutes of training.")
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", "-b", min=1, help="Examples per micro-batch.")
+    ] = 16,
+    grad_accum: Annotated[int, typer.Option(min=1, help="Micro-batches per optimizer step.")] = 1,
+    lr: Annotated[
+        Optional[float],
+        typer.Option(min=0.0, help="Peak learning rate. Default 1e-3 (preset), 3e-4 (--model)."),
+    ] = None,
+    warmup: Annotated[int, typer.Option(min=0, help="Warm-up steps.")] = 100,
+    eval_every: Annotated[int, typer.Option(min=1, help="Steps between dev evaluations and saves.")] = 200,
+    patience: Annotated[
+        int, typer.Option(min=0, help="Evaluations without improvement before stopping (0: never).")
+    ] = 5,
+    max_input_tokens: Annotated[int, typer.Option(min=16, help="Input token budget.")] = 1024,
+    vocab_size: Annotated[int, typer.Option(min=64, help="BPE vocabulary of a preset's tokenizer.")] = 2048,
+    seed: Annotated[int, typer.Option(help="Seed of initialisation, batch order and dropout.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a checkpoint of the same name.")
+    ] = False,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Discard an interrupted run instead of resuming it.")
+    ] = False,
+) -> None:
+    """Train the planner, the executor and/or the flat baseline into WORKSPACE/checkpoints/ROLE-TAG.
+
+    An interrupted run resumes where it stopped when the same command runs again.
+    Multi-GPU / multi-node: [b]accelerate launch -m subgoal train ...[/] (docs/training.md).
+    """
+    from subgoal.commands import train as command
+
+    opts = command.Options(
+        preset=preset, model=model, tag=tag, teacher=teacher, data=data, dev=dev, tasks=tasks,
+        epochs=epochs, max_steps=max_steps, max_minutes=max_minutes, batch_size=batch_size,
+        grad_accum=grad_accum, lr=lr, warmup_steps=warmup, eval_every=eval_every, patience=patience,
+        max_input_tokens=max_input_tokens, vocab_size=vocab_size, seed=seed, device=device,
+        overwrite=overwrite, restart=restart,
+    )  # fmt: skip
+    command.run(workspace_of(ctx), role, opts)
+
+
+def _checkpoints_app() -> typer.Typer:
+    from subgoal.commands.checkpoints import app as checkpoints_app
+
+    return checkpoints_app
+
+
+app.add_typer(_checkpoints_app(), name="checkpoints")
+
+
 @app.command("play")
 def play_command(
     ctx: typer.Context,
@@ -189,6 +268,47 @@ def play_command(
         paused=paused,
         step_limit=step_limit,
     )
+
+
+@app.command("quickstart")
+def quickstart_command(
+    ctx: typer.Context,
+    tasks: Annotated[
+        Optional[list[str]],
+        typer.Option("--tasks", "-t", help="Task ids, names or globs. Default: 4-2,7-1 (short tasks)."),
+    ] = None,
+    minutes: Annotated[
+        float, typer.Option("--minutes", "-m", min=0.05, help="Training budget, shared by the three models.")
+    ] = 5.0,
+    train_variations: Annotated[int, typer.Option(min=1, help="Train variations per task.")] = 40,
+    dev_variations: Annotated[int, typer.Option(min=1, help="Dev variations per task (best model).")] = 4,
+    test_variations: Annotated[int, typer.Option(min=1, help="Test variations per task to evaluate.")] = 2,
+    step_limit: Annotated[int, typer.Option(min=1, help="Steps per test episode (the benchmark: 100).")] = 25,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            "--workers", "-j", min=1, envvar="SUBGOAL_WORKERS", help="Parallel JVMs. Default: 2 (or 1 core)."
+        ),
+    ] = None,
+) -> None:
+    """The whole pipeline, small, offline, on CPU, in about ten minutes: collect → annotate (rules) → train tiny planner, executor and flat → eval both agents → the table and the command to watch an episode.
+
+    Everything goes to [i]WORKSPACE/quickstart/[/]; run it again to resume or to reuse what is done.
+    """
+    from subgoal.commands import quickstart as command
+    from subgoal.engine.tasks import resolve_tasks
+
+    settings = command.Settings(
+        tasks=resolve_tasks(tasks or command.DEFAULT_TASKS),
+        train_variations=train_variations,
+        dev_variations=dev_variations,
+        test_variations=test_variations,
+        minutes=minutes,
+        step_limit=step_limit,
+    )
+    if workers:
+        settings.workers = workers
+    command.run(workspace_of(ctx), settings)
 
 
 @app.command("eval")

@@ -1,0 +1,229 @@
+"""The training loop end to end on CPU, on a handful of real oracle episodes with simple sub-goals.
+
+A micro T5 (d_model 64) keeps every run to seconds: the loss must fall, the model must then
+reproduce a memorised action, a checkpoint must reload to identical outputs, and an interrupted run
+must continue at the step where it stopped.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from subgoal.checkpoints import is_checkpoint, read_manifest, staging_dir
+from subgoal.engine import models
+from subgoal.engine.episode import SubgoalSpan, write_episodes
+from subgoal.engine.tasks import get_task
+from subgoal.engine.training import TrainConfig, batch_order, train
+from subgoal.errors import TrainingError
+from subgoal.workspace import Workspace
+
+pytestmark = pytest.mark.jvm
+
+MICRO = models.Preset(d_model=64, d_ff=128, num_layers=2, num_heads=2, d_kv=32)
+
+
+@pytest.fixture(autouse=True)
+def _small_and_quiet(monkeypatch):
+    import torch
+
+    torch.set_num_threads(1)
+    monkeypatch.setitem(models.PRESETS, "micro", MICRO)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+def chunked(episodes, size: int = 4):
+    """Annotated copies of oracle episodes: fixed-size spans named do_part(k)."""
+    out = []
+    for ep in copy.deepcopy(episodes):
+        n = len(ep.steps)
+        ep.subgoals = [
+            SubgoalSpan(f"do_part({k})", s, min(s + size, n)) for k, s in enumerate(range(0, n, size))
+        ]
+        out.append(ep)
+    return out
+
+
+def as_dev(episodes):
+    """The same games relabelled as dev variations (the loop refuses a train variation in dev)."""
+    out = []
+    for ep in copy.deepcopy(episodes):
+        ep.variation = get_task(ep.task_id).variations("dev")[0]
+        ep.split = "dev"
+        out.append(ep)
+    return out
+
+
+@pytest.fixture
+def annotated(oracle_episodes, tmp_path) -> Workspace:
+    ws = Workspace(tmp_path / "ws")
+    write_episodes(ws.annotated_file("train"), chunked(oracle_episodes))
+    write_episodes(ws.annotated_file("dev"), as_dev(chunked(oracle_episodes)[:2]))
+    return ws
+
+
+def interrupt_at(step: int):
+    """An on_log that behaves like Ctrl-C once training reaches `step`."""
+
+    def on_log(record):
+        if record["kind"] == "train" and record["step"] == step:
+            raise KeyboardInterrupt
+
+    return on_log
+
+
+def config(ws: Workspace, role: str = "executor", **kw) -> TrainConfig:
+    base = dict(
+        role=role,
+        name=f"{role}-micro",
+        train_files=[ws.annotated_file("train")],
+        dev_files=[ws.annotated_file("dev")],
+        preset="micro",
+        vocab_size=800,
+        max_input_tokens=64,
+        epochs=1000,
+        batch_size=8,
+        lr=3e-3,
+        warmup_steps=5,
+        max_steps=60,
+        eval_every=30,
+        log_every=5,
+        eval_loss_examples=32,
+        eval_match_examples=8,
+        patience=0,
+    )
+    return TrainConfig(**(base | kw))
+
+
+def test_training_memorises_and_the_checkpoint_reloads_identically(oracle_episodes, tmp_path):
+    # One game (3-1: a circuit, eight actions), seen 200 times: the loss falls and the model learns it.
+    ws = Workspace(tmp_path / "ws")
+    game = chunked([ep for ep in oracle_episodes if ep.task_id == "3-1"])
+    write_episodes(ws.annotated_file("train"), game)
+    write_episodes(ws.annotated_file("dev"), as_dev(game))
+    records = []
+    cfg = config(ws, max_steps=200, eval_every=100, log_every=10, max_input_tokens=64)
+    result = train(cfg, ws, on_log=records.append)
+    losses = [r["loss"] for r in records if r["kind"] == "train"]
+    assert losses[-1] < losses[0] / 5, losses
+    assert all(r["examples_per_s"] > 0 and r["tokens_per_s"] > 0 for r in records if r["kind"] == "train")
+
+    path = result.path
+    assert path == ws.checkpoints / "executor-micro" and is_checkpoint(path)
+    assert not staging_dir(ws, "executor-micro").exists()
+    files = {p.name for p in path.iterdir()}
+    assert {"model.safetensors", "tokenizer.json", "manifest.json", "log.jsonl"} <= files
+    assert not any(name.endswith((".bin", ".pt", ".pkl")) for name in files)
+
+    manifest = read_manifest(path)
+    assert manifest["role"] == "executor" and manifest["preset"] == "micro" and manifest["seed"] == 0
+    assert manifest["training"]["steps"] == 200 and manifest["params"] > 0
+    assert set(manifest["metrics"]) == {"step", "dev_loss", "dev_exact"}
+    assert manifest["data"]["train"]["examples"] >= 8 and manifest["tokenizer_hash"]
+    assert manifest["versions"]["torch"]
+    assert [json.loads(line)["kind"] for line in (path / "log.jsonl").read_text().splitlines()][-1] == "done"
+
+    # The memorised actions come back as first beams, and a reload gives identical beams.
+    from subgoal.engine.episode import load_episodes
+    from subgoal.engine.examples import examples_from_episodes
+
+    policy = models.Policy.load(path, device="cpu")
+    examples = examples_from_episodes("executor", load_episodes(ws.annotated_file("train")), policy.fits)
+    assert policy.role == "executor"
+    beams = policy.generate([e.source for e in examples], num_beams=3, num_return=3, max_new_tokens=16)
+    firsts = [b[0] for b in beams]
+    assert firsts[0] == examples[0].target  # the game's first action
+    assert sum(f == e.target for f, e in zip(firsts, examples, strict=True)) >= len(examples) * 3 // 4, firsts
+    again = models.Policy.load(path, device="cpu").generate([e.source for e in examples], 3, 3, 16)
+    assert again == beams
+
+
+def test_interrupted_run_resumes_at_the_same_step(annotated):
+    cfg = config(annotated, role="flat", max_steps=20, eval_every=5, log_every=5)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, annotated, on_log=interrupt_at(10))
+    staging = staging_dir(annotated, cfg.name)
+    assert (staging / "last" / "state.json").exists()
+    assert not (annotated.checkpoints / cfg.name).exists()  # nothing looks complete
+
+    records = []
+    result = train(cfg, annotated, on_log=records.append)
+    start = next(r for r in records if r["kind"] == "start")
+    assert start["resumed_at"] == 10
+    assert [r["step"] for r in records if r["kind"] == "train"] == [15, 20]
+    assert result.manifest["training"]["steps"] == 20
+    log = [json.loads(line) for line in (result.path / "log.jsonl").read_text().splitlines()]
+    assert [r["kind"] for r in log].count("start") == 2  # both sessions are in one log
+
+
+def test_other_settings_do_not_resume_silently(annotated):
+    cfg = config(annotated, role="flat", max_steps=20, eval_every=10)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, annotated, on_log=interrupt_at(10))
+    with pytest.raises(TrainingError, match="--restart"):
+        train(config(annotated, role="flat", max_steps=20, seed=1), annotated)
+    result = train(config(annotated, role="flat", max_steps=20, seed=1, restart=True), annotated)
+    assert result.manifest["seed"] == 1
+
+
+def test_fine_tunes_an_existing_seq2seq_model_from_a_folder(annotated, tmp_path):
+    tokenizer = models.train_tokenizer(
+        ["go to kitchen", "focus on dove", "task: find </s> look: hallway"], 300
+    )
+    base = tmp_path / "my-t5"
+    model = models.build_model("micro", tokenizer)
+    model.save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    result = train(
+        config(annotated, role="planner", model=str(base), name="planner-my-t5", max_steps=10), annotated
+    )
+    assert result.manifest["model"] == str(base) and result.manifest["preset"] is None
+    assert models.Policy.load(result.path).generate(["task: x"], 2, 2, 8)[0]
+
+
+def test_bad_data_is_one_clear_error(annotated, oracle_episodes, tmp_path):
+    write_episodes(tmp_path / "raw.jsonl.gz", oracle_episodes)  # not annotated
+    with pytest.raises(TrainingError, match="no sub-goals"):
+        train(config(annotated, role="planner", train_files=[tmp_path / "raw.jsonl.gz"]), annotated)
+    write_episodes(tmp_path / "empty.jsonl.gz", [])
+    with pytest.raises(TrainingError, match="no train episodes"):
+        train(config(annotated, train_files=[tmp_path / "empty.jsonl.gz"]), annotated)
+    with pytest.raises(TrainingError, match="no such episode file"):
+        train(config(annotated, train_files=[tmp_path / "nope.jsonl.gz"]), annotated)
+    leaked = as_dev(chunked(oracle_episodes)[:1])
+    leaked[0].variation = get_task(leaked[0].task_id).variations("test")[0]
+    write_episodes(tmp_path / "leak.jsonl.gz", leaked)
+    with pytest.raises(TrainingError, match="test split"):
+        train(config(annotated, train_files=[tmp_path / "leak.jsonl.gz"]), annotated)
+    with pytest.raises(TrainingError, match="unknown preset"):
+        train(config(annotated, preset="huge"), annotated)
+    with pytest.raises(TrainingError, match="no CUDA"):
+        train(config(annotated, device="cuda"), annotated)
+    assert not any(is_checkpoint(p) for p in annotated.checkpoints.glob("*"))
+
+
+def test_an_existing_checkpoint_is_not_overwritten_by_accident(annotated):
+    train(config(annotated, role="flat", max_steps=5, eval_every=5), annotated)
+    with pytest.raises(TrainingError, match="already exists"):
+        train(config(annotated, role="flat", max_steps=5), annotated)
+    again = train(config(annotated, role="flat", max_steps=6, eval_every=6, overwrite=True), annotated)
+    assert again.manifest["training"]["steps"] == 6
+
+
+def test_bucketed_batches_cover_every_example_once_with_less_padding():
+    import random
+
+    rng = random.Random(0)
+    lengths = [rng.randint(10, 500) for _ in range(1000)]
+
+    def padding(batches):
+        return sum(max(lengths[i] for i in b) * len(b) - sum(lengths[i] for i in b) for b in batches)
+
+    bucketed = batch_order(lengths, 16, random.Random(1), bucketed=True)
+    plain = batch_order(lengths, 16, random.Random(1), bucketed=False)
+    assert sorted(i for b in bucketed for i in b) == list(range(1000))
+    assert padding(bucketed) < padding(plain) / 5
+    assert batch_order(lengths, 16, random.Random(1)) == bucketed  # seeded
