@@ -1,0 +1,82 @@
+"""Checkpoint folders: resolve by name or path, manifests, listing, atomic publish, removal."""
+
+from __future__ import annotations
+
+import pytest
+
+from subgoal import checkpoints as ck
+from subgoal.errors import CheckpointError
+from subgoal.workspace import Workspace
+
+
+def _make(ws: Workspace, name: str, role: str = "planner"):
+    path = ws.checkpoints / name
+    path.mkdir(parents=True)
+    ck.write_manifest(path, {"role": role, "preset": "tiny", "params": 8_000_000})
+    return path
+
+
+def test_resolve_by_name_or_path_and_unknown_names_suggest(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    path = _make(ws, "planner-tiny")
+    assert ck.resolve("planner-tiny", ws) == path
+    assert ck.resolve(str(path), ws) == path
+    with pytest.raises(
+        CheckpointError, match=r"unknown checkpoint 'planner-tiyn'.*did you mean planner-tiny"
+    ):
+        ck.resolve("planner-tiyn", ws)
+    with pytest.raises(CheckpointError, match="unknown checkpoint"):
+        ck.resolve(str(tmp_path / "nowhere"), ws)
+
+
+def test_manifest_round_trip_and_bad_manifests(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    path = _make(ws, "executor-tiny", role="executor")
+    manifest = ck.read_manifest(path)
+    assert manifest["role"] == "executor" and manifest["format"] == ck.FORMAT
+    (path / ck.MANIFEST).write_text("{not json")
+    with pytest.raises(CheckpointError, match="unreadable manifest"):
+        ck.read_manifest(path)
+    (path / ck.MANIFEST).write_text('{"format": "something else"}')
+    with pytest.raises(CheckpointError, match=r"not a subgoal\.checkpoint manifest"):
+        ck.read_manifest(path)
+    with pytest.raises(CheckpointError, match=r"has no manifest\.json"):
+        ck.read_manifest(tmp_path)
+
+
+def test_list_skips_staging_and_incomplete_folders(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    assert ck.list_checkpoints(ws) == []
+    _make(ws, "flat-tiny", role="flat")
+    _make(ws, "planner-tiny")
+    (ws.checkpoints / "half-written").mkdir()  # no manifest: not a checkpoint
+    ck.staging_dir(ws, "executor-tiny").mkdir()
+    assert [c.name for c in ck.list_checkpoints(ws)] == ["flat-tiny", "planner-tiny"]
+    assert [c.role for c in ck.list_checkpoints(ws)] == ["flat", "planner"]
+
+
+def test_publish_is_all_or_nothing(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    built = tmp_path / "built"
+    built.mkdir()
+    with pytest.raises(CheckpointError, match="refusing to publish a partial checkpoint"):
+        ck.publish(built, ws.checkpoints / "x")
+    ck.write_manifest(built, {"role": "flat"})
+    ws.checkpoints.mkdir(parents=True)
+    assert ck.publish(built, ws.checkpoints / "x") == ws.checkpoints / "x"
+    assert not built.exists() and ck.is_checkpoint(ws.checkpoints / "x")
+    other = tmp_path / "other"
+    other.mkdir()
+    ck.write_manifest(other, {"role": "flat"})
+    with pytest.raises(CheckpointError, match="already exists"):
+        ck.publish(other, ws.checkpoints / "x")
+
+
+def test_remove_and_hashes(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    path = _make(ws, "planner-tiny")
+    assert ck.remove("planner-tiny", ws) == path and not path.exists()
+    (tmp_path / "a").write_bytes(b"abc")
+    (tmp_path / "b").write_bytes(b"abd")
+    assert ck.file_hash([tmp_path / "a"]) != ck.file_hash([tmp_path / "b"])
+    assert len(ck.file_hash([tmp_path / "a", tmp_path / "b"])) == 16
