@@ -62,7 +62,7 @@ def list_command(
         ("minutes", "right"),
         ("created", "left"),
     ]:
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+        table.add_column(column, justify=justify, no_wrap=column == "name")  # type: ignore[arg-type]
     for c in found:
         m = c.manifest
         metrics, training = m.get("metrics") or {}, m.get("training") or {}
