@@ -246,7 +246,17 @@ class LoopGuard:
 @dataclass
 class GenerationSettings:
     num_beams: int = 5
-    max_new_tokens: int = 32
+    max_new_tokens: int | None = None  # None: a little over the longest target seen in training
+
+
+def target_limit(policy: Policy, default: int = 32, margin: int = 4) -> int:
+    """Tokens worth generating for `policy`: its longest training target plus a margin. A model
+    that has not learned to stop would otherwise run to 32 tokens on every beam, every step."""
+    try:
+        longest = int(policy.manifest["data"]["train"]["target_tokens"]["p100"])
+    except (KeyError, TypeError, ValueError):
+        return default
+    return max(1, min(default, longest + margin))
 
 
 class _LearnedAgent(Agent):
@@ -261,7 +271,7 @@ class _LearnedAgent(Agent):
             [text],
             num_beams=self.settings.num_beams,
             num_return=self.settings.num_beams,
-            max_new_tokens=self.settings.max_new_tokens,
+            max_new_tokens=self.settings.max_new_tokens or target_limit(policy),
         )[0]
         return [" ".join(b.split()) for b in beams]
 

@@ -317,7 +317,10 @@ def evaluate(
     finished = run.episodes()
     done_keys = {ep.key for ep in finished}
     todo = [(t, v) for t, v in run.jobs if (t, v) not in done_keys]
-    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    # One torch thread per worker: on CPU, parallelism comes from --workers, and intra-op threads
+    # fight the JVMs (and anything else running) for cores. Measured on 2 busy cores: 5 beams of
+    # a tiny T5 took 1.0 s with 1 thread and 94 s with 2 (OpenMP threads spin on a taken core).
+    threads = 1
     jobs = [
         EvalJob(t, v, run.config["split"], spec, run.config["step_limit"], run.config["stall_limit"], threads)
         for t, v in todo
