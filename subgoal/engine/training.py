@@ -377,10 +377,12 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
 
     # ---- resume or start fresh
     last = find_last(staging)
-    if last and cfg.restart and main:
-        shutil.rmtree(staging)
-        ensure_dir(staging)
+    if last and cfg.restart:
+        if main:
+            shutil.rmtree(staging)
+            ensure_dir(staging)
         last = None
+    accelerator.wait_for_everyone()
     state = TrainState()
     if last:
         saved = json.loads((last / "state.json").read_text())
@@ -400,9 +402,16 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
         model, tokenizer = models.load_pretrained(str(last))
     elif cfg.model:
         model, tokenizer = models.load_pretrained(cfg.model)
-    else:
-        raw = make_examples(cfg.role, train_eps, None, "train")
-        tokenizer = models.train_tokenizer((t for e in raw for t in (e.source, e.target)), cfg.vocab_size)
+    else:  # a preset: the main process trains the tokenizer, every process builds the same model
+        if main:
+            raw = make_examples(cfg.role, train_eps, None, "train")
+            tokenizer = models.train_tokenizer((t for e in raw for t in (e.source, e.target)), cfg.vocab_size)
+            tokenizer.save_pretrained(staging / "tokenizer")
+        accelerator.wait_for_everyone()
+        if not main:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(staging / "tokenizer", local_files_only=True)
         model = models.build_model(cfg.preset, tokenizer)
     models.check_tokenizer(tokenizer)
 

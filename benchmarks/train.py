@@ -1,0 +1,160 @@
+"""Training throughput: the loop's length-bucketed batches versus plain batches padded to max length.
+
+    python benchmarks/train.py --data workspace/annotated/train.rules.jsonl.gz --role flat --steps 30
+    python benchmarks/train.py --data workspace/annotated/train.rules.jsonl.gz --stats-only
+
+Both arms train the same model (same preset, seed and examples) with the same optimizer for the
+same number of steps, one after the other in one process; each reports examples/s and real
+(non-padding) tokens/s, and the script prints the ratio. `--stats-only` prints, per role, the number
+of examples and the input/target length percentiles in tokens (the figures behind the 1024 budget).
+On CUDA it also prints model FLOPs utilisation (6 · params · tokens / s over the GPU's bf16 peak).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from subgoal.engine import models
+from subgoal.engine.episode import load_episodes
+from subgoal.engine.examples import ROLES, examples_from_episodes, stats
+from subgoal.engine.training import Encoded, batch_order, collate, encode
+
+PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}
+
+
+def arm(
+    name: str, model, data: Encoded, batches: list[list[int]], pad_id: int, pad_to: int | None, device
+) -> dict:
+    """Train `len(batches)` steps; real tokens exclude padding in both arms."""
+    import torch
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    autocast = (
+        torch.autocast("cuda", dtype=torch.bfloat16)
+        if device.type == "cuda"
+        else torch.autocast("cpu", enabled=False)
+    )
+    model.train()
+    examples = tokens = padded = 0
+    for i, idx in enumerate(batches):
+        if i == 1:  # the first step warms up kernels and allocators; time the rest
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            examples = tokens = padded = 0
+        batch = {k: v.to(device) for k, v in collate(data, idx, pad_id, pad_to=pad_to).items()}
+        with autocast:
+            loss = model(**batch).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        examples += len(idx)
+        tokens += data.tokens(idx)
+        padded += batch["input_ids"].numel() + batch["labels"].numel()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    seconds = time.perf_counter() - start
+    result = {
+        "arm": name,
+        "steps": len(batches) - 1,
+        "seconds": seconds,
+        "examples_per_s": examples / seconds,
+        "tokens_per_s": tokens / seconds,
+        "padding": 1 - tokens / padded,
+    }
+    print(
+        f"{name:>10}: {result['examples_per_s']:8.1f} examples/s  {result['tokens_per_s']:9.0f} tokens/s  "
+        f"padding {result['padding']:.0%}  ({result['steps']} steps, {seconds:.1f} s)"
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, required=True, help="Annotated (or, for flat, oracle) episode file."
+    )
+    parser.add_argument("--role", default="flat", choices=ROLES)
+    parser.add_argument("--tasks", default=None, help="Comma-separated task ids to keep.")
+    parser.add_argument("--preset", default="tiny", choices=list(models.PRESETS))
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--max-input-tokens", type=int, default=models.DEFAULT_MAX_INPUT_TOKENS)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads.")
+    parser.add_argument(
+        "--stats-only", action="store_true", help="Only the example counts and lengths per role."
+    )
+    args = parser.parse_args()
+
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    models.quiet_transformers()
+    episodes = load_episodes(args.data)
+    if args.tasks:
+        keep = set(args.tasks.split(","))
+        episodes = [e for e in episodes if e.task_id in keep]
+    annotated = all(e.subgoals for e in episodes)
+    roles = [r for r in ROLES if annotated or r == "flat"] if args.stats_only else [args.role]
+    raw = {r: examples_from_episodes(r, episodes) for r in roles}
+    tokenizer = models.train_tokenizer(t for ex in raw.values() for e in ex for t in (e.source, e.target))
+    print(f"{len(episodes)} episodes from {args.data}; tokenizer of {len(tokenizer)} tokens")
+
+    def fits(text: str) -> bool:
+        return len(tokenizer(text)["input_ids"]) <= args.max_input_tokens
+
+    def count(text: str) -> int:
+        return len(tokenizer(text)["input_ids"])
+
+    if args.stats_only:
+        for role in roles:
+            s = stats(raw[role], count)
+            print(
+                f"{role:>9}: {s['examples']:6d} examples  input tokens {s['source_tokens']}  target {s['target_tokens']}"
+            )
+        return
+
+    examples = examples_from_episodes(args.role, episodes, fits)
+    data = encode(examples, tokenizer, args.max_input_tokens, models.DEFAULT_MAX_TARGET_TOKENS)
+    lengths = [len(x) for x in data.inputs]
+    device = models.pick_device(None)
+    print(
+        f"{len(examples)} {args.role} examples, input tokens p50 {sorted(lengths)[len(lengths) // 2]} "
+        f"max {max(lengths)}; preset {args.preset}, batch {args.batch_size}, {args.steps} steps, {device}"
+    )
+
+    def steps(bucketed: bool) -> list[list[int]]:
+        rng, out = random.Random(0), []
+        while len(out) < args.steps + 1:
+            out += batch_order(lengths, args.batch_size, rng, bucketed=bucketed)
+        return out[: args.steps + 1]
+
+    results = []
+    for name, bucketed, pad_to in [("padded", False, max(lengths)), ("bucketed", True, None)]:
+        torch.manual_seed(0)
+        model = models.build_model(args.preset, tokenizer).to(device)
+        results.append(arm(name, model, data, steps(bucketed), tokenizer.pad_token_id, pad_to, device))
+        if device.type == "cuda":
+            gpu = torch.cuda.get_device_name()
+            peak = next((v for k, v in PEAK_BF16_TFLOPS.items() if k in gpu), None)
+            if peak:
+                mfu = 6 * models.count_parameters(model) * results[-1]["tokens_per_s"] / (peak * 1e12)
+                print(f"{'':>10}  model FLOPs utilisation {mfu:.1%} of {gpu} bf16 peak")
+        del model
+    ratio = results[1]["tokens_per_s"] / results[0]["tokens_per_s"]
+    print(
+        f"bucketed / padded: {ratio:.2f}x tokens/s, {results[1]['examples_per_s'] / results[0]['examples_per_s']:.2f}x examples/s"
+    )
+
+
+if __name__ == "__main__":
+    main()
