@@ -3,6 +3,11 @@ baseline (DESIGN.md, "Sub-goals and the two modules"), shared by training and by
 
 Fields are joined with `</s>` as in the paper. `render` keeps the task description, the score and
 the sub-goals whole; when a `budget` is given it drops the oldest history first, then shortens look.
+
+`examples_from_episode` rebuilds, for every step of an (annotated) episode, the Context the agent
+had, and pairs the rendered input with what the model must output. Steps the agents never take
+(`look around`, `close door ...`, an `open door to X` answered "The door is already open.") are not
+targets and not in the history; they stay in the episode file.
 """
 
 from __future__ import annotations
