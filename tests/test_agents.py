@@ -148,6 +148,10 @@ def test_executor_that_only_ends_subgoals_is_overruled():
     decision = agent.act(Turn(prefix(gold, 0), lambda: ["go to kitchen"]))
     assert decision.action == "go to kitchen"
     assert decision.closed == ("navigate_to(kitchen)",) * 3 and len(decision.info["plans"]) == 4
+    agent = HierarchicalAgent(planner, executor)  # the default: one empty sub-goal, then act
+    agent.reset(prefix(gold, 0))
+    decision = agent.act(Turn(prefix(gold, 0), lambda: ["go to kitchen"]))
+    assert decision.closed == ("navigate_to(kitchen)",) and decision.subgoal == "navigate_to(kitchen)"
 
 
 def test_subgoal_step_cap_hands_back_to_the_planner():
@@ -159,11 +163,22 @@ def test_subgoal_step_cap_hands_back_to_the_planner():
     assert [d.closed for d in decisions[:4]] == [(), (), ("wait_for(ever)",), ()]
 
 
-def test_complete_task_ends_the_episode():
+def test_complete_task_ends_the_episode_only_when_nothing_else_is_proposed():
     gold = gold_episode()
     agent = HierarchicalAgent(Scripted("planner", lambda t: [COMPLETE_TASK]), Scripted("executor", None))
     agent.reset(prefix(gold, 0))
     assert agent.act(Turn(prefix(gold, 0), list)).action is None
+
+    # While the simulator has not ended the episode, complete_task() is premature: next beam.
+    planner = Scripted("planner", lambda t: [COMPLETE_TASK, "navigate_to(kitchen)"])
+    executor = Scripted("executor", lambda t: ["go to kitchen"])
+    agent = HierarchicalAgent(planner, executor)
+    agent.reset(prefix(gold, 0))
+    decision = agent.act(Turn(prefix(gold, 0), lambda: ["go to kitchen"]))
+    assert (decision.action, decision.subgoal) == ("go to kitchen", "navigate_to(kitchen)")
+    trusting = HierarchicalAgent(planner, executor, trust_complete=True)
+    trusting.reset(prefix(gold, 0))
+    assert trusting.act(Turn(prefix(gold, 0), lambda: ["go to kitchen"])).action is None
 
 
 def test_loop_guard_skips_noops_and_over_repeated_actions_but_not_waiting():

@@ -5,6 +5,7 @@ hierarchical and flat agent each run an episode end to end through the eval runn
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 from typer.testing import CliRunner
@@ -38,7 +39,16 @@ def test_quickstart_runs_the_whole_chain_and_resumes(tmp_path):
         if kind == "hierarchical":
             assert episode.subgoals and all(s.subgoal for s in episode.steps)
             assert episode.meta["planner"]["role"] == "planner"
+            assert episode.meta["notes"][0]["step"] == 0 and episode.meta["notes"][0]["plans"][0]
 
     again = runner.invoke(app, ["--workspace", str(tmp_path), "quickstart", *SMALL])
     assert again.exit_code == 0, again.output
     assert again.output.count("already there, reused") == 3
+
+    # A checkpoint whose tokenizer was swapped for another model's: one line, before any JVM.
+    bad = root / "checkpoints" / "swapped"
+    shutil.copytree(root / "checkpoints" / "planner", bad)
+    shutil.copy(root / "checkpoints" / "flat" / "tokenizer.json", bad / "tokenizer.json")
+    args = ["--workspace", str(root), "eval", "--planner", "swapped", "--executor", "executor"]
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2 and "not the one the model was trained with" in refused.output

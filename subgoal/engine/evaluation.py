@@ -74,13 +74,10 @@ class AgentSpec:
         return {s: v for s in ("planner", "executor", "flat") if (v := getattr(self, s))}
 
     def check(self) -> None:
-        """Fail fast, before any JVM starts: each checkpoint exists and has the right role."""
-        from subgoal.checkpoints import read_manifest
-
+        """Fail fast, before any JVM starts or weights load: each checkpoint has the right role
+        and the tokenizer it was trained with."""
         for slot, path in self.checkpoints.items():
-            role = read_manifest(path).get("role")
-            if role != slot:
-                raise CheckpointError(f"{path} is a {role} checkpoint, given as the {slot} (needs a {slot})")
+            check_checkpoint(path, slot)
 
     def build(self) -> Agent:
         settings = GenerationSettings(num_beams=self.num_beams)
@@ -99,16 +96,30 @@ class AgentSpec:
         )
 
 
-def load_policy(path: str | None, role: str, device: str | None = None):  # type: ignore[no-untyped-def]
-    """A checkpoint loaded for `role`: wrong role or a tokenizer that does not fit the model is one
-    clear line, before a single episode is played with it."""
-    from subgoal.checkpoints import read_manifest
-    from subgoal.engine.models import Policy
+def check_checkpoint(path: str, role: str) -> dict[str, Any]:
+    """The manifest of checkpoint `path` once it is known to be a `role` with its own tokenizer
+    (no torch needed: this runs before anything heavy)."""
+    from subgoal.checkpoints import file_hash, read_manifest
 
-    assert path is not None
     manifest = read_manifest(path)
     if manifest.get("role") != role:
         raise CheckpointError(f"{path} is a {manifest.get('role')} checkpoint, given as the {role}")
+    expected, tokenizer = manifest.get("tokenizer_hash"), Path(path) / "tokenizer.json"
+    if expected and tokenizer.exists() and file_hash([tokenizer]) != expected:
+        raise CheckpointError(
+            f"{path}: its tokenizer.json is not the one the model was trained with "
+            "(the manifest's tokenizer_hash differs): copy the checkpoint folder whole"
+        )
+    return manifest
+
+
+def load_policy(path: str | None, role: str, device: str | None = None):  # type: ignore[no-untyped-def]
+    """A checkpoint loaded for `role`: a wrong role or a tokenizer that does not fit the model is
+    one clear line, before a single episode is played with it."""
+    from subgoal.engine.models import Policy
+
+    assert path is not None
+    check_checkpoint(path, role)
     policy = Policy.load(path, device=device)
     vocab = int(getattr(policy.model.config, "vocab_size", 0) or 0)
     if vocab and len(policy.tokenizer) > vocab:

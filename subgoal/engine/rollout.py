@@ -160,6 +160,8 @@ class Rollout:
                 return "stopped"
             for name in decision.closed:
                 yield from self._close(name)
+            if decision.info:  # e.g. the planner's beams: kept for whoever studies the episode
+                episode.meta.setdefault("notes", []).append({"step": len(episode.steps), **decision.info})
             if decision.action is None:
                 return "agent_done"
             if decision.subgoal is not None:
