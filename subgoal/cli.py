@@ -20,8 +20,17 @@ from subgoal.errors import SubgoalError
 from subgoal.workspace import ENV_VAR, Workspace
 
 
+# `--help` lists the verbs in pipeline order, whatever order they are registered in.
+_ORDER = ("tasks", "collect", "annotate", "train", "eval", "play", "checkpoints", "quickstart")
+
+
 class _Group(TyperGroup):
     """Turns the project's own errors into one line and an exit code, for every verb."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        rank = {name: i for i, name in enumerate(_ORDER)}
+        return sorted(names, key=lambda name: rank.get(name, len(rank)))
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
