@@ -7,8 +7,9 @@ import dataclasses
 import threading
 
 import pytest
+from test_agents import Scripted
 
-from subgoal.engine.agents import Agent, Decision, HumanAgent, OracleAgent, Turn
+from subgoal.engine.agents import Agent, Decision, HierarchicalAgent, HumanAgent, OracleAgent, Turn
 from subgoal.engine.env import StepResult
 from subgoal.engine.episode import Episode, SubgoalSpan
 from subgoal.engine.events import (
@@ -16,9 +17,11 @@ from subgoal.engine.events import (
     EpisodeStarted,
     StepTaken,
     SubgoalEnded,
+    SubgoalProposed,
     SubgoalStarted,
     replay_events,
 )
+from subgoal.engine.examples import COMPLETE_TASK
 from subgoal.engine.rollout import Rollout, run_episode
 from subgoal.errors import EnvironmentCrashed
 
@@ -145,6 +148,77 @@ def test_live_stream_equals_replay_of_saved_episode():
     live = list(rollout)
     saved = Episode.from_json(rollout.episode.to_json())
     assert _comparable(replay_events(saved)) == _comparable(live)
+
+
+def test_planner_proposals_reach_the_stream_and_its_replay():
+    # What a HierarchicalAgent decides: each planner call's beams in info["plans"], in order.
+    script = Script(
+        [
+            Decision("look around", subgoal="a", info={"plans": [["a", "x", "y"]]}),
+            Decision(
+                "score 50",
+                subgoal="b",
+                closed=("a", "empty"),
+                info={"plans": [["empty", "a"], [COMPLETE_TASK, "b", ""]]},
+            ),
+            Decision(None, closed=("b",), info={"plans": [[COMPLETE_TASK]]}),
+        ]
+    )
+    rollout = Rollout(script, FakeSession(), "4-2", 0)
+    live = list(rollout)
+    assert kinds(live) == [
+        "EpisodeStarted",
+        "SubgoalProposed",
+        "SubgoalStarted",
+        "StepTaken",
+        "SubgoalEnded",
+        "SubgoalProposed",
+        "SubgoalStarted",
+        "SubgoalEnded",
+        "SubgoalProposed",
+        "SubgoalStarted",
+        "StepTaken",
+        "SubgoalEnded",
+        "SubgoalProposed",  # the planner ended the episode: a proposal no sub-goal was taken from
+        "EpisodeEnded",
+    ]
+    proposed = [e for e in live if isinstance(e, SubgoalProposed)]
+    assert [(e.step, e.proposal) for e in proposed] == [
+        (0, "a"),
+        (1, "empty"),
+        (1, COMPLETE_TASK),
+        (2, COMPLETE_TASK),
+    ]
+    assert proposed[2].names == (COMPLETE_TASK, "b")  # the empty beam dropped
+    started = [e.name for e in live if isinstance(e, SubgoalStarted)]
+    assert started == ["a", "empty", "b"]
+    # The notes in the saved file bring the same proposals back in a replay.
+    saved = Episode.from_json(rollout.episode.to_json())
+    assert _comparable(replay_events(saved)) == _comparable(live)
+
+
+def test_hierarchical_agent_plans_reach_the_event_stream():
+    planner = Scripted("planner", lambda text: ["reach(100)", "wait_for(score)", COMPLETE_TASK])
+    executor = Scripted("executor", lambda text: ["score 100", "wait1"])
+    events = list(Rollout(HierarchicalAgent(planner, executor), FakeSession(), "4-2", 0))
+    assert kinds(events) == [
+        "EpisodeStarted",
+        "SubgoalProposed",
+        "SubgoalStarted",
+        "StepTaken",
+        "SubgoalEnded",
+        "EpisodeEnded",
+    ]
+    assert events[1] == SubgoalProposed(0, ("reach(100)", "wait_for(score)", COMPLETE_TASK))
+    assert events[2].name == "reach(100)" and events[-1].reason == "completed"
+
+    # A planner that only says complete_task() ends the episode; its proposal still comes through.
+    done = Scripted("planner", lambda text: [COMPLETE_TASK])
+    events = list(Rollout(HierarchicalAgent(done, executor), FakeSession(), "4-2", 0))
+    assert kinds(events) == ["EpisodeStarted", "SubgoalProposed", "EpisodeEnded"]
+    assert events[1].proposal == COMPLETE_TASK and events[-1].reason == "agent_done"
+    replayed = replay_events(Episode.from_json(events[-1].episode.to_json()))
+    assert _comparable(replayed) == _comparable(events)
 
 
 def test_crash_raises_or_ends_with_error():

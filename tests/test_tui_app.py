@@ -514,3 +514,49 @@ async def test_human_sees_the_planner_hint() -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen))
         await wait_until(pilot, lambda: not app.screen.query_one(ActionInput).disabled)
         assert "hint focus_on(painting)" in pane_text(app, "#subgoal-lines")
+
+
+@run_async
+async def test_hierarchical_agent_shows_the_planner_proposals() -> None:
+    from subgoal.engine.examples import COMPLETE_TASK
+    from subgoal.tui.screens.live import LiveScreen
+    from subgoal.tui.sources import learned_agent
+
+    spec = LiveSpec("4-2", 0, "train", agent="hierarchical", planner="planner-ckpt", executor="executor-ckpt")
+    beams = ["focus_on(painting)", "navigate_to(kitchen)", COMPLETE_TASK]
+    policies = FakePolicies(
+        **{
+            "planner-ckpt": FakePolicy("planner", beams),
+            "executor-ckpt": FakePolicy("executor", ["look around"]),
+        }
+    )
+    holder = FakeHolder()
+    app = live_app(lambda link: rollout_source(spec, holder, learned_agent(spec, policies)), paused=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen.state.started)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: app.screen.state.taken == 1)
+        stack = pane_text(app, "#subgoal-lines")
+        assert "▶  1 focus_on(painting)" in stack
+        assert f"or navigate_to(kitchen) · {COMPLETE_TASK}" in stack  # the planner's other beams
+        assert app.screen.state.subgoals[0].alternatives == beams[1:]
+        partial = app.screen.state.to_episode()
+
+    # A planner that proposes only complete_task() ends the episode: the proposal stays as next.
+    policies.by_path["planner-ckpt"] = FakePolicy("planner", [COMPLETE_TASK])
+    app = live_app(lambda link: rollout_source(spec, holder, learned_agent(spec, policies)), delay=0.0)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen.stopped)
+        state = app.screen.state
+        assert state.end_reason == "agent_done" and state.proposal == COMPLETE_TASK
+        assert f"next {COMPLETE_TASK}" in pane_text(app, "#subgoal-lines")
+        ended = state.to_episode()
+    # Saved from the app, an episode keeps the proposals, and its replay shows what live play did.
+    from subgoal.tui.state import ReplayCursor
+
+    cursor = ReplayCursor(Episode.from_json(partial.to_json()))
+    assert cursor.state().proposal is None and not cursor.state().subgoals  # not before the step
+    cursor.end()
+    assert cursor.state().subgoals[0].alternatives == beams[1:]
+    cursor = ReplayCursor(Episode.from_json(ended.to_json()))
+    assert cursor.length == 0 and cursor.state().proposal == COMPLETE_TASK and cursor.state().finished

@@ -5,6 +5,11 @@ Order within an episode: EpisodeStarted, then for each step StepTaken, with Subg
 the first step of a sub-goal and SubgoalEnded after its last; EpisodeEnded closes the stream.
 A sub-goal the agent closed without taking a step (start == end) is reported too, Started then
 Ended, so a viewer sees every sub-goal the planner proposed.
+
+A hierarchical agent's planner calls (Decision.info["plans"], kept in Episode.meta["notes"]) come as
+SubgoalProposed, each just before the SubgoalStarted of the sub-goal taken from it; one that started
+nothing (the planner ended the episode) comes before EpisodeEnded. Consumers that do not know the
+kind may skip it: nothing else in the stream depends on it.
 """
 
 from __future__ import annotations
@@ -46,6 +51,24 @@ class SubgoalStarted:
 
 
 @dataclass(frozen=True)
+class SubgoalProposed:
+    """One planner call: its beams, best first, asked before step `step` was taken."""
+
+    step: int
+    beams: tuple[str, ...]
+
+    @property
+    def proposal(self) -> str | None:
+        """The planner's best proposal (the agent may take a later beam, e.g. over complete_task())."""
+        return self.names[0] if self.names else None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The non-empty beams, best first, without repeats."""
+        return tuple(dict.fromkeys(b for b in self.beams if b))
+
+
+@dataclass(frozen=True)
 class StepTaken:
     index: int  # 0-based step index in the episode
     step: Step
@@ -66,7 +89,19 @@ class EpisodeEnded:
     error: str | None = None
 
 
-Event = Union[EpisodeStarted, SubgoalStarted, StepTaken, SubgoalEnded, EpisodeEnded]
+Event = Union[EpisodeStarted, SubgoalProposed, SubgoalStarted, StepTaken, SubgoalEnded, EpisodeEnded]
+
+
+def proposals(step: int, info: dict[str, Any]) -> list[SubgoalProposed]:
+    """The planner calls in one decision's info (or one Episode.meta["notes"] entry), in order."""
+    plans = info.get("plans") if isinstance(info, dict) else None
+    if not isinstance(plans, (list, tuple)):
+        return []
+    return [
+        SubgoalProposed(step, tuple(str(b) for b in beams))
+        for beams in plans
+        if isinstance(beams, (list, tuple))
+    ]
 
 
 def end_reason(episode: Episode) -> str:
@@ -95,6 +130,18 @@ def replay_events(episode: Episode) -> list[Event]:
     spans = sorted(enumerate(episode.subgoals), key=lambda item: (item[1].start, item[0]))
     pending = list(spans)  # sub-goals not yet started, in order
     open_span = None
+    planned: dict[int, list[SubgoalProposed]] = {}  # step -> the planner calls made before it
+    for note in episode.meta.get("notes") or ():
+        if isinstance(note, dict) and isinstance(note.get("step"), int):
+            planned.setdefault(note["step"], []).extend(proposals(note["step"], note))
+
+    def propose(index: int, every: bool = False) -> None:
+        # The next planner call made before step `index` (all that are left, with `every`).
+        calls = planned.get(index, [])
+        while calls:
+            events.append(calls.pop(0))
+            if not every:
+                break
 
     def close(index: int) -> None:
         nonlocal open_span
@@ -109,6 +156,7 @@ def replay_events(episode: Episode) -> list[Event]:
         while pending and pending[0][1].start <= index:
             number, span = pending.pop(0)
             close(index)
+            propose(span.start)
             events.append(SubgoalStarted(number, span.name, span.start))
             open_span = (number, span)
             if span.end <= span.start:
@@ -116,10 +164,12 @@ def replay_events(episode: Episode) -> list[Event]:
 
     for index, step in enumerate(episode.steps):
         open_until(index)
+        propose(index, every=True)
         events.append(StepTaken(index, step))
         if open_span is not None and open_span[1].end == index + 1:
             close(index)
     open_until(len(episode.steps))
+    propose(len(episode.steps), every=True)
     close(len(episode.steps))
     events.append(EpisodeEnded(episode, end_reason(episode), episode.meta.get("error")))
     return events

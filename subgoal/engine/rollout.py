@@ -25,7 +25,9 @@ from subgoal.engine.events import (
     Event,
     StepTaken,
     SubgoalEnded,
+    SubgoalProposed,
     SubgoalStarted,
+    proposals,
 )
 from subgoal.engine.tasks import Task, get_task
 from subgoal.errors import SubgoalError
@@ -68,6 +70,7 @@ class Rollout:
         self._stop = threading.Event()
         self._started = False
         self._open: tuple[int, SubgoalSpan] | None = None  # the sub-goal in progress (number, span)
+        self._proposed: list[SubgoalProposed] = []  # this decision's planner calls not yet reported
 
     def stop(self) -> None:
         self._stop.set()
@@ -106,9 +109,11 @@ class Rollout:
             if self.on_error == "raise":
                 raise
             yield from self._close_open()
+            yield from self._flush_proposed()
             yield self._end("error", started, str(exc))
             return
         yield from self._close_open()
+        yield from self._flush_proposed()
         yield self._end(reason, started)
 
     def _start(self) -> EpisodeStarted:
@@ -158,14 +163,17 @@ class Rollout:
             self.gen_seconds += time.perf_counter() - t0 - (self.env_seconds - env_before)
             if self.stopped:
                 return "stopped"
-            for name in decision.closed:
-                yield from self._close(name)
             if decision.info:  # e.g. the planner's beams: kept for whoever studies the episode
                 episode.meta.setdefault("notes", []).append({"step": len(episode.steps), **decision.info})
+            # Each planner call is reported before the sub-goal taken from it (see _begin).
+            self._proposed = proposals(len(episode.steps), decision.info)
+            for name in decision.closed:
+                yield from self._close(name)
             if decision.action is None:
                 return "agent_done"
             if decision.subgoal is not None:
                 yield from self._begin(decision.subgoal)
+            yield from self._flush_proposed()
             step = self._step(decision.action)
             step.generated, step.grounding = decision.generated, decision.grounding
             step.subgoal = decision.subgoal
@@ -214,6 +222,8 @@ class Rollout:
         episode = self.episode
         assert episode is not None
         index = len(episode.steps)
+        if self._proposed:
+            yield self._proposed.pop(0)
         span = SubgoalSpan(name, index, index)
         episode.subgoals.append(span)
         self._open = (len(episode.subgoals) - 1, span)
@@ -224,6 +234,11 @@ class Rollout:
         if self._open is None:
             yield from self._begin(name)
         yield from self._close_open()
+
+    def _flush_proposed(self) -> Iterator[Event]:
+        """Planner calls that started no sub-goal (the planner ended the episode)."""
+        proposed, self._proposed = self._proposed, []
+        yield from proposed
 
     def _close_open(self) -> Iterator[Event]:
         if self._open is None:

@@ -14,6 +14,7 @@ from subgoal.engine.events import (
     Event,
     StepTaken,
     SubgoalEnded,
+    SubgoalProposed,
     SubgoalStarted,
 )
 
@@ -42,6 +43,11 @@ class PlainPrinter:
                 highlight=False,
             )
             print_(f"[dim]task:[/] {escape(_one_line(event.task_description))}", highlight=False)
+        elif isinstance(event, SubgoalProposed):
+            if event.names:
+                best, *others = event.names
+                also = f" (or {', '.join(others)})" if others else ""
+                print_(f"[dim]? planner: {escape(best)}{escape(also)}[/]", highlight=False)
         elif isinstance(event, SubgoalStarted):
             print_(f"[magenta]▶ {escape(event.name)}[/]", highlight=False)
         elif isinstance(event, StepTaken):

@@ -18,6 +18,7 @@ from subgoal.engine.events import (
     Event,
     StepTaken,
     SubgoalEnded,
+    SubgoalProposed,
     SubgoalStarted,
     replay_events,
 )
@@ -29,6 +30,7 @@ class SubgoalRow:
     name: str
     start: int
     end: int | None = None  # exclusive; None while it runs
+    alternatives: list[str] = field(default_factory=list)  # the planner's other beams for it
 
     @property
     def done(self) -> bool:
@@ -58,6 +60,8 @@ class EpisodeState:
     # Sub-goals known to come next (a replay knows the saved spans; a live agent may announce a plan).
     upcoming: list[str] = field(default_factory=list)
     proposal: str | None = None  # the planner's next proposal, when an event carries one
+    proposed: list[str] = field(default_factory=list)  # all its beams, best first (SubgoalProposed)
+    planner_calls: list[SubgoalProposed] = field(default_factory=list)  # every one so far, for saving
     total_steps: int | None = None  # known in a replay
     end_reason: str | None = None
     error: str | None = None
@@ -74,10 +78,18 @@ class EpisodeState:
             self.initial_inventory = self.inventory = event.inventory
             self.observation = event.look
             self.started = True
+        elif isinstance(event, SubgoalProposed):
+            self.planner_calls.append(event)
+            self.proposed = list(event.names)
+            self.proposal = event.proposal
         elif isinstance(event, SubgoalStarted):
-            self.subgoals.append(SubgoalRow(event.number, event.name, event.step))
+            row = SubgoalRow(event.number, event.name, event.step)
+            self.subgoals.append(row)
             if self.upcoming and self.upcoming[0] == event.name:
                 self.upcoming.pop(0)
+            if self.proposed:  # the planner call it was taken from
+                row.alternatives = [name for name in self.proposed if name != event.name]
+                self.proposed, self.proposal = [], None
             if self.proposal == event.name:
                 self.proposal = None
         elif isinstance(event, StepTaken):
@@ -156,6 +168,11 @@ class EpisodeState:
             if (row.end if row.end is not None else self.taken) > row.start
         ]
         meta = dict(self.info)
+        if self.planner_calls and "notes" not in meta:  # as the rollout records them, for a replay
+            notes: dict[int, list[list[str]]] = {}
+            for call in self.planner_calls:
+                notes.setdefault(call.step, []).append(list(call.beams))
+            meta["notes"] = [{"step": step, "plans": plans} for step, plans in notes.items()]
         if self.end_reason:
             meta["end_reason"] = self.end_reason
         return Episode(
@@ -191,14 +208,17 @@ class ReplayCursor:
         self.episode = episode
         self.events = replay_events(episode)
         # cut[k]: how many events make up the state after k steps: up to the k-th step and the
-        # sub-goal ends after it, not the sub-goals that begin with the next step.
+        # sub-goal ends after it, not the sub-goals proposed or begun with the next step (live play
+        # pauses there too, before the agent is asked).
         self._cut: list[int] = []
         taken = 0
         for i, event in enumerate(self.events):
-            if isinstance(event, (StepTaken, SubgoalStarted)) and len(self._cut) == taken:
+            if isinstance(event, (StepTaken, SubgoalProposed, SubgoalStarted)) and len(self._cut) == taken:
                 self._cut.append(i)
             taken += isinstance(event, StepTaken)
-        self._cut.append(len(self.events))
+        # The end is everything: what follows the last step (sub-goals and proposals that started
+        # nothing, the end itself) is shown there, even in an episode with no steps.
+        self._cut = [*self._cut[: self.length], len(self.events)]
         self.position = 0
 
     @property

@@ -1,5 +1,6 @@
-"""The sub-goal stack: those done (✓, with their length), the current one (▶, steps so far) and the
-next one when it is known (the planner's proposal, the oracle's plan, or the saved spans)."""
+"""The sub-goal stack: those done (✓, with their length), the current one (▶, steps so far, and the
+planner's other beams for it) and the next one when it is known (the planner's proposal, the
+oracle's plan, or the saved spans)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from textual.widgets import Static
 
 from subgoal.tui.state import EpisodeState
 from subgoal.tui.widgets import css_beside
+
+MAX_ALTERNATIVES = 3  # the planner's other beams shown under the running sub-goal
 
 
 def render_stack(state: EpisodeState, hint: str | None = None) -> Content:
@@ -25,6 +28,11 @@ def render_stack(state: EpisodeState, hint: str | None = None) -> Content:
                 (f"{n:>3} ", "bold $text-warning"),
                 (row.name + "\n", "bold"),
             ]
+            if row.alternatives:
+                shown = " · ".join(row.alternatives[:MAX_ALTERNATIVES])
+                extra = len(row.alternatives) - MAX_ALTERNATIVES
+                shown += f" · +{extra}" if extra > 0 else ""
+                parts += [("     or ", "italic $text-muted"), (shown + "\n", "$text-muted")]
     following = state.next_subgoal
     if following:
         parts += [("  next ", "italic $text-muted"), (following + "\n", "italic")]
