@@ -154,14 +154,14 @@ def run(workspace: Workspace, role: str, opts: Options) -> list[Any]:
     for cfg in configs:
         with progress(TextColumn("{task.fields[stats]}"), TextColumn("{task.fields[dev]}")) as bar:
             results.append(train(cfg, workspace, on_log=ProgressView(bar)))
-    table = Table(title="trained", title_justify="left")
+    table = Table(title=f"trained → {workspace.checkpoints}", title_justify="left")
     for column in ("checkpoint", "role", "train ex.", "steps", "dev loss", "dev exact", "ex/s", "minutes"):
         table.add_column(column, justify="left" if column in ("checkpoint", "role") else "right")
     for r in results:
         m = r.manifest
         best, training = m.get("metrics") or {}, m["training"]
         table.add_row(
-            str(r.path),
+            r.name,
             m["role"],
             str(m["data"]["train"]["examples"]),
             str(training["steps"]),
