@@ -19,7 +19,6 @@ from subgoal.console import err
 from subgoal.errors import SubgoalError
 from subgoal.workspace import ENV_VAR, Workspace
 
-
 # `--help` lists the verbs in pipeline order, whatever order they are registered in.
 _ORDER = ("tasks", "collect", "annotate", "train", "eval", "play", "checkpoints", "quickstart")
 
