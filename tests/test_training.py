@@ -159,6 +159,18 @@ def test_interrupted_run_resumes_at_the_same_step(annotated):
     assert [r["kind"] for r in log].count("start") == 2  # both sessions are in one log
 
 
+def test_a_time_budgeted_run_warms_up_and_decays_within_its_budget(annotated):
+    # Planned over 1000 epochs, the run only ever sees the start of a step-based schedule; the
+    # schedule must follow the share of --max-minutes spent instead.
+    cfg = config(annotated, role="flat", max_steps=None, max_minutes=0.1, log_every=1, eval_every=10_000)
+    records = []
+    train(cfg, annotated, on_log=records.append)
+    lrs = [r["lr"] for r in records if r["kind"] == "train"]
+    assert len(lrs) >= 5
+    assert max(lrs) > 0.5 * cfg.lr  # out of warmup
+    assert lrs[-1] < 0.5 * cfg.lr and lrs[-1] >= 0.1 * cfg.lr - 1e-12  # decayed toward its floor
+
+
 def test_other_settings_do_not_resume_silently(annotated):
     cfg = config(annotated, role="flat", max_steps=20, eval_every=10)
     with pytest.raises(KeyboardInterrupt):

@@ -460,12 +460,18 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=cfg.lr,
     )
-    warmup = min(cfg.warmup_steps, total_steps // 10 + 1)
+    warmup_fraction = min(cfg.warmup_steps, total_steps // 10 + 1) / total_steps
 
-    def lr_lambda(step: int) -> float:  # linear warmup, then linear decay to 10 %
-        if step < warmup:
-            return (step + 1) / warmup
-        return max(0.1, 1 - 0.9 * (step - warmup) / max(1, total_steps - warmup))
+    def lr_lambda(step: int) -> float:
+        """Linear warmup, then linear decay to 10 %, over the progress of training: the steps done,
+        or the share of --max-minutes spent when that is further along, so that a run cut by its
+        time budget still warms up and decays instead of stopping inside its warmup."""
+        progress = (step + 1) / total_steps
+        if cfg.max_minutes:
+            progress = max(progress, state.seconds / (cfg.max_minutes * 60))
+        if progress < warmup_fraction:
+            return progress / warmup_fraction
+        return max(0.1, 1 - 0.9 * (progress - warmup_fraction) / max(1e-9, 1 - warmup_fraction))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_lambda)
     if last:
