@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
 DEFAULT_VOCAB = 2048
-# The paper's budget. Measured on 290 annotated train episodes (docs/results/train.md), inputs are
+# The paper's budget. Measured on 290 annotated train episodes (docs/RESULTS.md, "Training"), inputs are
 # p50 ~450-490 tokens for every role; p99 is 817 (executor), 1299 (flat), 1547 (planner): render()
 # shortens the history, then the look, of the 5-10 % of planner and ~3 % of flat inputs above it.
 DEFAULT_MAX_INPUT_TOKENS = 1024
