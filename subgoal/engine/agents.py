@@ -267,13 +267,12 @@ class _LearnedAgent(Agent):
 
     def _generate(self, policy: Policy, role: str, ctx: Context) -> list[str]:
         text = render(role, ctx, budget=policy.fits)
-        beams = policy.generate(
+        return policy.generate(
             [text],
             num_beams=self.settings.num_beams,
             num_return=self.settings.num_beams,
             max_new_tokens=self.settings.max_new_tokens or target_limit(policy),
         )[0]
-        return [" ".join(b.split()) for b in beams]
 
     def _ground(self, beams: list[str], turn: Turn) -> tuple[str | None, str | None]:
         self.guard.observe(turn.episode)

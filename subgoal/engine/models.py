@@ -252,7 +252,8 @@ class Policy:
     def generate(
         self, inputs: list[str], num_beams: int = 5, num_return: int = 5, max_new_tokens: int = 32
     ) -> list[list[str]]:
-        """For each input, `num_return` decoded beams, best first (one batched call)."""
+        """For each input, `num_return` decoded beams, best first, whitespace normalised (one batched
+        call)."""
         import torch
 
         if not inputs:
