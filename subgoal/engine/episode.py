@@ -205,17 +205,25 @@ def repair(path: str | os.PathLike[str]) -> list[Episode]:
     path = Path(path)
     if not path.exists():
         return []
+    good, error = read_intact(path)
+    if error is not None:
+        # Only a broken gzip tail is a crash's mark; a bad JSON line in the middle is real
+        # corruption that the user must see, not something to drop silently.
+        if getattr(error, "truncated_after", None) is None:
+            raise error
+        write_episodes(path, good)
+    return good
+
+
+def read_intact(path: str | os.PathLike[str]) -> tuple[list[Episode], EpisodeFileError | None]:
+    """The episodes before the first bad line, and the error that stopped the reading (or None)."""
     good: list[Episode] = []
     try:
         for episode in read_episodes(path):
             good.append(episode)
     except EpisodeFileError as exc:
-        # Only a broken gzip tail is a crash's mark; a bad JSON line in the middle is real
-        # corruption that the user must see, not something to drop silently.
-        if getattr(exc, "truncated_after", None) is None:
-            raise
-        write_episodes(path, good)
-    return good
+        return good, exc
+    return good, None
 
 
 def _short(exc: BaseException) -> str:

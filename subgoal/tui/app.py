@@ -20,8 +20,8 @@ from textual.content import Content
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from subgoal.engine.episode import Episode, read_episodes
-from subgoal.errors import EpisodeFileError, SubgoalError
+from subgoal.engine.episode import Episode, read_intact
+from subgoal.errors import SubgoalError
 from subgoal.tui.messages import EngineEvent, EpisodesLoaded, RunFailed, RunStopped
 from subgoal.tui.screens.error import ErrorScreen
 from subgoal.tui.screens.live import LiveScreen
@@ -78,13 +78,10 @@ class PlayApp(App[None]):
     # -- workers -----------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load_file(self, path: Path) -> None:
-        episodes: list[Episode] = []
-        try:
-            for episode in read_episodes(path):
-                episodes.append(episode)
-        except EpisodeFileError as exc:
-            exc.intact = episodes  # type: ignore[attr-defined]
-            raise
+        episodes, error = read_intact(path)
+        if error is not None:
+            error.intact = episodes  # type: ignore[attr-defined]
+            raise error
         self.post_message(EpisodesLoaded(episodes))
 
     def start_live(self, screen: LiveScreen, run_id: int, source: Source, control: RunControl) -> None:
