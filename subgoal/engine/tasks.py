@@ -62,6 +62,7 @@ def bucket_for(mean_length: float) -> str:
 
 
 # id, name, title, train, dev, test, mean gold length (first 10 collected train variations; docs/RESULTS.md)
+# fmt: off
 _TABLE = [
     ("1-1", "boil", "Changes of State (Boiling)", 14, 7, 9, 38.8),
     ("1-2", "melt", "Changes of State (Melting)", 14, 7, 9, 37.6),
@@ -69,25 +70,9 @@ _TABLE = [
     ("1-4", "change-the-state-of-matter-of", "Changes of State (Any)", 14, 7, 9, 28.4),
     ("2-1", "use-thermometer", "Use Thermometer", 270, 135, 135, 19.6),
     ("2-2", "measure-melting-point-known-substance", "Measuring Melting Point (known)", 218, 109, 109, 23.2),
-    (
-        "2-3",
-        "measure-melting-point-unknown-substance",
-        "Measuring Melting Point (unknown)",
-        150,
-        75,
-        75,
-        74.8,
-    ),
+    ("2-3", "measure-melting-point-unknown-substance", "Measuring Melting Point (unknown)", 150, 75, 75, 74.8),
     ("3-1", "power-component", "Create a circuit", 10, 5, 5, 12.4),
-    (
-        "3-2",
-        "power-component-renewable-vs-nonrenewable-energy",
-        "Renewable vs Non-renewable Energy",
-        10,
-        5,
-        5,
-        20.9,
-    ),
+    ("3-2", "power-component-renewable-vs-nonrenewable-energy", "Renewable vs Non-renewable Energy", 10, 5, 5, 20.9),
     ("3-3", "test-conductivity", "Test Conductivity (known)", 450, 225, 225, 26.6),
     ("3-4", "test-conductivity-of-unknown-substances", "Test Conductivity (unknown)", 300, 150, 150, 24.4),
     ("4-1", "find-living-thing", "Find a living thing", 150, 75, 75, 10.6),
@@ -101,15 +86,7 @@ _TABLE = [
     ("6-3", "chemistry-mix-paint-tertiary-color", "Mixing paints (tertiary colours)", 18, 9, 9, 26.5),
     ("7-1", "lifespan-longest-lived", "Identify longest-lived animal", 62, 31, 32, 5.8),
     ("7-2", "lifespan-shortest-lived", "Identify shortest-lived animal", 62, 31, 32, 5.8),
-    (
-        "7-3",
-        "lifespan-longest-lived-then-shortest-lived",
-        "Identify longest-then-shortest-lived animal",
-        62,
-        31,
-        32,
-        6.8,
-    ),
+    ("7-3", "lifespan-longest-lived-then-shortest-lived", "Identify longest-then-shortest-lived animal", 62, 31, 32, 6.8),
     ("8-1", "identify-life-stages-1", "Identify life stages (plant)", 6, 3, 5, 32.8),
     ("8-2", "identify-life-stages-2", "Identify life stages (animal)", 4, 2, 4, 13.8),
     ("9-1", "inclined-plane-determine-angle", "Inclined planes (determine angle)", 84, 42, 42, 78.0),
@@ -118,6 +95,7 @@ _TABLE = [
     ("10-1", "mendelian-genetics-known-plant", "Mendelian genetics (known plant)", 60, 30, 30, 130.4),
     ("10-2", "mendelian-genetics-unknown-plant", "Mendelian genetics (unknown plant)", 240, 120, 120, 129.9),
 ]
+# fmt: on
 
 TASKS: tuple[Task, ...] = tuple(
     Task(tid, name, title, tr, dv, te, bucket_for(mean), mean)
