@@ -4,6 +4,7 @@ its environment, and /proc tells whose it is."""
 from __future__ import annotations
 
 import os
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -47,3 +48,14 @@ def pid_alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def kill_and_wait(pid: int, timeout: float = 10.0) -> None:
+    """SIGKILL a JVM and return once it is dead: os.kill only queues the signal, and on a busy
+    machine the JVM can still answer one more request before it goes."""
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while pid_alive(pid):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"JVM {pid} still alive {timeout} s after SIGKILL")
+        time.sleep(0.02)

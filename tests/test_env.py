@@ -1,10 +1,7 @@
 """The ScienceWorld session against a real JVM."""
 
-import os
-import signal
-
 import pytest
-from jvm_utils import pid_alive
+from jvm_utils import kill_and_wait, pid_alive
 
 from subgoal.engine import env as env_module
 from subgoal.engine.env import Session, ensure_java
@@ -85,7 +82,7 @@ def test_context_manager_stops_the_jvm():
 def test_killed_jvm_is_reported_and_restart_recovers():
     with Session() as s:
         s.load("4-2", 0)
-        os.kill(s.pid, signal.SIGKILL)
+        kill_and_wait(s.pid)
         with pytest.raises(EnvironmentCrashed):
             s.step("look around")
         s.restart()

@@ -1,11 +1,10 @@
 """The worker pool against real JVMs: crashed JVMs are restarted, dead workers replaced, none leak."""
 
 import os
-import signal
 from pathlib import Path
 
 import pytest
-from jvm_utils import new_tag, pid_alive, wait_until_gone
+from jvm_utils import kill_and_wait, new_tag, pid_alive, wait_until_gone
 
 from subgoal.engine.env import Session
 from subgoal.engine.pool import EnvPool
@@ -26,7 +25,7 @@ def kill_jvm_on_first_try(session: Session, marker: str) -> int:
     path = Path(marker)
     if not path.exists():
         path.write_text("killed once")
-        os.kill(session.pid, signal.SIGKILL)
+        kill_and_wait(session.pid)
         session.look()  # raises EnvironmentCrashed: the JVM is gone
     return gold_score(session, ("4-2", 0))
 
