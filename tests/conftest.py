@@ -3,7 +3,9 @@ once per test session from a real ScienceWorld JVM (short tasks only, so it take
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import hypothesis  # noqa: F401  (see below)
@@ -14,6 +16,23 @@ import pytest
 # end of the session. Importing it up front keeps that parse before any JVM work.
 
 os.environ.setdefault("CI", "true")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """Render a failure with the garbage collector paused. In CPython 3.11.7, ast.parse (which
+    pytest uses to show the failing source) keeps its recursion counter in shared state; a collection
+    in the middle of it runs py4j finalizers that log a traceback, which parses again, and the outer
+    parse dies with "AST constructor recursion depth mismatch" - an INTERNALERROR that hides the
+    real failure."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        if was_enabled:
+            gc.enable()
+
 
 # Short tasks (gold paths of 3-15 steps) keep the JVM-backed fixtures fast.
 SHORT_JOBS = [("4-2", 0), ("4-2", 1), ("7-1", 0), ("3-1", 0)]

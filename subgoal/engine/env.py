@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,15 +145,14 @@ class Session:
         which ScienceWorld only returns if asked right after this load."""
         task = get_task(task) if isinstance(task, str) else task
         check_variation(task, variation)
-        try:
+        with self._answering(f"loading {task.id} v{variation}"):
             self.env.load(task.name, variation, self.simplification, generateGoldPath=gold)
-        except _jvm_errors() as exc:
-            raise EnvironmentCrashed(f"JVM failed loading {task.id} v{variation}: {exc}") from None
         self.task, self.variation = task, variation
         self._score, self._done = 0, False
 
     def gold_path(self) -> list[str]:
-        path = self._call(self.env.get_gold_action_sequence)
+        with self._answering():
+            path = self.env.get_gold_action_sequence()
         if path and path[0].startswith("ERROR"):
             raise EnvironmentCrashed(f"no gold path: {path[0]}")
         return [str(a) for a in path]
@@ -160,10 +160,12 @@ class Session:
     def step(self, action: str) -> StepResult:
         """Take one action without computing the valid actions (the fast path)."""
         server = self.env.server
-        observation = str(self._call(server.step, action))
-        score = round(100 * float(self._call(server.getScore)))
-        completed = bool(self._call(server.getCompleted))
-        moves = int(self._call(server.getNumMoves))
+        # Even `server.step` (the attribute) asks the JVM, so the whole exchange is guarded.
+        with self._answering():
+            observation = str(server.step(action))
+            score = round(100 * float(server.getScore()))
+            completed = bool(server.getCompleted())
+            moves = int(server.getNumMoves())
         reward, self._score = score - self._score, score
         self.env.lastStepScore = score
         done = completed or score < 0 or moves > self.step_limit
@@ -172,7 +174,8 @@ class Session:
 
     def step_slow(self, action: str) -> StepResult:
         """The stock `env.step` (computes every valid action); kept as the benchmark's baseline."""
-        observation, reward, done, info = self._call(self.env.step, action)
+        with self._answering():
+            observation, reward, done, info = self.env.step(action)
         self._score = int(info["score"])
         return StepResult(str(observation), int(info["score"]), int(reward), bool(done), int(info["moves"]))
 
@@ -185,23 +188,30 @@ class Session:
         return self._done
 
     def look(self) -> str:
-        return str(self._call(self.env.look))
+        with self._answering():
+            return str(self.env.look())
 
     def inventory(self) -> str:
-        return str(self._call(self.env.inventory))
+        with self._answering():
+            return str(self.env.inventory())
 
     def task_description(self) -> str:
-        text = str(self._call(self.env.taskdescription)).strip()
+        with self._answering():
+            text = str(self.env.taskdescription()).strip()
         return text.removeprefix("Task Description:").strip()
 
     def valid_actions(self) -> list[str]:
-        return [str(a) for a in self._call(self.env.get_valid_action_object_combinations)]
+        with self._answering():
+            return [str(a) for a in self.env.get_valid_action_object_combinations()]
 
-    def _call(self, fn: Any, *args: Any) -> Any:
+    @contextlib.contextmanager
+    def _answering(self, doing: str = "") -> Iterator[None]:
+        """Turn any sign of a dead or silent JVM (py4j, socket or pipe errors) into EnvironmentCrashed."""
         try:
-            return fn(*args)
+            yield
         except _jvm_errors() as exc:
-            raise EnvironmentCrashed(f"the ScienceWorld JVM stopped answering: {exc}") from None
+            what = f"failed {doing}" if doing else "stopped answering"
+            raise EnvironmentCrashed(f"the ScienceWorld JVM {what}: {exc}") from None
 
 
 @atexit.register
