@@ -258,7 +258,10 @@ def test_oracle_scores_100_through_the_real_rollout(oracle_episodes):
     from subgoal.engine.env import Session
 
     episodes = []
-    for ep in oracle_episodes:
+    # Not 3-1: its circuit completes on the wire's connection or one `wait1` later, from one load
+    # of the same variation to the next (measured 9 vs 16 of 25 loads), so a recorded 3-1 episode
+    # need not replay to the same length.
+    for ep in (ep for ep in oracle_episodes if ep.task_id != "3-1"):
         n = len(ep.steps)
         ep = dataclasses.replace(ep, subgoals=[SubgoalSpan("first", 0, 1), SubgoalSpan("rest", 1, n)])
         episodes.append(ep)
