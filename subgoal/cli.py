@@ -347,6 +347,17 @@ def eval_command(
     workers: Annotated[
         int, typer.Option("--workers", "-j", min=1, envvar="SUBGOAL_WORKERS", help="Parallel JVMs.")
     ] = 1,
+    batch: Annotated[
+        int,
+        typer.Option(
+            "--batch",
+            "-b",
+            min=1,
+            envvar="SUBGOAL_EVAL_BATCH",
+            help="Play N episodes at once in this process (N JVMs) with one copy of the models, their "
+            "generate calls batched: the way to fill a GPU (e.g. 32). Not with --workers.",
+        ),
+    ] = 1,
     resume: Annotated[
         Optional[str],
         typer.Option("--resume", help="Continue a run (its name under runs/, its path, or [b]last[/])."),
@@ -386,6 +397,7 @@ def eval_command(
         tasks=tasks,
         max_variations=max_variations,
         workers=workers,
+        batch=batch,
         resume=resume,
         name=name,
         step_limit=step_limit,

@@ -7,7 +7,7 @@ import pytest
 from jvm_utils import kill_and_wait, new_tag, pid_alive, wait_until_gone
 
 from subgoal.engine.env import Session
-from subgoal.engine.pool import EnvPool
+from subgoal.engine.pool import EnvPool, ThreadedEnvPool
 
 pytestmark = pytest.mark.jvm
 
@@ -67,3 +67,27 @@ def test_failing_job_is_reported_not_fatal():
     with EnvPool(workers=1) as pool:
         outcomes = list(pool.imap_unordered(boom, [1, 2]))
     assert [o.error for o in outcomes] == ["ValueError: bad item 1", "ValueError: bad item 2"]
+
+
+def test_threaded_pool_gives_each_thread_a_jvm_restarts_crashes_and_leaks_none(tmp_path, monkeypatch):
+    tag = new_tag()
+    monkeypatch.setenv("SUBGOAL_TEST_TAG", tag)
+    with ThreadedEnvPool(threads=2) as pool:
+        outcomes = list(pool.imap_unordered(gold_score, [("4-2", 0), ("7-1", 0), ("4-2", 1), ("7-1", 1)]))
+        assert sorted(o.item for o in outcomes) == [("4-2", 0), ("4-2", 1), ("7-1", 0), ("7-1", 1)]
+        assert all(o.ok and o.result == 100 for o in outcomes)
+        assert len(pool.jvm_pids()) == 2  # one per thread, reused across jobs
+        [crashed] = list(pool.imap_unordered(kill_jvm_on_first_try, [str(tmp_path / "jvm")]))
+        assert crashed.ok and crashed.result == 100 and crashed.attempts == 2
+    assert wait_until_gone(tag) == []
+
+
+def test_threaded_pool_stops_at_once_when_its_consumer_does(monkeypatch):
+    tag = new_tag()
+    monkeypatch.setenv("SUBGOAL_TEST_TAG", tag)
+    pool = ThreadedEnvPool(threads=2)
+    outcomes = pool.imap_unordered(gold_score, [("4-2", v) for v in range(6)])
+    with pytest.raises(KeyboardInterrupt), pool:
+        next(outcomes)
+        raise KeyboardInterrupt  # Ctrl-C while episodes are in flight
+    assert wait_until_gone(tag, timeout=5) == []  # closed for good: no thread restarted a JVM

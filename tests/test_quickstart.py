@@ -52,3 +52,23 @@ def test_quickstart_runs_the_whole_chain_and_resumes(tmp_path):
     args = ["--workspace", str(root), "eval", "--planner", "swapped", "--executor", "executor"]
     refused = runner.invoke(app, args)
     assert refused.exit_code == 2 and "not the one the model was trained with" in refused.output
+
+    # The same checkpoints, two episodes played at once with one batched copy of the models.
+    args = ["--workspace", str(root), "eval", "--planner", "planner", "--executor", "executor", "-t", "4-2"]
+    args += ["-n", "2", "--step-limit", "3", "--name", "batched"]
+    batched = runner.invoke(app, [*args, "--batch", "2"])
+    assert batched.exit_code == 0, batched.output
+    assert "batched generation: 2 episodes at once" in batched.output
+    results = json.loads((root / "runs" / "batched" / "results.json").read_text())
+    assert results["complete"] and results["episodes"] == 2 and results["errors"] == 0
+    stats = results["last_batching"]
+    assert stats["episodes_at_once"] == 2 and stats["calls"] >= 1 and stats["inputs"] >= 2
+    assert stats["largest"] <= 2
+    episodes = load_episodes(root / "runs" / "batched" / "episodes.jsonl.gz")
+    assert sorted(ep.variation for ep in episodes) == sorted(set(ep.variation for ep in episodes))
+    assert all(
+        step.generated and step.grounding in ("exact", "fuzzy") for ep in episodes for step in ep.steps
+    )
+    both = runner.invoke(app, [*args[:-2], "--name", "both", "--batch", "2", "--workers", "2"])
+    assert both.exit_code == 2 and "use it without --workers" in both.output
+    assert not (root / "runs" / "both").exists()

@@ -18,6 +18,7 @@ from subgoal.engine.evaluation import (
 )
 from subgoal.engine.report import Summary, compare_table, results_table, timing_line
 from subgoal.engine.tasks import resolve_tasks
+from subgoal.errors import SubgoalError
 from subgoal.workspace import Workspace, ensure_dir
 
 
@@ -33,6 +34,7 @@ def run(
     tasks: list[str] | None = None,
     max_variations: int | None = None,
     workers: int = 1,
+    batch: int = 1,
     resume: str | None = None,
     name: str | None = None,
     step_limit: int = 100,
@@ -41,6 +43,8 @@ def run(
     grounding: str = "fuzzy",
     device: str | None = None,
 ) -> Summary:
+    if batch > 1 and workers > 1:
+        raise SubgoalError("--batch plays its episodes in this process: use it without --workers")
     runs_dir = ensure_dir(workspace.runs)
     if resume:
         the_run = Run.open(find_run(resume, runs_dir))
@@ -60,10 +64,10 @@ def run(
         spec.check()
         chosen = resolve_tasks(tasks)
         the_run = Run.create(runs_dir, spec, split, chosen, max_variations, step_limit, stall_limit, name)
-    return play_run(the_run, workers)
+    return play_run(the_run, workers, batch)
 
 
-def play_run(the_run: Run, workers: int) -> Summary:
+def play_run(the_run: Run, workers: int, batch: int = 1) -> Summary:
     """Play what is missing in `the_run` with a progress bar; print the table. Ctrl-C keeps what
     finished and says how to resume."""
     with progress(TextColumn("{task.fields[score]}")) as bar:
@@ -79,7 +83,7 @@ def play_run(the_run: Run, workers: int) -> Summary:
             show(p)
 
         try:
-            summary = evaluate(the_run, workers=workers, on_start=show, on_episode=on_episode)
+            summary = evaluate(the_run, workers=workers, batch=batch, on_start=show, on_episode=on_episode)
         except KeyboardInterrupt:
             bar.stop()
             done = len(the_run.episodes())
@@ -96,6 +100,13 @@ def print_summary(the_run: Run, summary: Summary) -> None:
     agent = the_run.config.get("agent")
     out.print(results_table(summary, f"eval {the_run.name} ({the_run.config['split']} split)", agent))
     out.print(timing_line(summary), soft_wrap=True)
+    batching = the_run.batching()
+    if batching:
+        out.print(
+            f"batched generation: {batching['episodes_at_once']} episodes at once, {batching['calls']} "
+            f"model calls, {batching['mean_batch']:.1f} inputs per call (largest {batching['largest']})",
+            soft_wrap=True,
+        )
     if summary.errors:
         err.print(
             f"[yellow]{summary.errors} episodes could not be played (counted as 0): see errors.jsonl[/]"

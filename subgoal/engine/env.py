@@ -83,11 +83,14 @@ class Session:
         self.variation: int | None = None
         self._score = 0
         self._done = False
+        self._retired = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self) -> Session:
         if self._env is not None:
             return self
+        if self._retired:
+            raise EnvironmentCrashed("the ScienceWorld session was closed for good (the run is stopping)")
         ensure_java()
         _keep_py4j_logging_quiet()
         from scienceworld import ScienceWorldEnv
@@ -115,7 +118,10 @@ class Session:
         proc = self._process
         return proc is not None and proc.poll() is None
 
-    def close(self) -> None:
+    def close(self, for_good: bool = False) -> None:
+        """Stop the JVM. `for_good`: refuse to start another (a thread still using this session
+        gets EnvironmentCrashed instead of a silently restarted JVM)."""
+        self._retired = self._retired or for_good
         env, self._env = self._env, None
         if env is None:
             return

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from subgoal.engine.agents import Agent, FlatAgent, GenerationSettings, HierarchicalAgent, OracleAgent
+from subgoal.engine.batching import GenerationBatcher
 from subgoal.engine.env import EVAL_STEP_LIMIT, Session
 from subgoal.engine.episode import Episode, EpisodeWriter, load_episodes, repair
 from subgoal.engine.grounding import Grounder
 from subgoal.engine.oracle import plan_variations, scienceworld_version
-from subgoal.engine.pool import EnvPool, Outcome
+from subgoal.engine.pool import EnvPool, Outcome, ThreadedEnvPool
 from subgoal.engine.report import Summary, markdown, merge_keys, summarize
 from subgoal.engine.rollout import STALL_LIMIT, Rollout
 from subgoal.engine.tasks import Task, check_split
@@ -79,17 +81,19 @@ class AgentSpec:
         for slot, path in self.checkpoints.items():
             check_checkpoint(path, slot)
 
-    def build(self) -> Agent:
+    def build(self, policy_for: Callable[[str | None, str], Any] | None = None) -> Agent:
+        """A fresh agent. `policy_for(path, role)` supplies its models (default: load them here)."""
+        load = policy_for or (lambda path, role: load_policy(path, role, self.device))
         settings = GenerationSettings(num_beams=self.num_beams)
         if self.kind == "oracle":
             episodes = load_episodes(self.oracle_file) if self.oracle_file else []
             return OracleAgent(episodes)
         grounder = Grounder(self.grounding)
         if self.kind == "flat":
-            return FlatAgent(load_policy(self.flat, "flat", self.device), grounder, settings)
+            return FlatAgent(load(self.flat, "flat"), grounder, settings)
         return HierarchicalAgent(
-            load_policy(self.planner, "planner", self.device),
-            load_policy(self.executor, "executor", self.device),
+            load(self.planner, "planner"),
+            load(self.executor, "executor"),
             grounder,
             settings,
             subgoal_steps=self.subgoal_steps,
@@ -157,7 +161,10 @@ def agent_for(spec: AgentSpec, threads: int | None = None) -> Agent:
 
 
 def play(session: Session, job: EvalJob) -> Episode:
-    agent = agent_for(job.spec, job.threads)
+    return play_with(agent_for(job.spec, job.threads), session, job)
+
+
+def play_with(agent: Agent, session: Session, job: EvalJob) -> Episode:
     rollout = Rollout(
         agent,
         session,
@@ -168,6 +175,30 @@ def play(session: Session, job: EvalJob) -> Episode:
         stall_limit=job.stall_limit,
     )
     return rollout.run()
+
+
+class BatchedAgents:
+    """Episodes on threads of this process, one agent each, over one copy of the models whose
+    generate calls a GenerationBatcher gathers into batches (`subgoal eval --batch N`)."""
+
+    def __init__(self, spec: AgentSpec, batcher: GenerationBatcher, threads: int | None = None):
+        if threads and spec.kind != "oracle":
+            import torch
+
+            torch.set_num_threads(threads)
+        self.spec, self.batcher = spec, batcher
+        self.policies = {
+            slot: batcher.wrap(load_policy(path, slot, spec.device))
+            for slot, path in spec.checkpoints.items()
+        }
+        self._local = threading.local()
+
+    def play(self, session: Session, job: EvalJob) -> Episode:
+        agent = getattr(self._local, "agent", None)
+        if agent is None:
+            agent = self._local.agent = self.spec.build(lambda _path, role: self.policies[role])
+        with self.batcher.client():
+            return play_with(agent, session, job)
 
 
 # -- the run folder ------------------------------------------------------------------------------
@@ -266,7 +297,20 @@ class Run:
         errors = [(r["task_id"], int(r["variation"])) for r in self.errors(done)]
         return summarize([ep for ep in episodes if ep.key in wanted], [k for k in errors if k in wanted])
 
-    def write_results(self, summary: Summary, complete: bool, wall_seconds: float | None = None) -> None:
+    def batching(self) -> dict[str, Any] | None:
+        """What the last `--batch` invocation's batcher did (results.json), if there was one."""
+        try:
+            return json.loads((self.path / RESULTS).read_text()).get("last_batching")
+        except (OSError, ValueError):
+            return None
+
+    def write_results(
+        self,
+        summary: Summary,
+        complete: bool,
+        wall_seconds: float | None = None,
+        batching: dict[str, Any] | None = None,
+    ) -> None:
         title = f"eval {self.name}"
         data = {
             "run": self.name,
@@ -277,6 +321,8 @@ class Run:
         }
         if wall_seconds is not None:
             data["last_wall_seconds"] = round(wall_seconds, 2)
+        if batching:
+            data["last_batching"] = batching
         _atomic_write(self.path / RESULTS, json.dumps(data, indent=2) + "\n")
         _atomic_write(self.path / REPORT, markdown(summary, title, self.config.get("agent"), self.config))
 
@@ -318,11 +364,18 @@ class Progress:
 def evaluate(
     run: Run,
     workers: int = 1,
+    batch: int = 1,
     on_start: Callable[[Progress], None] | None = None,
     on_episode: Callable[[Progress, Outcome[EvalJob, Episode]], None] | None = None,
 ) -> Summary:
     """Play every job of `run` not yet finished; write results.json and report.md. On Ctrl-C the
-    finished episodes are already on disk; partial results are written and the interrupt re-raised."""
+    finished episodes are already on disk; partial results are written and the interrupt re-raised.
+
+    `workers` processes each play one episode at a time with their own models; `batch` > 1 instead
+    plays that many episodes at once on threads of this process, with one copy of the models fed
+    in batches (the GPU set-up)."""
+    if batch > 1 and workers > 1:
+        raise SubgoalError("--batch plays its episodes in this process: use it without --workers")
     spec = run.spec
     spec.check()
     finished = run.episodes()
@@ -343,18 +396,27 @@ def evaluate(
             progress.score_sum += ep.clamped_score
     if on_start:
         on_start(progress)
-    if jobs and workers <= 1:
-        agent_for(spec, threads)  # load models here, so a bad checkpoint fails before a JVM starts
+    step_limit = run.config["step_limit"]
+    batcher = GenerationBatcher(max_batch=max(64, batch)) if jobs and batch > 1 else None
+    pool: EnvPool | ThreadedEnvPool
+    if batcher is not None:
+        # Models load before any JVM starts, so a bad checkpoint fails at once.
+        fn: Callable[[Session, EvalJob], Episode] = BatchedAgents(spec, batcher, threads).play
+        pool = ThreadedEnvPool(min(batch, len(jobs)), step_limit=step_limit)
+    else:
+        if jobs and workers <= 1:
+            agent_for(spec, threads)  # load models here, so a bad checkpoint fails before a JVM starts
+        fn, pool = play, EnvPool(workers=min(workers, max(1, len(jobs))), step_limit=step_limit)
     started = time.perf_counter()
     complete = False
     try:
         if jobs:
             with (
-                EnvPool(workers=min(workers, len(jobs)), step_limit=run.config["step_limit"]) as pool,
+                pool,
                 EpisodeWriter(run.path / EPISODES) as writer,
                 open(run.path / ERRORS, "a") as errors,
             ):
-                for outcome in pool.imap_unordered(play, jobs):
+                for outcome in pool.imap_unordered(fn, jobs):
                     job = outcome.item
                     if outcome.ok and outcome.result is not None:
                         writer.append(outcome.result)
@@ -368,8 +430,13 @@ def evaluate(
                         on_episode(progress, outcome)
         complete = True
     finally:
+        stats = None
+        if batcher is not None:
+            batcher.close()
+            stats = {"episodes_at_once": batch, **asdict(batcher.stats)}
+            stats["mean_batch"] = round(batcher.stats.mean_batch, 2)
         summary = run.summary()
-        run.write_results(summary, complete, time.perf_counter() - started)
+        run.write_results(summary, complete, time.perf_counter() - started, stats)
     return summary
 
 

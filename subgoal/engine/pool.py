@@ -3,7 +3,8 @@
 Jobs are module-level functions `fn(session, item) -> result`. A job whose JVM dies is retried on a
 fresh JVM (`retries` times); a worker process that dies is replaced and its job resubmitted. No JVM
 outlives the pool: sessions close on exit, on Ctrl-C, and when a worker notices its parent is gone.
-With `workers=1` jobs run in this process (no start-up cost, easy to debug).
+With `workers=1` jobs run in this process (no start-up cost, easy to debug). `ThreadedEnvPool` runs
+jobs on threads of this process instead, one JVM each, for jobs that share one model (batching.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -39,14 +40,23 @@ class Outcome(Generic[T, R]):
         return self.error is None
 
 
-def run_job(session: Session, fn: Job[T, R], item: T, retries: int) -> tuple[R | None, str | None, int]:
-    """Run one job, restarting a crashed JVM and retrying. Returns (result, error, attempts)."""
+def run_job(
+    session: Session,
+    fn: Job[T, R],
+    item: T,
+    retries: int,
+    stopping: threading.Event | None = None,
+) -> tuple[R | None, str | None, int]:
+    """Run one job, restarting a crashed JVM and retrying (not once `stopping` is set: then the
+    JVM was closed on purpose). Returns (result, error, attempts)."""
     error = None
     for attempt in range(1, retries + 2):
         try:
             return fn(session, item), None, attempt
         except EnvironmentCrashed as exc:
             error = str(exc)
+            if stopping is not None and stopping.is_set():
+                return None, error, attempt
             with contextlib.suppress(Exception):
                 session.restart()
         except Exception as exc:  # a bug or bad data in this job: report it, keep the pool going
@@ -195,3 +205,74 @@ class EnvPool:
         assert self._executor is not None
         futures = [self._executor.submit(_worker_jvm_pid) for _ in range(self.workers * 4)]
         return sorted({p for f in futures if (p := f.result()) is not None})
+
+
+class ThreadedEnvPool:
+    """N threads in this process, each with its own JVM: for jobs that share something a process
+    cannot (one model on the GPU, fed in batches by engine.batching). Same `imap_unordered` as
+    EnvPool; a crashed JVM is restarted and the job retried; Ctrl-C closes every JVM."""
+
+    def __init__(self, threads: int, step_limit: int = 100, retries: int = 1):
+        self.threads = max(1, threads)
+        self.step_limit = step_limit
+        self.retries = retries
+        self._local = threading.local()
+        self._sessions: list[Session] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._executor: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> ThreadedEnvPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _session(self) -> Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = Session(step_limit=self.step_limit)
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def _run(self, fn: Job[T, R], item: T) -> Outcome[T, R]:
+        if self._stopping.is_set():
+            return Outcome(item, None, "stopped")
+        result, error, attempts = run_job(self._session(), fn, item, self.retries, self._stopping)
+        return Outcome(item, result, error, attempts)
+
+    def imap_unordered(self, fn: Job[T, R], items: Iterable[T]) -> Iterator[Outcome[T, R]]:
+        """Run `fn` over `items` on the threads, yielding outcomes as they finish (any order)."""
+        items = list(items)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="episode")
+        futures = {self._executor.submit(self._run, fn, item) for item in items}
+        try:
+            while futures:
+                done, futures = wait(futures, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Stop: close every JVM (a thread's next call fails, so it ends its episode at once, with
+        no retry), wait for the threads, then close any JVM a thread restarted meanwhile."""
+        self._stopping.set()
+        self._close_sessions()
+        if self._executor is not None:
+            executor, self._executor = self._executor, None
+            executor.shutdown(wait=True, cancel_futures=True)
+        self._close_sessions()
+
+    def _close_sessions(self) -> None:
+        with self._lock:
+            sessions = list(self._sessions)
+        for session in sessions:
+            session.close(for_good=True)
+
+    def jvm_pids(self) -> list[int]:
+        with self._lock:
+            return sorted(p for s in self._sessions if (p := s.pid) is not None)
