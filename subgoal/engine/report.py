@@ -201,7 +201,7 @@ def _delta(a: float | None, b: float | None) -> str:
 def timing_line(summary: Summary) -> str:
     return (
         f"{summary.steps} steps in {summary.episodes} episode{'s' if summary.episodes != 1 else ''}; generation {summary.gen_seconds:.1f} s, "
-        f"environment {summary.env_seconds:.1f} s, {summary.steps_per_second:.2f} steps/s per worker"
+        f"environment {summary.env_seconds:.1f} s, {summary.steps_per_second:.2f} steps/s per episode in play"
     )
 
 
