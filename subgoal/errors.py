@@ -29,6 +29,10 @@ class JavaNotFoundError(SubgoalError):
     pass
 
 
+class JavaOptionsError(SubgoalError):
+    """A setting for the ScienceWorld JVMs (SUBGOAL_JVM_HEAP) that Java would refuse."""
+
+
 class EnvironmentCrashed(SubgoalError):
     """The ScienceWorld JVM died or stopped answering."""
 

@@ -8,8 +8,9 @@ from jvm_utils import kill_and_wait, pid_alive
 
 from subgoal.engine import env as env_module
 from subgoal.engine.env import Session, ensure_java
+from subgoal.engine.pool import EnvPool
 from subgoal.engine.tasks import get_task
-from subgoal.errors import EnvironmentCrashed, JavaNotFoundError, VariationError
+from subgoal.errors import EnvironmentCrashed, JavaNotFoundError, JavaOptionsError, VariationError
 
 pytestmark = pytest.mark.jvm
 
@@ -122,3 +123,29 @@ def test_a_lost_jvm_prints_no_py4j_traceback():
     )
     assert done.stdout.startswith("crashed: the ScienceWorld JVM stopped answering")
     assert "Traceback" not in done.stderr and "py4j" not in done.stderr, done.stderr
+
+
+def jvm_cmdline(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().decode().split("\0")
+
+
+@pytest.mark.parametrize(("setting", "expected"), [(None, "-Xmx1g"), ("300m", "-Xmx300m"), ("", None)])
+def test_jvm_heap_is_capped_as_configured(monkeypatch, setting, expected):
+    if setting is None:
+        monkeypatch.delenv("SUBGOAL_JVM_HEAP", raising=False)
+    else:
+        monkeypatch.setenv("SUBGOAL_JVM_HEAP", setting)
+    with Session() as s:
+        s.load("4-2", 0)
+        heap = [a for a in jvm_cmdline(s.pid) if a.startswith("-Xmx")]
+        assert heap == ([expected] if expected else [])
+        assert s.step("look around").observation.startswith("This room")
+
+
+def test_a_bad_heap_setting_is_refused_before_any_jvm(monkeypatch):
+    monkeypatch.setenv("SUBGOAL_JVM_HEAP", "lots")
+    with pytest.raises(JavaOptionsError, match="expected a heap size such as 1g"):
+        Session().start()
+    with pytest.raises(JavaOptionsError):
+        EnvPool(workers=2).start()

@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import logging
 import os
+import re
 import shutil
 import subprocess
 import weakref
@@ -20,14 +21,49 @@ from dataclasses import dataclass
 from typing import Any
 
 from subgoal.engine.tasks import Task, check_variation, get_task
-from subgoal.errors import EnvironmentCrashed, JavaNotFoundError
+from subgoal.errors import EnvironmentCrashed, JavaNotFoundError, JavaOptionsError
 
 SIMPLIFICATION = "easy"
 EVAL_STEP_LIMIT = 100
 # Gold paths reach ~200 steps; collection must never be cut short by the simulator's own limit.
 COLLECT_STEP_LIMIT = 10_000
 
+# The JVM's own default heap cap is a quarter of RAM, and it grows toward it: one JVM was at 1.8 GB
+# after 12 gold paths, 450 MB with -Xmx512m at the same speed (docs/RESULTS.md). With 32 JVMs
+# (`eval --batch 32`) that is the difference between fitting in memory and not.
+JVM_HEAP = "1g"
+HEAP_ENV = "SUBGOAL_JVM_HEAP"
+
 _LIVE: weakref.WeakSet[Session] = weakref.WeakSet()
+
+
+def jvm_options() -> list[str]:
+    """Options for every ScienceWorld JVM: the heap cap from SUBGOAL_JVM_HEAP (default 1g; empty:
+    the JVM's own default)."""
+    heap = os.environ.get(HEAP_ENV, JVM_HEAP).strip()
+    if not heap:
+        return []
+    if not re.fullmatch(r"[1-9]\d*[kKmMgG]?", heap):
+        raise JavaOptionsError(
+            f"{HEAP_ENV}={heap!r}: expected a heap size such as 1g or 512m (empty: no cap)"
+        )
+    return [f"-Xmx{heap}"]
+
+
+def _launch_with_options() -> None:
+    """ScienceWorldEnv starts its JVM with py4j's launch_gateway and no way to pass options; give
+    its module a launch_gateway that adds ours."""
+    import scienceworld.scienceworld as stock
+    from py4j.java_gateway import launch_gateway
+
+    if getattr(stock.launch_gateway, "adds_subgoal_options", False):
+        return
+
+    def launch(*args: Any, javaopts: list[str] | None = None, **kwargs: Any) -> Any:
+        return launch_gateway(*args, javaopts=[*(javaopts or []), *jvm_options()], **kwargs)
+
+    launch.adds_subgoal_options = True  # type: ignore[attr-defined]
+    stock.launch_gateway = launch
 
 
 def ensure_java() -> str:
@@ -92,7 +128,9 @@ class Session:
         if self._retired:
             raise EnvironmentCrashed("the ScienceWorld session was closed for good (the run is stopping)")
         ensure_java()
+        jvm_options()  # a bad setting is one clear line, not a JVM that never answers
         _keep_py4j_logging_quiet()
+        _launch_with_options()
         from scienceworld import ScienceWorldEnv
 
         try:

@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from subgoal.engine.env import Session
+from subgoal.engine.env import Session, jvm_options
 from subgoal.errors import EnvironmentCrashed
 
 T = TypeVar("T")
@@ -113,6 +113,7 @@ class EnvPool:
         self.close()
 
     def start(self) -> None:
+        jvm_options()  # a bad setting fails here, in one line, not in every worker's initializer
         if self.workers == 1:
             self._session = self._session or Session(step_limit=self.step_limit).start()
         elif self._executor is None:
@@ -213,6 +214,7 @@ class ThreadedEnvPool:
     EnvPool; a crashed JVM is restarted and the job retried; Ctrl-C closes every JVM."""
 
     def __init__(self, threads: int, step_limit: int = 100, retries: int = 1):
+        jvm_options()  # a bad setting fails here, not once per episode
         self.threads = max(1, threads)
         self.step_limit = step_limit
         self.retries = retries
