@@ -3,12 +3,20 @@ the one-line errors for bad input."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
+from jvm_utils import new_tag, wait_until_gone
 from typer.testing import CliRunner
 
 from subgoal.cli import app
+from subgoal.engine.episode import load_episodes
 
 runner = CliRunner()
 
@@ -73,3 +81,53 @@ def test_oracle_eval_resume_and_compare(tmp_path):
     compared = invoke(tmp_path, "eval", "--compare", "a", "b")
     assert compared.exit_code == 0, compared.output
     assert "a vs b" in compared.output and "different tasks" in compared.output
+
+
+@pytest.mark.jvm
+@pytest.mark.slow
+def test_ctrl_c_during_a_batched_eval_leaves_no_jvm_and_the_run_resumes(tmp_path):
+    """--batch plays episodes on threads, one JVM each: SIGINT must end them all, keep what finished,
+    and `--resume` must play the rest."""
+    tag = new_tag()
+    env = {**os.environ, "SUBGOAL_TEST_TAG": tag, "PYTHONUNBUFFERED": "1"}
+    args = [
+        "eval",
+        "--agent",
+        "oracle",
+        "-t",
+        "4-2",
+        "-s",
+        "train",
+        "-n",
+        "40",
+        "--name",
+        "b",
+        "--batch",
+        "2",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "subgoal", "-w", str(tmp_path), *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    episodes = tmp_path / "runs" / "b" / "episodes.jsonl.gz"
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and time.monotonic() < deadline:
+        with contextlib.suppress(Exception):  # the file may be mid-append
+            if episodes.exists() and len(load_episodes(episodes)) >= 1:
+                break
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr.decode()
+    assert b"interrupted" in stderr and b"Traceback" not in stderr
+    assert wait_until_gone(tag) == [], "a JVM outlived its eval command"
+    kept = len(load_episodes(episodes))
+    assert 1 <= kept < 40
+
+    resumed = invoke(tmp_path, "eval", "--resume", "b", "--batch", "2")
+    assert resumed.exit_code == 0, resumed.output
+    assert sorted(ep.variation for ep in load_episodes(episodes)) == list(range(40))
+    assert "100.00" in resumed.output
