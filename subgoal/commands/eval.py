@@ -12,13 +12,13 @@ from subgoal.engine.evaluation import (
     EPISODES,
     Progress,
     Run,
+    check_parallelism,
     evaluate,
     find_run,
     resolve_spec,
 )
 from subgoal.engine.report import Summary, compare_table, results_table, timing_line
 from subgoal.engine.tasks import resolve_tasks
-from subgoal.errors import SubgoalError
 from subgoal.workspace import Workspace, ensure_dir
 
 
@@ -43,8 +43,7 @@ def run(
     grounding: str = "fuzzy",
     device: str | None = None,
 ) -> Summary:
-    if batch > 1 and workers > 1:
-        raise SubgoalError("--batch plays its episodes in this process: use it without --workers")
+    check_parallelism(workers, batch)  # before a run folder is made for it
     runs_dir = ensure_dir(workspace.runs)
     if resume:
         the_run = Run.open(find_run(resume, runs_dir))

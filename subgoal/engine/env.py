@@ -128,7 +128,9 @@ class Session:
         if self._retired:
             raise EnvironmentCrashed("the ScienceWorld session was closed for good (the run is stopping)")
         ensure_java()
-        jvm_options()  # a bad setting is one clear line, not a JVM that never answers
+        # Check the options here, not only inside the launch: raising within ScienceWorldEnv()
+        # leaves a half-built object whose __del__ prints a traceback.
+        jvm_options()
         _keep_py4j_logging_quiet()
         _launch_with_options()
         from scienceworld import ScienceWorldEnv

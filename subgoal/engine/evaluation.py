@@ -150,14 +150,24 @@ class EvalJob:
 _AGENTS: dict[AgentSpec, Agent] = {}  # per process: each worker loads its models once
 
 
+def _set_torch_threads(spec: AgentSpec, threads: int | None) -> None:
+    if threads and spec.kind != "oracle":  # the oracle needs no torch: do not import it
+        import torch
+
+        torch.set_num_threads(threads)
+
+
 def agent_for(spec: AgentSpec, threads: int | None = None) -> Agent:
     if spec not in _AGENTS:
-        if threads and spec.kind != "oracle":
-            import torch
-
-            torch.set_num_threads(threads)
+        _set_torch_threads(spec, threads)
         _AGENTS[spec] = spec.build()
     return _AGENTS[spec]
+
+
+def check_parallelism(workers: int, batch: int) -> None:
+    """--workers (processes, models each) and --batch (threads, one shared model) do not combine."""
+    if batch > 1 and workers > 1:
+        raise SubgoalError("--batch plays its episodes in this process: use it without --workers")
 
 
 def play(session: Session, job: EvalJob) -> Episode:
@@ -182,10 +192,7 @@ class BatchedAgents:
     generate calls a GenerationBatcher gathers into batches (`subgoal eval --batch N`)."""
 
     def __init__(self, spec: AgentSpec, batcher: GenerationBatcher, threads: int | None = None):
-        if threads and spec.kind != "oracle":
-            import torch
-
-            torch.set_num_threads(threads)
+        _set_torch_threads(spec, threads)
         self.spec, self.batcher = spec, batcher
         self.policies = {
             slot: batcher.wrap(load_policy(path, slot, spec.device))
@@ -374,8 +381,7 @@ def evaluate(
     `workers` processes each play one episode at a time with their own models; `batch` > 1 instead
     plays that many episodes at once on threads of this process, with one copy of the models fed
     in batches (the GPU set-up)."""
-    if batch > 1 and workers > 1:
-        raise SubgoalError("--batch plays its episodes in this process: use it without --workers")
+    check_parallelism(workers, batch)
     spec = run.spec
     spec.check()
     finished = run.episodes()
