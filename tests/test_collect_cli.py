@@ -53,7 +53,8 @@ def test_resume_after_truncated_write(tmp_path):
 
 
 def _spawn_collect(ws: Path, tag: str, *args: str) -> subprocess.Popen:
-    env = {**os.environ, "SUBGOAL_TEST_TAG": tag, "PYTHONUNBUFFERED": "1"}
+    # The job holds after its first episode until the test's signal ends it (see EpisodeWriter).
+    env = {**os.environ, "SUBGOAL_TEST_TAG": tag, "PYTHONUNBUFFERED": "1", "SUBGOAL_TEST_HOLD_AFTER": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "subgoal", "-w", str(ws), "collect", *args],
         env=env,

@@ -89,7 +89,8 @@ def test_ctrl_c_during_a_batched_eval_leaves_no_jvm_and_the_run_resumes(tmp_path
     """--batch plays episodes on threads, one JVM each: SIGINT must end them all, keep what finished,
     and `--resume` must play the rest."""
     tag = new_tag()
-    env = {**os.environ, "SUBGOAL_TEST_TAG": tag, "PYTHONUNBUFFERED": "1"}
+    # The run holds after its first episode until the signal ends it (see EpisodeWriter).
+    env = {**os.environ, "SUBGOAL_TEST_TAG": tag, "PYTHONUNBUFFERED": "1", "SUBGOAL_TEST_HOLD_AFTER": "1"}
     args = [
         "eval",
         "--agent",

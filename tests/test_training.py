@@ -104,7 +104,7 @@ def test_training_memorises_and_the_checkpoint_reloads_identically(oracle_episod
     write_episodes(ws.annotated_file("train"), game)
     write_episodes(ws.annotated_file("dev"), as_dev(game))
     records = []
-    cfg = config(ws, max_steps=200, eval_every=100, log_every=10, max_input_tokens=64)
+    cfg = config(ws, max_steps=200, eval_every=100, log_every=10, max_input_tokens=512)
     result = train(cfg, ws, on_log=records.append)
     losses = [r["loss"] for r in records if r["kind"] == "train"]
     assert losses[-1] < losses[0] / 5, losses

@@ -16,6 +16,7 @@ import gzip
 import json
 import os
 import tempfile
+import time
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, fields
@@ -173,6 +174,16 @@ def write_episodes(path: str | os.PathLike[str], episodes: Iterable[Episode]) ->
     return count
 
 
+def _hold_for_tests(appended: int) -> None:
+    """With SUBGOAL_TEST_HOLD_AFTER=N, a writer that has appended N episodes waits until a signal
+    ends the process: a test that interrupts a job then knows the job is still running when its
+    signal lands, however fast the machine (a quiet machine finished 12 episodes before the signal)."""
+    hold = os.environ.get("SUBGOAL_TEST_HOLD_AFTER")
+    if hold and hold.isdigit() and appended >= int(hold):
+        while True:
+            time.sleep(0.05)
+
+
 class EpisodeWriter:
     """Appends finished episodes to a file, one gzip member each, flushed to disk per episode."""
 
@@ -180,11 +191,14 @@ class EpisodeWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._fh = open(self.path, "ab")  # noqa: SIM115 - closed in close()
+        self._appended = 0
 
     def append(self, episode: Episode) -> None:
         self._fh.write(gzip.compress(encode(episode), mtime=0))
         self._fh.flush()
         os.fsync(self._fh.fileno())
+        self._appended += 1
+        _hold_for_tests(self._appended)
 
     def close(self) -> None:
         self._fh.close()
