@@ -109,8 +109,13 @@ class EnvPool:
         self.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        # Leaving on an error or Ctrl-C (e.g. while the caller writes a result): stop the workers
+        # now rather than wait for the episodes they are playing.
+        if exc_type is None:
+            self.close()
+        else:
+            self.terminate()
 
     def start(self) -> None:
         jvm_options()  # a bad setting fails here, in one line, not in every worker's initializer

@@ -1,0 +1,269 @@
+"""What a sub-goal means to the simulator: which valid actions serve it, and when it is done.
+
+A sub-goal is a call such as `navigate_to(kitchen)` or `heat(metal pot, stove)` (the rules teacher's
+19 verbs). The hierarchical agent uses this module instead of trusting its executor's
+`end subgoal`:
+
+- `candidates(sub-goal, valid actions, taken)`: the few valid actions that fit the sub-goal (its
+  verb's action forms with its arguments), so the executor ranks a handful instead of spelling an
+  action, and needs no model call at all when one is left;
+- `is_done(sub-goal, steps)`: completion read off the observations (the look names the room, the
+  object is in the inventory, "You focus on ...", the verb's last action succeeded, enough ticks
+  waited). Verbs with no such check (`measure_temperature`, `measure_time`, unknown verbs) end when
+  the executor says `end subgoal`; only those keep that label in training (examples.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from subgoal.engine.teachers.rules import COOLERS, HEAT_SOURCES, WATER_SOURCES, Act, parse
+
+# Verbs whose completion the observations show (the executor never learns `end subgoal` for these).
+CHECKED = frozenset(
+    "navigate_to pick_up focus_on drop open close move pour mix activate deactivate use connect "
+    "disconnect heat cool fill water plant wait".split()
+)
+# Observations that say an action did nothing (ScienceWorld's own wording).
+_FAILED = re.compile(
+    r"^(no known action|ambiguous request|it's not clear|you can't|that can't|that is not|"
+    r"i'm not sure|you do not|there is nothing|the .* is not (?:open|moveable)|unknown action)",
+    re.I,
+)
+AMBIGUOUS = "ambiguous request"
+
+
+@dataclass(frozen=True)
+class Subgoal:
+    verb: str
+    args: tuple[str, ...]
+
+    @property
+    def checked(self) -> bool:
+        return self.verb in CHECKED
+
+
+def parse_subgoal(name: str) -> Subgoal | None:
+    """`heat(metal pot, stove)` -> Subgoal("heat", ("metal pot", "stove")); None if not a call.
+    Arguments may hold parentheses (`focus_on(book (sherlock holmes))`): only top-level commas split."""
+    text = " ".join(name.split())
+    head, paren, rest = text.partition("(")
+    if not paren or not rest.endswith(")") or not re.fullmatch(r"[a-z][a-z0-9_]*", head.strip().lower()):
+        return None
+    args, depth, current = [], 0, ""
+    for char in rest[:-1]:
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            args.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        args.append(current.strip())
+    return Subgoal(head.strip().lower(), tuple(a.lower() for a in args))
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+def _is(obj: str, kinds: Sequence[str]) -> bool:
+    return any(kind in obj.lower() for kind in kinds)
+
+
+def _observe_target(action: str) -> str | None:
+    match = re.fullmatch(r"(?:examine|look at|look in|read) (?:the )?(.+?)(?: in inventory)?", action.lower())
+    return match.group(1) if match else None
+
+
+def _role(sg: Subgoal, action: str, act: Act) -> str | None:
+    """How `action` serves `sg`: "final" (doing it completes the sub-goal), "step" (a part of it),
+    or None (it does not serve it)."""
+    v, a, o = sg.verb, sg.args, act.objects
+    single = {
+        "pick_up": "pick",
+        "focus_on": "focus",
+        "drop": "drop",
+        "open": "open",
+        "close": "close",
+        "mix": "mix",
+        "activate": "activate",
+        "deactivate": "deactivate",
+        "disconnect": "disconnect",
+        "move": "move",
+        "pour": "pour",
+        "use": "use",
+    }
+    if v in single:
+        if act.verb == single[v] and len(o) == len(a) and all(_same(x, y) for x, y in zip(o, a, strict=True)):
+            return "final"
+        return None
+    if v == "navigate_to" and len(a) == 1:
+        return "final" if act.verb == "nav" and _same(o[0], a[0]) else None
+    if v == "connect" and len(a) == 2 and act.verb == "connect":
+        return "final" if {o[0], o[1]} == {a[0], a[1]} else None
+    if v == "heat" and len(a) == 2:
+        if act.verb == "activate" and _same(o[0], a[1]):
+            return "final"
+        if (act.verb == "move" and _same(o[0], a[0]) and _same(o[1], a[1])) or (
+            act.verb == "open" and _same(o[0], a[1])
+        ):
+            return "step"
+        return None
+    if v == "cool" and len(a) == 2:
+        if act.verb == "move" and _same(o[0], a[0]) and _same(o[1], a[1]):
+            return "final"
+        return "step" if act.verb == "open" and _same(o[0], a[1]) else None
+    if v == "fill" and a:
+        if act.verb == "activate" and _is(o[0], WATER_SOURCES):
+            return "final"
+        return "step" if act.verb == "move" and _same(o[0], a[0]) and _is(o[1], WATER_SOURCES) else None
+    if v == "water" and len(a) == 1:
+        if act.verb == "pour" and _same(o[1], a[0]):
+            return "final"
+        if act.verb == "activate" and _is(o[0], WATER_SOURCES):
+            return "step"
+        return "step" if act.verb == "move" and _is(o[1], WATER_SOURCES) else None
+    if v == "plant" and len(a) == 2:
+        ok = act.verb == "move" and o[0].lower().startswith(a[0]) and _same(o[1], a[1])
+        return "final" if ok else None
+    if v == "wait":
+        return "final" if act.verb == "wait" else None
+    if v == "measure_temperature" and a:
+        if act.verb == "measure" and _same(o[1], a[0]):
+            return "step"
+        target = _observe_target(action)
+        return "step" if target and _same(target, a[0]) else None
+    if v == "measure_time" and len(a) == 2:
+        if act.verb == "move" and _same(o[0], a[0]) and _same(o[1], a[1]):
+            return "step"
+        if act.verb in ("activate", "deactivate") and "stopwatch" in o[0]:
+            return "step"
+        target = _observe_target(action)
+        return "step" if target and (_same(target, a[1]) or "stopwatch" in target) else None
+    return None
+
+
+def serves(sg: Subgoal, action: str) -> str | None:
+    return _role(sg, action, parse(action))
+
+
+def wait_ticks(action: str) -> int:
+    act = parse(action)
+    return act.ticks if act.verb == "wait" else 0
+
+
+def candidates(sg: Subgoal, valid: Sequence[str], taken: Sequence[str] = ()) -> list[str]:
+    """The valid actions that serve `sg`, minus the one-off steps already taken for it.
+
+    Navigation is one `teleport to ROOM` where the simulator offers it (always, under `easy`);
+    a wait takes the largest step that does not overshoot.
+    """
+    done = {" ".join(t.lower().split()) for t in taken}
+    out = []
+    for action in valid:
+        role = _role(sg, action, parse(action))
+        if role is None:
+            continue
+        repeatable = sg.verb in ("measure_temperature", "measure_time", "wait")
+        if not repeatable and " ".join(action.lower().split()) in done:
+            continue
+        out.append(action)
+    if sg.verb == "navigate_to":
+        teleports = [a for a in out if a.lower().startswith("teleport")]
+        return teleports or out
+    if sg.verb == "wait" and out:
+        left = _wanted_ticks(sg) - sum(wait_ticks(t) for t in taken)
+        fitting = sorted((wait_ticks(a), a) for a in out if wait_ticks(a) <= max(1, left))
+        return [fitting[-1][1]] if fitting else out[:1]
+    return out
+
+
+def _wanted_ticks(sg: Subgoal) -> int:
+    try:
+        return int(sg.args[0])
+    except (IndexError, ValueError):
+        return 1
+
+
+def is_failure(observation: str) -> bool:
+    return bool(_FAILED.match(observation.strip()))
+
+
+def is_done(
+    sg: Subgoal, history: Sequence[tuple[str, str]], look: str, inventory: str, room: str | None
+) -> bool:
+    """Whether `sg` is done, given the (action, observation) pairs taken for it and the current
+    state. Always False for unchecked verbs: their executor says when."""
+    v, a = sg.verb, sg.args
+    if v == "navigate_to" and a:
+        return room is not None and _same(room, a[0])
+    if v == "pick_up" and a:
+        return _in_inventory(a[0], inventory) and bool(history)
+    if v == "focus_on":
+        return any(obs.lower().startswith("you focus on") for _, obs in history)
+    if v == "wait":
+        return sum(wait_ticks(act) for act, _ in history) >= _wanted_ticks(sg)
+    if v not in CHECKED:
+        return False
+    for i, (action, obs) in enumerate(history):
+        if action.strip().isdigit() and i > 0:  # the answer to an ambiguous request
+            action = history[i - 1][0]
+        if serves(sg, action) == "final" and not is_failure(obs):
+            return True
+    return False
+
+
+def _in_inventory(name: str, inventory: str) -> bool:
+    return " ".join(name.lower().split()) in " ".join(inventory.lower().split())
+
+
+def is_ambiguous(observation: str) -> bool:
+    return observation.strip().lower().startswith(AMBIGUOUS)
+
+
+def names_in(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def grounded(sg: Subgoal, valid: Sequence[str], task: str, inventory: str) -> bool:
+    """Whether every argument of `sg` names something the agent can act on now: in a valid action,
+    the task description or the inventory (a rough filter against a planner's invented names)."""
+    if not sg.args:
+        return sg.verb in ("wait",)
+    if sg.verb == "wait":
+        return True
+    pool = names_in(" | ".join(valid) + " | " + task + " | " + inventory)
+    skip = {"water"} if sg.verb == "fill" else set()
+    return all(arg in skip or names_in(arg) in pool for arg in sg.args)
+
+
+def allowance_table(spans: Sequence[tuple[str, int]], margin: int = 2) -> dict[str, int]:
+    """Steps a sub-goal of each verb may take before it counts as failed: the 95th percentile of
+    its kept span lengths in the training data, plus a margin (`spans`: (verb, kept steps))."""
+    by_verb: dict[str, list[int]] = {}
+    for verb, length in spans:
+        by_verb.setdefault(verb, []).append(length)
+    table = {}
+    for verb, lengths in by_verb.items():
+        ordered = sorted(lengths)
+        table[verb] = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] + margin
+    return table
+
+
+__all__ = [
+    "CHECKED",
+    "HEAT_SOURCES",
+    "COOLERS",
+    "Subgoal",
+    "allowance_table",
+    "candidates",
+    "grounded",
+    "is_ambiguous",
+    "is_done",
+    "is_failure",
+    "parse_subgoal",
+    "serves",
+]
