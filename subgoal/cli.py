@@ -187,6 +187,13 @@ def train_command(
         int, typer.Option(min=0, help="Evaluations without improvement before stopping (0: never).")
     ] = 5,
     max_input_tokens: Annotated[int, typer.Option(min=16, help="Input token budget.")] = 1024,
+    teleport: Annotated[
+        bool,
+        typer.Option(
+            "--teleport/--walk",
+            help="Learn navigation as one `teleport to ROOM` (valid everywhere under easy) or door by door, as gold paths walk.",
+        ),
+    ] = True,
     vocab_size: Annotated[int, typer.Option(min=64, help="BPE vocabulary of a preset's tokenizer.")] = 2048,
     seed: Annotated[int, typer.Option(help="Seed of initialisation, batch order and dropout.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
@@ -209,7 +216,7 @@ def train_command(
         epochs=epochs, max_steps=max_steps, max_minutes=max_minutes, batch_size=batch_size,
         grad_accum=grad_accum, lr=lr, warmup_steps=warmup, eval_every=eval_every, patience=patience,
         max_input_tokens=max_input_tokens, vocab_size=vocab_size, seed=seed, device=device,
-        overwrite=overwrite, restart=restart,
+        overwrite=overwrite, restart=restart, teleport=teleport,
     )  # fmt: skip
     command.run(workspace_of(ctx), role, opts)
 

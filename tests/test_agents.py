@@ -63,6 +63,13 @@ class Scripted:
         self.inputs.extend(inputs)
         return [self.answer(text) for text in inputs]
 
+    def score(self, source, candidates):  # type: ignore[no-untyped-def]
+        """Higher for candidates earlier in the scripted answer; -100 for the rest."""
+        self.inputs.append(source)
+        self.scored = list(candidates)
+        answer = self.answer(source)
+        return [-float(answer.index(c)) if c in answer else -100.0 for c in candidates]
+
 
 def time_of(text: str) -> int:
     return int(re.search(r"time: (\d+);", text).group(1))
@@ -82,53 +89,128 @@ def drive(agent, gold: Episode, valid=None):  # type: ignore[no-untyped-def]
     return decisions
 
 
-def test_hierarchical_agent_sees_exactly_the_training_inputs():
-    gold = gold_episode()
-    names = [s.name for s in gold.subgoals] + [COMPLETE_TASK]
-
-    def planner_answer(text: str) -> list[str]:
-        done = re.search(r"completed subgoals: (.*?) </s>", text).group(1)
-        return [names[0 if done == "none" else len(done.split(", "))]]
-
-    planner = Scripted("planner", planner_answer)
-
-    def executor_answer(text: str) -> list[str]:
-        t = time_of(text)
-        current = re.search(r"current subgoal: (.*?) </s>", text).group(1)
-        span = next(s for s in gold.subgoals if s.name == current)
-        return [END_SUBGOAL if t >= span.end else gold.steps[t].action, "wait1"]
-
-    executor = Scripted("executor", executor_answer)
-    agent = HierarchicalAgent(planner, executor)
-    decisions = drive(agent, gold)
-    assert [d.action for d in decisions] == [*gold.actions, None]
-    assert [d.subgoal for d in decisions[:-1]] == [gold.subgoal_at(i).name for i in range(5)]
-    assert [d.closed for d in decisions] == [
-        (),
-        (),
-        (),
-        ("navigate_to(kitchen)",),
-        ("pick_up(thermometer)",),
-        ("focus_on(thermometer)",),
+def teleport_episode() -> Episode:
+    """An annotated episode as training sees it with --teleport: every span's action is one the
+    agent reads off its sub-goal, and the spans start where the previous one is done."""
+    inv0, inv1 = "In your inventory, you see: nothing", "In your inventory, you see: a thermometer"
+    steps = [
+        Step(
+            "teleport to kitchen",
+            "You teleport to the kitchen.",
+            0,
+            0,
+            look("kitchen", "a thermometer"),
+            inv0,
+        ),
+        Step(
+            "pick up thermometer",
+            "You move the thermometer to the inventory.",
+            30,
+            30,
+            look("kitchen"),
+            inv1,
+        ),
+        Step(
+            "focus on thermometer",
+            "You focus on the thermometer.",
+            100,
+            70,
+            look("kitchen"),
+            inv1,
+            done=True,
+        ),
     ]
-    assert all(d.grounding == "exact" for d in decisions[:-1])
-    # Training's inputs are a subsequence of the agent's (the agent is also asked at the steps
-    # training drops); at every step training kept, the texts are identical.
-    for role, policy in (("planner", planner), ("executor", executor)):
-        expected = [ex.source for ex in examples_from_episode(role, gold)]
-        asked = iter(policy.inputs)
-        assert all(source in asked for source in expected), role  # in order: `in` consumes
-    assert planner.inputs == [ex.source for ex in examples_from_episode("planner", gold)]
+    names = ["navigate_to(kitchen)", "pick_up(thermometer)", "focus_on(thermometer)"]
+    return Episode(
+        "4-2",
+        "find-non-living-thing",
+        0,
+        "train",
+        "Your task is to find a(n) non-living thing.",
+        initial_look=look("hallway"),
+        initial_inventory=inv0,
+        steps=steps,
+        subgoals=[SubgoalSpan(name, i, i + 1) for i, name in enumerate(names)],
+    )
+
+
+def play_still(agent, gold: Episode, valid: list[str], steps: int):  # type: ignore[no-untyped-def]
+    """Let the agent act `steps` times in a world where nothing changes; its decisions."""
+    episode = prefix(gold, 0)
+    agent.reset(episode)
+    state = gold.state_before(0)
+    decisions = []
+    for _ in range(steps):
+        decision = agent.act(Turn(episode, lambda: valid))
+        decisions.append(decision)
+        episode.steps.append(Step(decision.action, "Nothing happens.", 0, 0, *state))
+    return decisions
+
+
+def completed_in(text: str) -> list[str]:
+    done = re.search(r"completed subgoals: (.*?) </s>", text).group(1)
+    return [] if done == "none" else done.split(", ")
+
+
+def test_hierarchical_agent_reads_actions_off_its_subgoals_and_checks_them():
+    gold = teleport_episode()
+    names = [s.name for s in gold.subgoals]
+    planner = Scripted(
+        "planner",
+        lambda text: [names[len(completed_in(text))] if len(completed_in(text)) < 3 else COMPLETE_TASK],
+    )
+    executor = Scripted("executor", lambda text: ["wait1"])
+    valid = [
+        "teleport to kitchen",
+        "teleport to hallway",
+        "pick up thermometer",
+        "focus on thermometer",
+        "wait1",
+    ]
+    decisions = drive(HierarchicalAgent(planner, executor), gold, valid=valid)
+    assert [d.action for d in decisions[:3]] == gold.actions
+    assert [d.subgoal for d in decisions[:3]] == names
+    assert [d.closed for d in decisions[:3]] == [(), (names[0],), (names[1],)]
+    # One valid action serves each sub-goal: no executor call at all.
+    assert all(d.grounding == "subgoal" for d in decisions[:3])
+    # One valid action served each sub-goal: the executor was never asked.
+    assert executor.inputs == [] and decisions[3].action is None  # an old planner's complete_task()
+    # The planner is asked where training made its examples, with the very same text.
+    assert planner.inputs[:3] == [ex.source for ex in examples_from_episode("planner", gold)]
+
+
+def test_the_agents_context_is_the_training_context_field_by_field():
+    """Replays an annotated episode (with the no-op steps training drops) through the agent's
+    context builder: time, score, history, look, inventory and sub-goals all equal training's."""
+    from subgoal.engine.agents import agent_context
+    from subgoal.engine.examples import render
+
+    gold = gold_episode()
+    for role in ("planner", "executor", "flat"):
+        for ex in examples_from_episode(role, gold):
+            span = gold.subgoal_at(min(ex.step, len(gold.steps) - 1))
+            done = [s.name for s in gold.subgoals if s.end <= span.start]
+            if role == "flat":
+                ctx = agent_context(gold, ex.step)
+            elif role == "planner":
+                ctx = agent_context(gold, ex.step, done)
+            else:
+                ctx = agent_context(gold, ex.step, done, span.name, span.start)
+            assert render(role, ctx) == ex.source, (role, ex.step)
+    # Dropped no-op steps move neither time nor score: the no-op door and `look around` are not counted.
+    flat = {ex.step: ex.source for ex in examples_from_episode("flat", gold)}
+    assert time_of(flat[3]) == 1 and "score: 10" in flat[3]
 
 
 def test_flat_agent_sees_exactly_the_training_inputs():
     gold = gold_episode()
-    flat = Scripted("flat", lambda text: [gold.steps[min(time_of(text), 4)].action])
+    order = [i for i, s in enumerate(gold.steps) if i not in (0, 2)]  # the steps training keeps
+    flat = Scripted("flat", lambda text: [gold.steps[order[min(time_of(text), len(order) - 1)]].action])
     decisions = drive(FlatAgent(flat), gold)
-    assert [d.action for d in decisions[:-1]] == gold.actions
     expected = {ex.step: ex.source for ex in examples_from_episode("flat", gold)}
     for index, source in expected.items():
         assert flat.inputs[index] == source
+        assert decisions[index].action == gold.steps[index].action
 
 
 def test_roles_are_checked():
@@ -139,46 +221,78 @@ def test_roles_are_checked():
         FlatAgent(e)
 
 
-def test_executor_that_only_ends_subgoals_is_overruled():
+def test_a_subgoal_out_of_allowance_fails_is_not_completed_and_is_capped():
+    gold = gold_episode()
+    planner = Scripted("planner", lambda text: ["navigate_to(kitchen)", "pick_up(thermometer)"])
+    executor = Scripted("executor", lambda text: ["wait1"])
+    executor.manifest = {"name": "executor", "subgoal_allowance": {"navigate_to": 2}}
+    agent = HierarchicalAgent(planner, executor, max_failures=2)
+    # The kitchen is named (so the sub-goal is taken), but nothing leads there: the executor's
+    # generation (wait1) is all there is.
+    decisions = play_still(agent, gold, ["wait1", "pick up thermometer", "look at kitchen table"], 5)
+    assert [d.action for d in decisions[:4]] == ["wait1", "wait1", "wait1", "wait1"]
+    assert decisions[2].closed == ("navigate_to(kitchen)",)
+    assert agent.completed == [] and agent.failed == ["navigate_to(kitchen)"]
+    assert "failed subgoals: navigate_to(kitchen)" in planner.inputs[1]
+    # Twice failed: the planner's next beam is taken instead.
+    assert decisions[4].subgoal == "pick_up(thermometer)" and decisions[4].action == "pick up thermometer"
+
+
+def test_a_reproposed_subgoal_keeps_its_history():
     gold = gold_episode()
     planner = Scripted("planner", lambda text: ["navigate_to(kitchen)"])
-    executor = Scripted("executor", lambda text: [END_SUBGOAL, "go to kitchen"])
-    agent = HierarchicalAgent(planner, executor, max_empty=3)
-    agent.reset(prefix(gold, 0))
-    decision = agent.act(Turn(prefix(gold, 0), lambda: ["go to kitchen"]))
-    assert decision.action == "go to kitchen"
-    assert decision.closed == ("navigate_to(kitchen)",) * 3 and len(decision.info["plans"]) == 4
-    agent = HierarchicalAgent(planner, executor)  # the default: one empty sub-goal, then act
-    agent.reset(prefix(gold, 0))
-    decision = agent.act(Turn(prefix(gold, 0), lambda: ["go to kitchen"]))
-    assert decision.closed == ("navigate_to(kitchen)",) and decision.subgoal == "navigate_to(kitchen)"
-
-
-def test_subgoal_step_cap_hands_back_to_the_planner():
-    gold = gold_episode()
-    planner = Scripted("planner", lambda text: ["wait_for(ever)"])
     executor = Scripted("executor", lambda text: ["wait1"])
-    agent = HierarchicalAgent(planner, executor, subgoal_steps=2)
-    decisions = drive(agent, gold, valid=["wait1"])
-    assert [d.closed for d in decisions[:4]] == [(), (), ("wait_for(ever)",), ()]
+    executor.manifest = {"name": "executor", "subgoal_allowance": {"navigate_to": 1}}
+    agent = HierarchicalAgent(planner, executor, max_failures=5)
+    play_still(agent, gold, ["wait1", "look at kitchen table"], 3)
+    asked = [t for t in executor.inputs if t.startswith("subgoal: navigate_to(kitchen)")]
+    assert "history: wait1" in asked[1]  # the second attempt still sees the first one's step
 
 
-def test_complete_task_ends_the_episode_only_when_nothing_else_is_proposed():
+def test_focus_is_never_grounded_fuzzily():
     gold = gold_episode()
-    agent = HierarchicalAgent(Scripted("planner", lambda t: [COMPLETE_TASK]), Scripted("executor", None))
-    agent.reset(prefix(gold, 0))
-    assert agent.act(Turn(prefix(gold, 0), list)).action is None
-
-    # While the simulator has not ended the episode, complete_task() is premature: next beam.
-    planner = Scripted("planner", lambda t: [COMPLETE_TASK, "navigate_to(kitchen)"])
-    executor = Scripted("executor", lambda t: ["go to kitchen"])
+    valid = ["focus on beaver egg", "go to kitchen", "look around"]
+    flat = Scripted("flat", lambda text: ["focus on beaver"])
+    decision = FlatAgent(flat).act(Turn(prefix(gold, 0), lambda: valid))
+    assert not decision.action.startswith("focus")
+    # The hierarchical agent takes a focus only when its focus_on(X) names exactly X.
+    planner = Scripted("planner", lambda text: ["focus_on(beaver)"])
+    executor = Scripted("executor", lambda text: ["focus on beaver", "focus on beaver egg"])
     agent = HierarchicalAgent(planner, executor)
     agent.reset(prefix(gold, 0))
-    decision = agent.act(Turn(prefix(gold, 0), lambda: ["go to kitchen"]))
-    assert (decision.action, decision.subgoal) == ("go to kitchen", "navigate_to(kitchen)")
-    trusting = HierarchicalAgent(planner, executor, trust_complete=True)
-    trusting.reset(prefix(gold, 0))
-    assert trusting.act(Turn(prefix(gold, 0), lambda: ["go to kitchen"])).action is None
+    assert not agent.act(Turn(prefix(gold, 0), lambda: valid)).action.startswith("focus")
+    planner = Scripted("planner", lambda text: ["focus_on(beaver egg)"])
+    agent = HierarchicalAgent(planner, executor)
+    agent.reset(prefix(gold, 0))
+    assert agent.act(Turn(prefix(gold, 0), lambda: valid)).action == "focus on beaver egg"
+
+
+def test_candidates_are_scored_and_end_subgoal_only_where_no_check_exists():
+    gold = gold_episode()
+    valid = ["use thermometer on water", "use thermometer on soap", "examine water", "wait1"]
+    planner = Scripted("planner", lambda text: ["measure_temperature(water)"])
+    executor = Scripted("executor", lambda text: ["examine water", "use thermometer on water"])
+    agent = HierarchicalAgent(planner, executor)
+    agent.reset(prefix(gold, 0))
+    decision = agent.act(Turn(prefix(gold, 0), lambda: valid))
+    assert (decision.action, decision.grounding) == ("examine water", "scored")
+    assert END_SUBGOAL not in executor.scored  # nothing done yet: ending is not an option
+    assert set(executor.scored) == {"use thermometer on water", "examine water"}
+
+
+def test_ambiguous_requests_are_answered_and_empty_candidates_fall_back():
+    gold = gold_episode()
+    state = gold.state_before(0)
+    asked = prefix(gold, 0)
+    asked.steps = [Step("pick up thermometer", "Ambiguous request: Please enter the number", 0, 0, *state)]
+    flat = Scripted("flat", lambda text: ["go to kitchen"])
+    assert FlatAgent(flat).act(Turn(asked, lambda: ["0", "1"])).action == "0"
+    # A sub-goal naming nothing in view and an executor saying nothing valid: look around.
+    planner = Scripted("planner", lambda text: ["pick_up(unicorn)"])
+    executor = Scripted("executor", lambda text: ["fly away"])
+    agent = HierarchicalAgent(planner, executor)
+    agent.reset(prefix(gold, 0))
+    assert agent.act(Turn(prefix(gold, 0), lambda: ["go to kitchen", "look around"])).action == "look around"
 
 
 def test_loop_guard_skips_noops_and_over_repeated_actions_but_not_waiting():

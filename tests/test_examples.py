@@ -89,44 +89,48 @@ def test_flat_examples_one_per_kept_step_with_recent_history():
     assert [e.target for e in examples] == [s.action for s in ep.steps if is_training_target(s)]
     last = examples[-1]
     assert last.step == 8 and last.task_id == "4-1" and last.variation == 3
-    assert "time: 8; score: 70" in last.source
-    assert "completed subgoals" not in last.source and "current subgoal" not in last.source
+    # Time and score count the steps an agent can take: three of the eight before were dropped.
+    assert "time: 5; score: 70" in last.source
+    assert "completed subgoals" not in last.source and "subgoal:" not in last.source
     assert "go to kitchen -> You move to the kitchen. (+8)" in last.source
     assert "look around ->" not in last.source  # dropped steps stay out of the history too
     assert "visited: hallway, kitchen, outside" in last.source
 
 
-def test_executor_spans_end_with_end_subgoal_and_history_of_the_span_only():
+def test_executor_examples_put_the_subgoal_first_and_end_only_unchecked_subgoals():
     ep = _episode()
     examples = examples_from_episode("executor", ep)
-    assert len(examples) == 6 + 5  # six kept steps, one `end subgoal` per span
-    assert [e.target for e in examples[:3]] == ["go to kitchen", END_SUBGOAL, "focus on banana"]
-    focus = examples[2]
-    assert "current subgoal: focus_on(banana)" in focus.source
-    assert "completed subgoals: navigate_to(kitchen)" in focus.source
+    # Six kept steps; every sub-goal here has a check, so no `end subgoal` (the old shortcut).
+    assert [e.target for e in examples] == [s.action for s in ep.steps if is_training_target(s)]
+    focus = examples[1]
+    assert focus.source.startswith("subgoal: focus_on(banana) </s> task:")
+    assert focus.subgoal == "focus_on(banana)"
     assert "history: none" in focus.source  # the history starts with the sub-goal
-    end = examples[1]
-    assert end.step == 3 and "go to kitchen -> You move to the kitchen." in end.source
-    assert sum(e.target == END_SUBGOAL for e in examples) == len(ep.subgoals)
+    ep.subgoals[-1] = SubgoalSpan("measure_temperature(banana)", 8, 9)  # no check: the executor ends it
+    examples = examples_from_episode("executor", ep)
+    assert [e.target for e in examples[-2:]] == ["move banana to red box", END_SUBGOAL]
+    assert "move banana to red box -> You move the banana" in examples[-1].source
 
 
-def test_planner_one_example_per_subgoal_then_complete_task():
+def test_planner_one_example_per_subgoal_and_no_complete_task():
     ep = _episode()
     examples = examples_from_episode("planner", ep)
-    assert [e.target for e in examples] == [s.name for s in ep.subgoals] + [COMPLETE_TASK]
+    assert [e.target for e in examples] == [s.name for s in ep.subgoals]
     assert "completed subgoals: none" in examples[0].source
     assert "time: 0; score: 0" in examples[0].source
     final = examples[-1]
-    assert final.step == len(ep.steps)
-    assert "completed subgoals: navigate_to(kitchen), focus_on(banana), pick_up(banana)" in final.source
-    assert "score: 100" in final.source
+    assert final.step == 8
+    assert (
+        "completed subgoals: navigate_to(kitchen), focus_on(banana), pick_up(banana), navigate_to(outside)"
+        in final.source
+    )
 
 
 def test_a_span_of_only_dropped_steps_teaches_nothing():
     ep = _episode()
     ep.subgoals = [SubgoalSpan("look_around()", 0, 1), SubgoalSpan("rest", 1, 9)]
     planner = examples_from_episode("planner", ep)
-    assert [e.target for e in planner] == ["rest", COMPLETE_TASK]
+    assert [e.target for e in planner] == ["rest"]
 
 
 def test_unannotated_episode_is_an_error_for_planner_and_executor_but_not_flat():
@@ -183,7 +187,7 @@ def test_real_oracle_episodes_make_examples(oracle_episodes):
         executor = examples_from_episode("executor", ep)
         assert len(executor) == kept + sum(e.target == END_SUBGOAL for e in executor)
         planner = examples_from_episode("planner", ep)
-        assert planner[-1].target == COMPLETE_TASK
+        assert COMPLETE_TASK not in [e.target for e in planner]
         for e in flat + executor + planner:
             assert " ".join(ep.task_description.split()) in e.source
             assert e.target not in ("look around",) and not e.target.startswith("close door")

@@ -488,7 +488,7 @@ async def test_learned_agent_shows_generated_text_and_grounding() -> None:
 
     spec = LiveSpec("4-2", 0, "train", agent="flat", checkpoint="flat-ckpt")
     policies = FakePolicies(
-        **{"flat-ckpt": FakePolicy("flat", ["focus on the painting", "focus on a painting"])}
+        **{"flat-ckpt": FakePolicy("flat", ["focus on the painting", "focus on painting"])}
     )
     holder = FakeHolder()
     app = live_app(lambda link: rollout_source(spec, holder, learned_agent(spec, policies)), delay=0.0)
@@ -496,10 +496,11 @@ async def test_learned_agent_shows_generated_text_and_grounding() -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen.stopped)
         state = app.screen.state
         assert state.score == 100 and state.steps[0].action == "focus on painting"
-        assert state.steps[0].generated[0] == "focus on the painting" and state.steps[0].grounding == "fuzzy"
+        # A focus is never grounded fuzzily: the second beam, an exact valid action, is taken.
+        assert state.steps[0].generated[0] == "focus on the painting" and state.steps[0].grounding == "exact"
         assert "flat flat-fake" in status_text(app) and "agent flat" in status_text(app)
         table = app.screen.query_one("ActionsLog")
-        assert "↳ 'focus on the painting' (fuzzy)" in str(table.get_row("0")[-1])
+        assert "↳ 'focus on the painting' (exact)" in str(table.get_row("0")[-1])
 
 
 @run_async

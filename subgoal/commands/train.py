@@ -47,6 +47,7 @@ class Options:
     device: str = "auto"
     overwrite: bool = False
     restart: bool = False
+    teleport: bool = True
 
 
 def default_files(workspace: Workspace, role: str, split: str, teacher: str) -> list[Path]:
@@ -103,6 +104,7 @@ def make_config(workspace: Workspace, role: str, opts: Options) -> Any:
         device=opts.device,
         overwrite=opts.overwrite,
         restart=opts.restart,
+        teleport=opts.teleport,
     )
 
 

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from subgoal.engine.episode import Episode
-from subgoal.engine.examples import COMPLETE_TASK, END_SUBGOAL, Context, context_at, render
+from subgoal.engine.examples import COMPLETE_TASK, END_SUBGOAL, Context, context_at, render, room_of
 from subgoal.engine.grounding import Grounder, normalize
+from subgoal.engine.subgoals import Subgoal, candidates, grounded, is_ambiguous, is_done, parse_subgoal
 from subgoal.errors import AgentError
 
 
@@ -193,6 +194,8 @@ class Policy(Protocol):
         self, inputs: list[str], num_beams: int = 5, num_return: int = 5, max_new_tokens: int = 32
     ) -> list[list[str]]: ...
 
+    def score(self, source: str, candidates: list[str]) -> list[float]: ...
+
     def fits(self, text: str) -> bool: ...
 
 
@@ -259,31 +262,81 @@ def target_limit(policy: Policy, default: int = 32, margin: int = 4) -> int:
     return max(1, min(default, longest + margin))
 
 
+FOCUS = re.compile(r"^focus on (.+)$")
+MAX_SCORED = 16  # candidates scored per decision at most (scoring cost grows with their number)
+FUZZY_FLOOR = 0.6  # a fuzzy grounding below this similarity is no grounding at all
+DEFAULT_ALLOWANCE = 8  # steps a sub-goal may take when the executor's manifest has no table
+
+
 class _LearnedAgent(Agent):
     def __init__(self, grounder: Grounder | None, settings: GenerationSettings | None, max_repeats: int):
         self.grounder = grounder or Grounder()
         self.settings = settings or GenerationSettings()
         self.guard = LoopGuard(max_repeats)
 
-    def _generate(self, policy: Policy, role: str, ctx: Context) -> list[str]:
-        text = render(role, ctx, budget=policy.fits)
+    def _generate(self, policy: Policy, text: str, beams: int | None = None) -> list[str]:
+        n = beams or self.settings.num_beams
         return policy.generate(
             [text],
-            num_beams=self.settings.num_beams,
-            num_return=self.settings.num_beams,
+            num_beams=n,
+            num_return=n,
             max_new_tokens=self.settings.max_new_tokens or target_limit(policy),
         )[0]
 
-    def _ground(self, beams: list[str], turn: Turn) -> tuple[str | None, str | None]:
+    def _allowed(self, turn: Turn, actions: Sequence[str]) -> list[str]:
+        """`actions` minus those the loop guard avoids in this state (all of them if none is left)."""
         self.guard.observe(turn.episode)
-        state = turn.episode.state_before(turn.index)
-        valid = turn.valid_actions()
-        grounded = self.grounder.ground(beams, valid, avoid=self.guard.avoid(state))
-        if grounded is None:  # everything valid was avoided: repeat rather than stop
-            grounded = self.grounder.ground(beams, valid)
-        if grounded is None:
-            return None, None
-        return grounded.action, grounded.method
+        avoid = {normalize(a) for a in self.guard.avoid(turn.episode.state_before(turn.index))}
+        kept = [a for a in actions if normalize(a) not in avoid]
+        return kept or list(actions)
+
+    def _best(self, policy: Policy, text: str, candidates: list[str]) -> tuple[str, float]:
+        scores = policy.score(text, candidates)
+        best = max(range(len(candidates)), key=scores.__getitem__)
+        return candidates[best], scores[best]
+
+    def _from_beams(
+        self, policy: Policy, text: str, beams: list[str], turn: Turn, focus_ok: Callable[[str], bool]
+    ) -> tuple[str, str]:
+        """An action from generated beams, never an episode-ending mistake: an exact valid beam
+        first; else the valid actions of the beams' own verbs, scored by the model; else the most
+        similar valid action above FUZZY_FLOOR; else `look around`. A `focus on` is taken only
+        from an exact beam that `focus_ok` accepts (a wrong focus ends the episode at -100)."""
+        valid = self._allowed(turn, turn.valid_actions())
+        by_key = {normalize(a): a for a in valid}
+        for beam in beams:
+            hit = by_key.get(normalize(beam))
+            if hit is not None and (not FOCUS.match(normalize(hit)) or focus_ok(hit)):
+                return hit, "exact"
+        safe = [a for a in valid if not FOCUS.match(normalize(a))]
+        verbs = {_verb(b) for b in beams if b.strip()}
+        pointed = [a for a in safe if _verb(a) in verbs]
+        if pointed and beams:
+            ranked = _closest(beams[0], pointed, MAX_SCORED)
+            action, _ = self._best(policy, text, ranked)
+            return action, "scored"
+        if safe and beams and beams[0].strip():
+            grounded = self.grounder.ground(beams[:1], safe)
+            if grounded is not None and grounded.similarity >= FUZZY_FLOOR:
+                return grounded.action, grounded.method
+        return "look around", "fallback"
+
+
+def _verb(action: str) -> str:
+    """An action's verb as the simulator's grammar has it (`pick up`, `move`, `teleport to` ...)."""
+    from subgoal.engine.teachers.rules import parse
+
+    act = parse(action)
+    return act.verb if act.verb != "nav" else " ".join(action.split()[:2]).lower()
+
+
+def _closest(query: str, choices: list[str], limit: int) -> list[str]:
+    if len(choices) <= limit:
+        return choices
+    from rapidfuzz import fuzz, process
+
+    found = process.extract(query, choices, scorer=fuzz.token_sort_ratio, limit=limit)
+    return [choices[index] for _, _, index in found]
 
 
 def _check_role(policy: Policy, role: str, slot: str) -> None:
@@ -292,8 +345,14 @@ def _check_role(policy: Policy, role: str, slot: str) -> None:
         raise AgentError(f"{where} is a {policy.role} checkpoint, given as the {slot} (needs a {role})")
 
 
+def _last_observation(turn: Turn) -> str:
+    return turn.episode.steps[-1].observation if turn.episode.steps else ""
+
+
 class FlatAgent(_LearnedAgent):
-    """The Swift-only baseline: one model maps the context straight to the next action."""
+    """The Swift-only baseline: one model maps the context straight to the next action, with the
+    same mechanics as the hierarchical agent's executor (candidate scoring, loop guard, focus guard,
+    answering the simulator's "which one?" question) so that the comparison is about sub-goals."""
 
     name = "flat"
 
@@ -312,8 +371,11 @@ class FlatAgent(_LearnedAgent):
         self.guard.reset()
 
     def act(self, turn: Turn) -> Decision:
-        beams = self._generate(self.policy, "flat", agent_context(turn.episode, turn.index))
-        action, method = self._ground(beams, turn)
+        if is_ambiguous(_last_observation(turn)):
+            return Decision("0", grounding="answer")
+        text = render("flat", agent_context(turn.episode, turn.index), budget=self.policy.fits)
+        beams = self._generate(self.policy, text)
+        action, method = self._from_beams(self.policy, text, beams, turn, focus_ok=lambda a: True)
         return Decision(action, generated=beams, grounding=method)
 
     def info(self) -> dict[str, Any]:
@@ -321,17 +383,17 @@ class FlatAgent(_LearnedAgent):
 
 
 class HierarchicalAgent(_LearnedAgent):
-    """Planner + executor. The planner names a sub-goal; the executor acts on it until it says
-    `end subgoal` (or `subgoal_steps` actions pass); the planner then names the next one, with the
-    finished ones in its context.
+    """Planner + executor, with the simulator as the judge of sub-goals (subgoals.py).
 
-    Two rules keep a weak model moving. The executor may end at most `max_empty` sub-goals in a
-    row before acting on any; after that its `end subgoal` is overruled and its best real action
-    taken (else a planner that re-proposes the same sub-goal loops forever without a step). And
-    `complete_task()` is only believed with `trust_complete`: the simulator ends a completed task
-    by itself, so while the episode runs the label is premature, and the planner's best real
-    sub-goal among its other beams is taken instead (a tiny planner was measured ending 6 of 6
-    test episodes after one step this way).
+    The planner names a sub-goal (its best beam that is well formed, names things the agent can act
+    on, and has not failed `max_failures` times). Each step the agent first asks the observations
+    whether the sub-goal is done; if so it is recorded as completed and the planner chooses again.
+    A sub-goal that runs past its allowance (its verb's span lengths in the training data) is
+    failed: not completed, listed as failed in the planner's context. Otherwise the executor acts:
+    where the sub-goal leaves one valid action, that action (no model call); where it leaves a few,
+    the one the executor scores highest (`end subgoal` among them for verbs with no check); where
+    it leaves none, the executor's beams, grounded with the flat agent's guards. A `focus on` is
+    only ever the one the current `focus_on(X)` names.
     """
 
     name = "hierarchical"
@@ -342,70 +404,163 @@ class HierarchicalAgent(_LearnedAgent):
         executor: Policy,
         grounder: Grounder | None = None,
         settings: GenerationSettings | None = None,
-        subgoal_steps: int = 25,
-        max_empty: int = 1,
         max_repeats: int = 3,
-        trust_complete: bool = False,
+        max_failures: int = 2,
+        planner_beams: int = 8,
     ):
         _check_role(planner, "planner", "planner")
         _check_role(executor, "executor", "executor")
         super().__init__(grounder, settings, max_repeats)
         self.planner, self.executor = planner, executor
-        self.subgoal_steps = subgoal_steps
-        self.max_empty = max_empty
-        self.trust_complete = trust_complete
-        self.completed: list[str] = []
-        self.current: str | None = None
-        self.since = 0  # step index where the current sub-goal started
+        self.max_failures = max_failures
+        self.planner_beams = planner_beams
+        table = (executor.manifest or {}).get("subgoal_allowance") or {}
+        self.allowance: dict[str, int] = {str(k): int(v) for k, v in table.items()}
+        self.reset(Episode("", "", 0, "", ""))
 
     def reset(self, episode: Episode, gold: list[str] | None = None) -> None:
         self.guard.reset()
-        self.completed, self.current, self.since = [], None, 0
+        self.completed: list[str] = []
+        self.failed: list[str] = []
+        self.failures: dict[str, int] = {}
+        self.current: str | None = None
+        self.parsed: Subgoal | None = None
+        self.started = 0  # step where the current attempt at the current sub-goal began
+        self.first_seen: dict[str, int] = {}  # sub-goal -> step it was first pursued (its history)
 
     def act(self, turn: Turn) -> Decision:
         closed: list[str] = []
         plans: list[list[str]] = []
-        empty = 0  # sub-goals ended in this call before an action was taken for them
-        while True:
+        instant: set[str] = set()  # sub-goals found done as soon as proposed, in this call
+        episode = turn.episode
+        look, inventory = turn.look, turn.inventory
+        for _ in range(2 * self.max_failures + 6):
             if self.current is None:
-                ctx = agent_context(turn.episode, turn.index, self.completed)
-                beams = self._generate(self.planner, "planner", ctx)
+                beams = self._propose(turn, instant)
                 plans.append(beams)
-                name = self._next_subgoal(beams)
-                if name is None:
+                if self.current is None and beams and all(normalize(b) == COMPLETE_TASK for b in beams):
+                    # Only a planner trained with that label says it (ours no longer learn it).
                     return Decision(None, generated=beams, closed=tuple(closed), info={"plans": plans})
-                self.current, self.since = name, turn.index
-            ctx = agent_context(turn.episode, turn.index, self.completed, self.current, self.since)
-            beams = self._generate(self.executor, "executor", ctx)
-            acted = turn.index > self.since
-            wants_end = bool(beams) and normalize(beams[0]) == END_SUBGOAL
-            over_cap = turn.index - self.since >= self.subgoal_steps
-            if over_cap or (wants_end and (acted or empty < self.max_empty)):
-                closed.append(self.current)
-                self.completed.append(self.current)
-                self.current = None
-                empty += not acted
+                if self.current is None:
+                    break
+            assert self.parsed is not None
+            name, parsed = self.current, self.parsed
+            attempt = [(s.action, s.observation) for s in episode.steps[self.started :]]
+            if is_done(parsed, attempt, look, inventory, room_of(look)):
+                if not attempt:
+                    instant.add(name)
+                self._close(closed, completed=True)
                 continue
-            real = [b for b in beams if normalize(b) != END_SUBGOAL]
-            action, method = self._ground(real, turn)
-            return Decision(
-                action,
-                generated=beams,
-                grounding=method,
-                subgoal=self.current,
-                closed=tuple(closed),
-                info={"plans": plans} if plans else {},
+            if len(attempt) >= self.allowance.get(parsed.verb, DEFAULT_ALLOWANCE):
+                self._close(closed, completed=False)
+                continue
+            if attempt and is_ambiguous(attempt[-1][1]):
+                return self._decide("0", "answer", closed, plans)
+            text = render(
+                "executor",
+                agent_context(episode, turn.index, self.completed, name, self.first_seen[name]),
+                budget=self.executor.fits,
             )
+            options = self._allowed(turn, candidates(parsed, turn.valid_actions(), [a for a, _ in attempt]))
+            if not parsed.checked and attempt:
+                options.append(END_SUBGOAL)
+            if len(options) == 1 and options[0] != END_SUBGOAL:
+                return self._decide(options[0], "subgoal", closed, plans)
+            if options:
+                ranked = _closest(name, options, MAX_SCORED)
+                if END_SUBGOAL in options and END_SUBGOAL not in ranked:
+                    ranked[-1] = END_SUBGOAL
+                action, _ = self._best(self.executor, text, ranked)
+                if action == END_SUBGOAL:
+                    self._close(closed, completed=True)
+                    continue
+                return self._decide(action, "scored", closed, plans)
+            beams = self._generate(self.executor, text)
+            real = [b for b in beams if normalize(b) != END_SUBGOAL]
+            target = parsed.args[0] if parsed.verb == "focus_on" and parsed.args else None
+            action, method = self._from_beams(
+                self.executor,
+                text,
+                real,
+                turn,
+                focus_ok=lambda a, t=target: t is not None and _focus_of(a) == t,
+            )
+            return self._decide(action, method, closed, plans, generated=beams)
+        # Nothing left to pursue: let the executor act without a sub-goal rather than stop early.
+        text = render(
+            "executor", agent_context(episode, turn.index, self.completed), budget=self.executor.fits
+        )
+        beams = [b for b in self._generate(self.executor, text) if normalize(b) != END_SUBGOAL]
+        action, method = self._from_beams(self.executor, text, beams, turn, focus_ok=lambda a: False)
+        return self._decide(action, method, closed, plans, generated=beams)
 
-    def _next_subgoal(self, beams: list[str]) -> str | None:
-        """The sub-goal to pursue, or None when the planner ends the episode."""
-        names = [b for b in beams if b]
-        if not names or (self.trust_complete and normalize(names[0]) == COMPLETE_TASK):
-            return None
-        return next((n for n in names if normalize(n) != COMPLETE_TASK), None)
+    def _decide(
+        self,
+        action: str,
+        method: str,
+        closed: list[str],
+        plans: list[list[str]],
+        generated: list[str] | None = None,
+    ) -> Decision:
+        info: dict[str, Any] = {"plans": plans} if plans else {}
+        return Decision(
+            action,
+            generated=generated,
+            grounding=method,
+            subgoal=self.current,
+            closed=tuple(closed),
+            info=info,
+        )
+
+    def _close(self, closed: list[str], completed: bool) -> None:
+        assert self.current is not None
+        closed.append(self.current)
+        if completed:
+            self.completed.append(self.current)
+        else:
+            self.failures[self.current] = self.failures.get(self.current, 0) + 1
+            if self.current not in self.failed:
+                self.failed.append(self.current)
+        self.current, self.parsed = None, None
+
+    def _propose(self, turn: Turn, instant: set[str]) -> list[str]:
+        """Ask the planner; pursue its best acceptable beam. Returns the beams."""
+        ctx = agent_context(turn.episode, turn.index, self.completed)
+        ctx.failed = list(self.failed)
+        text = render("planner", ctx, budget=self.planner.fits)
+        beams = self._generate(self.planner, text, max(self.planner_beams, self.settings.num_beams))
+        valid = turn.valid_actions()
+        usable: list[tuple[str, Subgoal]] = []
+        for beam in beams:
+            parsed = parse_subgoal(beam)
+            if parsed is None or normalize(beam) == COMPLETE_TASK or beam in instant:
+                continue
+            if self.failures.get(beam, 0) >= self.max_failures:
+                continue
+            if parsed.verb in ONCE and beam in self.completed:
+                continue
+            usable.append((beam, parsed))
+        grounded_ones = [
+            u for u in usable if grounded(u[1], valid, turn.episode.task_description, turn.inventory)
+        ]
+        choice = (grounded_ones or usable or [None])[0]
+        if choice is not None:
+            self.current, self.parsed = choice
+            self.started = turn.index
+            self.first_seen.setdefault(self.current, turn.index)
+        return beams
 
     def info(self) -> dict[str, Any]:
         return {"agent": self.name, "planner": _describe(self.planner), "executor": _describe(self.executor)}
+
+
+# Sub-goals that are never worth pursuing twice in one episode (a second focus ends it at -100).
+ONCE = frozenset({"focus_on", "pick_up"})
+
+
+def _focus_of(action: str) -> str | None:
+    match = FOCUS.match(normalize(action))
+    return match.group(1) if match else None
 
 
 def _describe(policy: Policy) -> dict[str, Any]:

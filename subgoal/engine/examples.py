@@ -23,7 +23,9 @@ from subgoal.errors import TrainingError
 SEP = " </s> "
 END_SUBGOAL = "end subgoal"  # the executor's pseudo action closing a sub-goal
 COMPLETE_TASK = "complete_task()"  # the planner's last label
-HISTORY_LENGTH = 10
+# Steps of history each role reads: the executor its sub-goal's, the planner the last few overall.
+HISTORY_LENGTH = {"planner": 5, "executor": 10, "flat": 10}
+OBSERVATION_WORDS = 24  # an observation is cut to its first words in the history
 ROLES = ("planner", "executor", "flat")
 
 
@@ -36,6 +38,7 @@ class Context:
     score: int = 0
     completed: list[str] = field(default_factory=list)  # names of finished sub-goals, in order
     current: str | None = None  # the sub-goal being executed (executor only)
+    failed: list[str] = field(default_factory=list)  # sub-goals given up on (planner only)
     history: list[tuple[str, str, int]] = field(default_factory=list)  # (action, observation, reward)
     look: str = ""
     inventory: str = ""
@@ -50,8 +53,8 @@ def render(role: str, ctx: Context, budget: Callable[[str], bool] | None = None)
     """The model input for `role`. `budget(text)` says whether a text fits; None means no limit."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
-    history = list(ctx.history[-HISTORY_LENGTH:])
-    look = _clean(ctx.look)
+    history = list(ctx.history[-HISTORY_LENGTH[role] :])
+    look = compact_look(ctx.look)
     while True:
         text = _compose(role, ctx, history, look)
         if budget is None or budget(text):
@@ -64,21 +67,40 @@ def render(role: str, ctx: Context, budget: Callable[[str], bool] | None = None)
             return text
 
 
+_NOISE = re.compile(r"\s*\n\t(?:the agent|a substance called air)(?=\n)")
+
+
+def compact_look(look: str) -> str:
+    """A look without what every room has (the agent, air) and with one space between words: the
+    same objects in fewer tokens (a cluttered room's look alone is a few hundred)."""
+    look = _NOISE.sub("", look)
+    look = look.replace("In it, you see:", "you see:").replace("You also see:", "also:")
+    return _clean(look)
+
+
+def _short(observation: str, words: int = OBSERVATION_WORDS) -> str:
+    parts = observation.split()
+    return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
+
+
 def _compose(role: str, ctx: Context, history: list[tuple[str, str, int]], look: str) -> str:
-    parts = [
-        f"task: {_clean(ctx.task_description)}",
-        f"time: {ctx.moves}; score: {ctx.score}",
-        "completed subgoals: " + (", ".join(ctx.completed) if ctx.completed else "none"),
-    ]
+    """Fields in the order a model needs them; the executor's sub-goal comes first."""
+    steps = "; ".join(f"{a} -> {_short(o)} ({r:+d})" for a, o, r in history)
+    parts = []
     if role == "executor":
-        parts.append(f"current subgoal: {ctx.current or 'none'}")
-    if role == "flat":
-        parts = parts[:2]
-    steps = "; ".join(f"{a} -> {_clean(o)} ({r:+d})" for a, o, r in history)
+        parts.append(f"subgoal: {ctx.current or 'none'}")
+    parts.append(f"task: {_clean(ctx.task_description)}")
+    if role != "executor":
+        parts.append(f"time: {ctx.moves}; score: {ctx.score}")
+    if role == "planner":
+        parts.append("completed subgoals: " + (", ".join(ctx.completed) if ctx.completed else "none"))
+        if ctx.failed:
+            parts.append("failed subgoals: " + ", ".join(ctx.failed))
     parts.append(f"history: {steps or 'none'}")
     parts.append(f"look: {look}")
-    parts.append(f"inventory: {_clean(ctx.inventory)}")
-    parts.append("visited: " + (", ".join(ctx.visited) if ctx.visited else "none"))
+    parts.append(f"inventory: {_clean(ctx.inventory).removeprefix('In your inventory, you see: ')}")
+    if role != "executor":
+        parts.append("visited: " + (", ".join(ctx.visited) if ctx.visited else "none"))
     return SEP.join(parts)
 
 
@@ -97,6 +119,7 @@ class Example:
     task_id: str
     variation: int
     step: int  # index of the episode step the target belongs to (len(steps) for the last label)
+    subgoal: str | None = None  # the sub-goal this example serves (executor) or names (planner)
 
 
 def is_training_target(step: Step) -> bool:
@@ -133,13 +156,15 @@ def context_at(
 ) -> Context:
     """What the agent knew before step `index`: history is the kept steps in [history_from, index)."""
     look, inventory = episode.state_before(index)
+    before = [s for s in episode.steps[:index] if is_training_target(s)]
     kept = [s for s in episode.steps[history_from:index] if is_training_target(s)]
     return Context(
         task_description=episode.task_description,
-        moves=index,
-        score=episode.steps[index - 1].score if index > 0 else 0,
+        # Time and score count only the steps an agent can take: a dropped no-op moves neither.
+        moves=len(before),
+        score=sum(s.reward for s in before),
         completed=list(completed or []),
-        history=[(s.action, s.observation, s.reward) for s in kept[-HISTORY_LENGTH:]],
+        history=[(s.action, s.observation, s.reward) for s in kept[-max(HISTORY_LENGTH.values()) :]],
         look=look,
         inventory=inventory,
         visited=visited_rooms(episode, index),
@@ -161,10 +186,15 @@ def examples_from_episode(
     """The deterministic training examples of one episode for `role` (DESIGN.md formats).
 
     flat: one example per kept step, history = the last 10 kept steps.
-    planner: one example per sub-goal (at its first step), then `complete_task()` after the last.
-    executor: one per kept step of each sub-goal, history = that sub-goal's steps so far, then
-    `end subgoal` once the sub-goal's last step is done.
+    planner: one example per sub-goal, at its first step. No `complete_task()`: the simulator ends
+    a completed task by itself, and the agent never acts on that label.
+    executor: one per kept step of each sub-goal, history = that sub-goal's steps so far; then
+    `end subgoal`, only for verbs whose completion the simulator cannot show (subgoals.CHECKED):
+    for the others the agent checks completion itself, and the label would only teach the
+    shortcut "act once, then end".
     """
+    from subgoal.engine.subgoals import parse_subgoal
+
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     if role != "flat" and not episode.subgoals:
@@ -174,7 +204,9 @@ def examples_from_episode(
         )
 
     def make(ctx: Context, target: str, index: int) -> Example:
-        return Example(role, render(role, ctx, budget), target, episode.task_id, episode.variation, index)
+        return Example(
+            role, render(role, ctx, budget), target, episode.task_id, episode.variation, index, ctx.current
+        )
 
     examples: list[Example] = []
     if role == "flat":
@@ -193,14 +225,53 @@ def examples_from_episode(
                     ctx = context_at(episode, i, history_from=span.start, completed=completed)
                     ctx.current = span.name
                     examples.append(make(ctx, episode.steps[i].action, i))
-            ctx = context_at(episode, span.end, history_from=span.start, completed=completed)
-            ctx.current = span.name
-            examples.append(make(ctx, END_SUBGOAL, span.end))
+            parsed = parse_subgoal(span.name)
+            if parsed is None or not parsed.checked:
+                ctx = context_at(episode, span.end, history_from=span.start, completed=completed)
+                ctx.current = span.name
+                examples.append(make(ctx, END_SUBGOAL, span.end))
         completed.append(span.name)
-    if role == "planner":
-        end = len(episode.steps)
-        examples.append(make(context_at(episode, end, completed=completed), COMPLETE_TASK, end))
     return examples
+
+
+# Sub-goals whose action the agent reads off the valid actions (subgoals.candidates leaves one):
+# the executor is rarely asked about them, so most of their examples are near-duplicates it need
+# not see. One in THIN_KEEP is kept, so that free generation (the fallback) still knows them.
+ROUTINE = frozenset(
+    [
+        "navigate_to",
+        "pick_up",
+        "focus_on",
+        "drop",
+        "open",
+        "close",
+        "mix",
+        "activate",
+        "deactivate",
+        "disconnect",
+        "move",
+        "pour",
+        "use",
+        "connect",
+        "wait",
+        "plant",
+    ]
+)
+THIN_KEEP = 4
+
+
+def thin_executor(examples: Sequence[Example]) -> list[Example]:
+    """The executor examples worth a CPU's minutes: all of the sub-goals it must decide within
+    (heat, water, measurements ...), one in THIN_KEEP of the routine ones (deterministic)."""
+    import zlib
+
+    def keep(e: Example) -> bool:
+        verb = (e.subgoal or "").split("(", 1)[0]
+        if verb not in ROUTINE:
+            return True
+        return zlib.crc32(f"{e.task_id}/{e.variation}/{e.step}".encode()) % THIN_KEEP == 0
+
+    return [e for e in examples if keep(e)]
 
 
 def examples_from_episodes(

@@ -29,6 +29,24 @@ DEFAULT_VOCAB = 2048
 # shortens the history, then the look, of the 5-10 % of planner and ~3 % of flat inputs above it.
 DEFAULT_MAX_INPUT_TOKENS = 1024
 DEFAULT_MAX_TARGET_TOKENS = 32
+PUNCT_PIECES = r"[(),'\"]"
+
+
+def splits_punctuation(tokenizer: Any) -> bool:
+    """Whether `tokenizer` is ours (train_tokenizer), whose decoding puts a space around brackets."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    return backend is not None and "Split" in str(backend.pre_tokenizer)
+
+
+def tidy_decoded(text: str) -> str:
+    """Undo the spaces our pre-tokenizer adds: each bracket, comma or quote piece decodes with one
+    space before it, and a word after an opening bracket with one space (`navigate_to ( kitchen )`
+    -> `navigate_to(kitchen)`; `book  (sherlock` keeps its real space)."""
+    import re
+
+    text = re.sub(r" ([(),'\"])", r"\1", text)
+    text = re.sub(r"\( ", "(", text)
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -48,6 +66,10 @@ PRESETS: dict[str, Preset] = {
     "small": Preset(d_model=512, d_ff=1024, num_layers=8, num_heads=6),
     "base": Preset(d_model=768, d_ff=2048, num_layers=12, num_heads=12),
     "large": Preset(d_model=1024, d_ff=2816, num_layers=24, num_heads=16),
+    # mini: ~3.4 M parameters with the corpus tokenizer, 1.9x tiny's examples/s on one core
+    # (benchmarks/train.py, 256-token inputs): more epochs in the CPU
+    # protocol's minutes for models that rank candidates rather than spell actions.
+    "mini": Preset(d_model=192, d_ff=512, num_layers=3, num_heads=4, d_kv=48),
 }
 
 
@@ -63,11 +85,29 @@ def get_preset(name: str) -> Preset:
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = DEFAULT_VOCAB) -> PreTrainedTokenizerBase:
     """A byte-level BPE tokenizer trained on `texts`, appending `</s>` to everything it encodes."""
-    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from tokenizers import (
+        AddedToken,
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE(unk_token=UNK))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    # Names must tokenize alike wherever they appear: `navigate_to(greenhouse)`, `go to greenhouse`
+    # and a look's "the greenhouse" all give `Ġgreenhouse`. So brackets, commas and quotes are
+    # pieces of their own, and every piece starts with a space (a from-scratch T5 has no copy
+    # mechanism: a name it cannot reuse token for token, it must learn to spell).
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(PUNCT_PIECES), behavior="isolated"),
+            pre_tokenizers.ByteLevel(add_prefix_space=True),
+        ]
+    )
     tok.decoder = decoders.ByteLevel()
     specials = [
         AddedToken(PAD, special=True),
@@ -271,5 +311,35 @@ class Policy:
                 do_sample=False,
                 early_stopping=num_beams > 1,
             )
-        texts = [" ".join(t.split()) for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]
+        decoded = self.tokenizer.batch_decode(
+            out, skip_special_tokens=True, clean_up_tokenization_spaces=False
+        )
+        tidy = tidy_decoded if splits_punctuation(self.tokenizer) else (lambda t: " ".join(t.split()))
+        texts = [tidy(t) for t in decoded]
         return [texts[i * num_return : (i + 1) * num_return] for i in range(len(inputs))]
+
+    def score(self, source: str, candidates: list[str]) -> list[float]:
+        """Log-likelihood of each candidate output given `source` (summed over its tokens, `</s>`
+        included): one encoder pass, one batched decoder pass. Choosing among a few well-formed
+        candidates asks far less of a small model than spelling an action out."""
+        import torch
+
+        if not candidates:
+            return []
+        enc = self.tokenizer(
+            [source], truncation=True, max_length=self.max_input_tokens, return_tensors="pt"
+        ).to(self.device)
+        labels = self.tokenizer(text_target=candidates, padding=True, return_tensors="pt")["input_ids"]
+        labels = labels.to(self.device)
+        mask = labels != self.tokenizer.pad_token_id
+        n = len(candidates)
+        with torch.inference_mode():
+            hidden = self.model.get_encoder()(**enc).last_hidden_state
+            out = self.model(
+                encoder_outputs=(hidden.expand(n, -1, -1),),
+                attention_mask=enc["attention_mask"].expand(n, -1),
+                labels=labels.masked_fill(~mask, -100),
+            )
+            logp = torch.log_softmax(out.logits.float(), dim=-1)
+            picked = logp.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
+            return (picked * mask).sum(-1).tolist()

@@ -19,12 +19,32 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from subgoal.engine.teachers.rules import COOLERS, HEAT_SOURCES, WATER_SOURCES, Act, parse
+from subgoal.engine.teachers.rules import WATER_SOURCES, Act, parse
 
 # Verbs whose completion the observations show (the executor never learns `end subgoal` for these).
 CHECKED = frozenset(
-    "navigate_to pick_up focus_on drop open close move pour mix activate deactivate use connect "
-    "disconnect heat cool fill water plant wait".split()
+    [
+        "navigate_to",
+        "pick_up",
+        "focus_on",
+        "drop",
+        "open",
+        "close",
+        "move",
+        "pour",
+        "mix",
+        "activate",
+        "deactivate",
+        "use",
+        "connect",
+        "disconnect",
+        "heat",
+        "cool",
+        "fill",
+        "water",
+        "plant",
+        "wait",
+    ]
 )
 # Observations that say an action did nothing (ScienceWorld's own wording).
 _FAILED = re.compile(
@@ -103,7 +123,7 @@ def _role(sg: Subgoal, action: str, act: Act) -> str | None:
     if v == "navigate_to" and len(a) == 1:
         return "final" if act.verb == "nav" and _same(o[0], a[0]) else None
     if v == "connect" and len(a) == 2 and act.verb == "connect":
-        return "final" if {o[0], o[1]} == {a[0], a[1]} else None
+        return "final" if {o[0].lower(), o[1].lower()} == {a[0], a[1]} else None
     if v == "heat" and len(a) == 2:
         if act.verb == "activate" and _same(o[0], a[1]):
             return "final"
@@ -132,8 +152,8 @@ def _role(sg: Subgoal, action: str, act: Act) -> str | None:
     if v == "wait":
         return "final" if act.verb == "wait" else None
     if v == "measure_temperature" and a:
-        if act.verb == "measure" and _same(o[1], a[0]):
-            return "step"
+        if act.verb == "measure":  # a substance's name changes as it melts: any reading may serve
+            return "step" if _same(o[1], a[0]) else "other"
         target = _observe_target(action)
         return "step" if target and _same(target, a[0]) else None
     if v == "measure_time" and len(a) == 2:
@@ -162,15 +182,22 @@ def candidates(sg: Subgoal, valid: Sequence[str], taken: Sequence[str] = ()) -> 
     a wait takes the largest step that does not overshoot.
     """
     done = {" ".join(t.lower().split()) for t in taken}
-    out = []
+    repeatable = sg.verb in ("measure_temperature", "measure_time", "wait")
+    out, others, preparations = [], [], []
     for action in valid:
-        role = _role(sg, action, parse(action))
-        if role is None:
-            continue
-        repeatable = sg.verb in ("measure_temperature", "measure_time", "wait")
+        act = parse(action)
+        role = _role(sg, action, act)
         if not repeatable and " ".join(action.lower().split()) in done:
             continue
-        out.append(action)
+        if role in ("final", "step"):
+            out.append(action)
+        elif role == "other":
+            others.append(action)
+        elif act.verb == "open" and not act.objects[0].lower().startswith("door"):
+            preparations.append(action)
+    # What the sub-goal names is not in view: a reading of something else, or opening a container
+    # it may be in (gold paths open the cupboard before `pick up metal pot`).
+    out = out or others or (preparations if sg.checked and sg.verb != "navigate_to" else [])
     if sg.verb == "navigate_to":
         teleports = [a for a in out if a.lower().startswith("teleport")]
         return teleports or out
@@ -200,8 +227,6 @@ def is_done(
     v, a = sg.verb, sg.args
     if v == "navigate_to" and a:
         return room is not None and _same(room, a[0])
-    if v == "pick_up" and a:
-        return _in_inventory(a[0], inventory) and bool(history)
     if v == "focus_on":
         return any(obs.lower().startswith("you focus on") for _, obs in history)
     if v == "wait":
@@ -251,19 +276,3 @@ def allowance_table(spans: Sequence[tuple[str, int]], margin: int = 2) -> dict[s
         ordered = sorted(lengths)
         table[verb] = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] + margin
     return table
-
-
-__all__ = [
-    "CHECKED",
-    "HEAT_SOURCES",
-    "COOLERS",
-    "Subgoal",
-    "allowance_table",
-    "candidates",
-    "grounded",
-    "is_ambiguous",
-    "is_done",
-    "is_failure",
-    "parse_subgoal",
-    "serves",
-]
