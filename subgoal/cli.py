@@ -20,7 +20,7 @@ from subgoal.errors import SubgoalError
 from subgoal.workspace import ENV_VAR, Workspace
 
 # `--help` lists the verbs in pipeline order, whatever order they are registered in.
-_ORDER = ("tasks", "collect", "annotate", "train", "eval", "play", "checkpoints", "quickstart")
+_ORDER = ("tasks", "collect", "annotate", "train", "eval", "play", "checkpoints", "quickstart", "protocol")
 
 
 class _Group(TyperGroup):
@@ -324,6 +324,52 @@ def quickstart_command(
     if workers:
         settings.workers = workers
     command.run(workspace_of(ctx), settings)
+
+
+@app.command("protocol")
+def protocol_command(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Option(help="Checkpoints ROLE-NAME, runs NAME-AGENT, WORKSPACE/protocol/NAME/.")
+    ] = "cpu",
+    minutes: Annotated[
+        float,
+        typer.Option(
+            "--minutes", "-m", min=0.05, help="Training minutes per core (planner+executor | flat)."
+        ),
+    ] = 60.0,
+    preset: Annotated[str, typer.Option("--preset", "-p", help="T5 preset of all three models.")] = "mini",
+    tasks: TasksOption = None,
+    max_variations: Annotated[
+        Optional[int],
+        typer.Option("--max-variations", "-n", min=1, help="Test variations per task (default 10)."),
+    ] = None,
+    teleport: Annotated[
+        bool,
+        typer.Option(
+            "--teleport/--walk", help="Navigation learnt as teleports or door by door (both agents)."
+        ),
+    ] = True,
+) -> None:
+    """The CPU protocol in one command: train planner, executor and flat within the same minutes on
+    two cores, evaluate both agents on the 271 test episodes, print the per-task table beside the paper.
+
+    Run it again to resume: finished checkpoints and runs are reused, interrupted ones continue.
+    """
+    from subgoal.commands import protocol as command
+    from subgoal.engine.tasks import resolve_tasks
+
+    command.run(
+        workspace_of(ctx),
+        command.Protocol(
+            name=name,
+            minutes=minutes,
+            preset=preset,
+            tasks=[t.id for t in resolve_tasks(tasks)] if tasks else None,
+            max_variations=max_variations,
+            teleport=teleport,
+        ),
+    )
 
 
 @app.command("eval")

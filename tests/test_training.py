@@ -93,6 +93,7 @@ def config(ws: Workspace, role: str = "executor", **kw) -> TrainConfig:
         eval_loss_examples=32,
         eval_match_examples=8,
         patience=0,
+        teleport=False,  # the examples below are made from the episodes as they are
     )
     return TrainConfig(**(base | kw))
 
@@ -138,6 +139,14 @@ def test_training_memorises_and_the_checkpoint_reloads_identically(oracle_episod
     assert sum(f == e.target for f, e in zip(firsts, examples, strict=True)) >= len(examples) * 3 // 4, firsts
     again = models.Policy.load(path, device="cpu").generate([e.source for e in examples], 3, 3, 16)
     assert again == beams
+    # Scoring candidates: the memorised action ranks first among the game's other actions.
+    options = sorted({e.target for e in examples})
+    ranked_first = 0
+    for e in examples:
+        scores = policy.score(e.source, options)
+        assert len(scores) == len(options) and all(s <= 0 for s in scores)
+        ranked_first += options[max(range(len(options)), key=scores.__getitem__)] == e.target
+    assert ranked_first >= len(examples) * 3 // 4
 
 
 def test_interrupted_run_resumes_at_the_same_step(annotated):

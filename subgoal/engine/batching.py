@@ -59,6 +59,7 @@ class GenerationBatcher:
         self._clients = 0
         self._closed = False
         self._cond = threading.Condition()
+        self.model_lock = threading.Lock()  # one user of a model and its tokenizer at a time
         self._thread = threading.Thread(target=self._dispatch, name="generation-batcher", daemon=True)
         self._thread.start()
 
@@ -145,9 +146,10 @@ class GenerationBatcher:
             num_beams, num_return, max_new_tokens = settings
             inputs = [text for r in requests for text in r.inputs]
             try:
-                beams = requests[0].policy.generate(
-                    inputs, num_beams=num_beams, num_return=num_return, max_new_tokens=max_new_tokens
-                )
+                with self.model_lock:
+                    beams = requests[0].policy.generate(
+                        inputs, num_beams=num_beams, num_return=num_return, max_new_tokens=max_new_tokens
+                    )
             except BaseException as exc:  # handed to every episode waiting on this batch
                 for r in requests:
                     r.error = exc
@@ -189,6 +191,12 @@ class BatchedPolicy:
         if not inputs:
             return []
         return self.batcher.submit(self.policy, inputs, (num_beams, num_return, max_new_tokens))
+
+    def score(self, source: str, candidates: list[str]) -> list[float]:
+        """Not batched across episodes (one encoder pass each): only kept off the model while
+        the batcher generates with it."""
+        with self.batcher.model_lock:
+            return self.policy.score(source, candidates)
 
 
 def _private_tokenizer(tokenizer: Any) -> Any:

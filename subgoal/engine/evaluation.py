@@ -60,7 +60,7 @@ class AgentSpec:
     oracle_file: str | None = None  # oracle/annotated episodes to replay; None: the live gold path
     num_beams: int = 5
     grounding: str = "fuzzy"
-    subgoal_steps: int = 25
+    subgoal_steps: int = 25  # unused since sub-goals are checked (allowances per verb): old run configs
     device: str | None = None
 
     def __post_init__(self) -> None:
@@ -96,7 +96,6 @@ class AgentSpec:
             load(self.executor, "executor"),
             grounder,
             settings,
-            subgoal_steps=self.subgoal_steps,
         )
 
 

@@ -1,0 +1,222 @@
+"""`subgoal protocol`: the CPU protocol of DESIGN.md as one resumable command.
+
+    train   core A: the planner, then the executor, their minutes split by their example counts;
+            core B: the flat baseline for the same minutes (it never loses for lack of compute).
+    eval    both agents on the test protocol (first 10 test variations of each task, 100 steps),
+            side by side, one process each.
+    report  per task, per bucket and overall for both agents, the paper's numbers beside them, the
+            wall time of each phase; written to WORKSPACE/protocol/NAME/summary.md too.
+
+Each phase runs `subgoal train` / `subgoal eval` in child processes with one torch thread each
+(parallelism on a CPU comes from processes), so the pieces are the ones a user runs by hand.
+Everything resumes: a finished checkpoint or run is reused, an interrupted one continues.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from subgoal.console import err, out
+from subgoal.errors import SubgoalError
+from subgoal.workspace import Workspace, ensure_dir
+
+AGENTS = ("hierarchical", "flat")
+
+
+@dataclass
+class Protocol:
+    name: str = "cpu"
+    minutes: float = 60.0  # per core: planner + executor on one, flat on the other
+    preset: str = "mini"
+    planner_tokens: int = 320
+    executor_tokens: int = 256
+    flat_tokens: int = 320
+    teleport: bool = True
+    tasks: list[str] | None = None
+    max_variations: int | None = None  # test variations per task (None: the protocol's 10)
+    step_limit: int = 100
+
+
+class ProtocolError(SubgoalError):
+    pass
+
+
+def split_minutes(total: float, planner_examples: int, executor_examples: int) -> tuple[float, float]:
+    """The planner's and the executor's share of `total` minutes, by their example counts."""
+    examples = planner_examples + executor_examples
+    if examples <= 0:
+        raise ProtocolError("no planner or executor examples: is the train file annotated?")
+    planner = round(total * planner_examples / examples, 2)
+    return planner, round(total - planner, 2)
+
+
+def run(workspace: Workspace, protocol: Protocol) -> None:
+    folder = ensure_dir(workspace.root / "protocol" / protocol.name)
+    files = [workspace.annotated_file(split) for split in ("train", "dev")]
+    missing = [f for f in files if not f.exists()]
+    if missing:
+        raise ProtocolError(
+            f"no annotated data at {missing[0]}: collect and annotate the train and dev splits first "
+            "(README: the whole train split is a copy away)"
+        )
+    times: dict[str, float] = {}
+    t0 = time.perf_counter()
+    _train(workspace, protocol, folder)
+    times["train"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    _evaluate(workspace, protocol, folder)
+    times["eval"] = time.perf_counter() - t0
+    _report(workspace, protocol, folder, times)
+
+
+def _checkpoint(role: str, protocol: Protocol) -> str:
+    return f"{role}-{protocol.name}"
+
+
+def _train(workspace: Workspace, protocol: Protocol, folder: Path) -> None:
+    from subgoal.checkpoints import is_checkpoint
+
+    planner_min, executor_min = split_minutes(protocol.minutes, *_example_counts(workspace, protocol))
+    minutes = {"planner": planner_min, "executor": executor_min, "flat": protocol.minutes}
+    tokens = {
+        "planner": protocol.planner_tokens,
+        "executor": protocol.executor_tokens,
+        "flat": protocol.flat_tokens,
+    }
+
+    def command(role: str) -> list[str] | None:
+        if is_checkpoint(workspace.checkpoints / _checkpoint(role, protocol)):
+            err.print(f"train {role}: {_checkpoint(role, protocol)} is there, reused")
+            return None
+        args = ["train", role, "-p", protocol.preset, "--tag", protocol.name, "--epochs", "1000"]
+        args += ["--max-minutes", str(minutes[role]), "--max-input-tokens", str(tokens[role])]
+        args += ["--eval-every", "400", "--patience", "0", "--teleport" if protocol.teleport else "--walk"]
+        if protocol.tasks:
+            args += ["--tasks", ",".join(protocol.tasks)]
+        return args
+
+    err.print(
+        f"[bold]train[/] ({protocol.preset}): planner {planner_min:g} min then executor {executor_min:g} min "
+        f"on one core, flat {protocol.minutes:g} min on the other"
+    )
+    core_a = [c for c in (command("planner"), command("executor")) if c]
+    core_b = [c for c in (command("flat"),) if c]
+    _run_in_parallel(workspace, [core_a, core_b], folder, "train")
+
+
+def _example_counts(workspace: Workspace, protocol: Protocol) -> tuple[int, int]:
+    from subgoal.engine.examples import examples_from_episodes, thin_executor
+    from subgoal.engine.training import load_episodes_for, prepare
+
+    episodes, _ = load_episodes_for([workspace.annotated_file("train")], "train", protocol.tasks)
+    episodes = prepare(episodes, protocol.teleport)
+    planner = len(examples_from_episodes("planner", episodes))
+    executor = len(thin_executor(examples_from_episodes("executor", episodes)))
+    return planner, executor
+
+
+def _evaluate(workspace: Workspace, protocol: Protocol, folder: Path) -> None:
+    from subgoal.engine.evaluation import CONFIG
+
+    queues = []
+    for agent in AGENTS:
+        name = f"{protocol.name}-{agent}"
+        if (workspace.runs / name / CONFIG).exists():
+            queues.append([["eval", "--resume", name]])
+            continue
+        args = ["eval", "--agent", agent, "--name", name, "--step-limit", str(protocol.step_limit)]
+        if agent == "hierarchical":
+            args += [
+                "--planner",
+                _checkpoint("planner", protocol),
+                "--executor",
+                _checkpoint("executor", protocol),
+            ]
+        else:
+            args += ["--checkpoint", _checkpoint("flat", protocol)]
+        if protocol.tasks:
+            args += ["--tasks", ",".join(protocol.tasks)]
+        if protocol.max_variations:
+            args += ["-n", str(protocol.max_variations)]
+        queues.append([args])
+    err.print("[bold]eval[/]: both agents on the test protocol, one process each")
+    _run_in_parallel(workspace, queues, folder, "eval")
+
+
+def _run_in_parallel(workspace: Workspace, queues: list[list[list[str]]], folder: Path, phase: str) -> None:
+    """Each queue runs its commands one after the other; the queues run side by side. The output
+    of each command goes to FOLDER/PHASE-N.log."""
+    env = {k: v for k, v in os.environ.items() if k != "SUBGOAL_WORKERS"}
+    env |= {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    scripts = [(index, queue) for index, queue in enumerate(queues) if queue]
+    procs = []
+    try:
+        for index, queue in scripts:
+            log = folder / f"{phase}-{index}.log"
+            base = [sys.executable, "-m", "subgoal", "-w", str(workspace.root)]
+            script = " && ".join(shlex.join(base + command) for command in queue)
+            fh = open(log, "ab")  # noqa: SIM115 - closed below
+            proc = subprocess.Popen(
+                ["bash", "-c", script],
+                stdout=fh,
+                stderr=fh,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,  # Ctrl-C reaches them through us, once
+            )
+            procs.append((proc, fh, log))
+        failed = []
+        for proc, fh, log in procs:
+            code = proc.wait()
+            fh.close()
+            if code != 0:
+                failed.append((code, log))
+    except KeyboardInterrupt:
+        for proc, _fh, _ in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGINT)
+        for proc, fh, _ in procs:
+            proc.wait()
+            fh.close()
+        raise
+    if failed:
+        code, log = failed[0]
+        tail = log.read_text(errors="replace").strip().splitlines()[-1:] or ["(no output)"]
+        raise ProtocolError(f"{phase} failed (exit {code}): {tail[0]} — see {log}")
+
+
+def _report(workspace: Workspace, protocol: Protocol, folder: Path, times: dict[str, float]) -> None:
+    from rich.console import Console
+
+    from subgoal.engine.evaluation import Run
+    from subgoal.engine.report import compare_table, results_table, timing_line
+
+    runs = {agent: Run.open(workspace.runs / f"{protocol.name}-{agent}") for agent in AGENTS}
+    summaries = {agent: run.summary() for agent, run in runs.items()}
+    table = compare_table(summaries["flat"], summaries["hierarchical"], "flat", "hierarchical")
+    table.title = (
+        f"CPU protocol {protocol.name}: {protocol.preset}, {protocol.minutes:g} min per core, test split"
+    )
+    lines = [
+        f"train wall time {times['train'] / 60:.1f} min, eval wall time {times['eval'] / 60:.1f} min "
+        "(a reused phase counts only what this command ran)",
+    ]
+    for agent in AGENTS:
+        lines.append(f"{agent}: {timing_line(summaries[agent])}")
+    for target in (out, Console(file=open(folder / "summary.md", "w"), width=120)):  # noqa: SIM115
+        for agent in AGENTS:
+            target.print(results_table(summaries[agent], f"{agent} ({protocol.name})", agent))
+        target.print(table)
+        for line in lines:
+            target.print(line, soft_wrap=True)
+        if target is not out:
+            target.file.close()
+    (folder / "times.json").write_text(json.dumps(times))

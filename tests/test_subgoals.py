@@ -1,0 +1,168 @@
+"""Sub-goals against the simulator: candidates, completion checks on real observations, the teleport
+rewrite of gold paths, and names that tokenize alike in sub-goals, actions and looks."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import pytest
+
+from subgoal.engine.examples import room_of
+from subgoal.engine.subgoals import candidates, grounded, is_done, parse_subgoal
+
+VALID = [
+    "teleport to kitchen",
+    "go to kitchen",
+    "open door to kitchen",
+    "pick up thermometer",
+    "focus on thermometer",
+    "focus on thermometer case",
+    "move metal pot to stove",
+    "activate stove",
+    "open cupboard",
+    "open door to hallway",
+    "wait",
+    "wait1",
+]
+
+
+def test_parse_keeps_parentheses_inside_arguments():
+    assert parse_subgoal("focus_on(book (sherlock holmes))").args == ("book (sherlock holmes)",)
+    assert parse_subgoal("heat(metal pot, stove)").args == ("metal pot", "stove")
+    assert parse_subgoal("Navigate_To( kitchen )").verb == "navigate_to"
+    assert parse_subgoal("go to kitchen") is None and parse_subgoal("f(x") is None
+
+
+def test_candidates_follow_the_subgoal():
+    def c(name, taken=()):  # type: ignore[no-untyped-def]
+        return candidates(parse_subgoal(name), VALID, taken)
+
+    assert c("navigate_to(kitchen)") == ["teleport to kitchen"]  # one step, no model call
+    assert c("focus_on(thermometer)") == ["focus on thermometer"]  # never the look-alike
+    assert c("heat(metal pot, stove)") == ["move metal pot to stove", "activate stove"]
+    assert c("heat(metal pot, stove)", ["move metal pot to stove"]) == ["activate stove"]
+    assert c("wait(10)") == ["wait"] and c("wait(1)") == ["wait1"] and c("wait(12)", ["wait"]) == ["wait1"]
+    # What the sub-goal names is out of sight: open what it may be in (not a door).
+    assert c("pick_up(metal pot)") == ["open cupboard"]
+    assert c("navigate_to(moon)") == []
+
+
+def test_done_is_read_off_the_observations():
+    look = "This room is called the kitchen. In it, you see: a stove"
+    nav = parse_subgoal("navigate_to(kitchen)")
+    assert is_done(nav, [], look, "", room_of(look))
+    assert not is_done(parse_subgoal("navigate_to(hallway)"), [], look, "", room_of(look))
+    focus = parse_subgoal("focus_on(stove)")
+    assert is_done(focus, [("focus on stove", "You focus on the stove.")], look, "", "kitchen")
+    move = parse_subgoal("move(pot, stove)")
+    assert not is_done(
+        move, [("move pot to stove", "No known action matches that input.")], look, "", "kitchen"
+    )
+    assert not is_done(
+        move, [("move pot to stove", "Ambiguous request: Please enter the number")], look, "", "x"
+    )
+    answered = [("move pot to stove", "Ambiguous request: ..."), ("0", "You move the pot to the stove.")]
+    assert is_done(move, answered, look, "", "kitchen")
+    assert is_done(
+        parse_subgoal("wait(11)"),
+        [("wait", "You decide to wait for 10 iterations."), ("wait1", "")],
+        look,
+        "",
+        "",
+    )
+    measure = parse_subgoal("measure_temperature(water)")
+    assert not is_done(
+        measure, [("use thermometer on water", "the thermometer measures 20 degrees")], look, "", ""
+    )
+
+
+def test_grounded_names_are_in_view_or_in_the_task():
+    assert grounded(parse_subgoal("pick_up(thermometer)"), VALID, "boil water", "")
+    assert not grounded(parse_subgoal("pick_up(blue box)"), VALID, "boil water", "")
+    assert grounded(parse_subgoal("move(cup, orange box)"), ["pick up cup"], "move it to the orange box", "")
+
+
+# -- on the real simulator ---------------------------------------------------------------------
+
+
+@pytest.mark.jvm
+def test_every_checked_subgoal_of_real_gold_paths_is_done_where_its_span_ends(oracle_episodes):
+    from subgoal.engine.examples import is_training_target
+    from subgoal.engine.teachers.rules import RulesTeacher
+    from subgoal.engine.teleport import teleport_navigation
+
+    checked = 0
+    for oracle in copy.deepcopy(oracle_episodes):
+        oracle.subgoals = RulesTeacher().annotate(oracle).spans
+        episode = teleport_navigation(oracle)
+        for span in episode.subgoals:
+            parsed = parse_subgoal(span.name)
+            if not parsed.checked:
+                continue
+            steps = [s for s in episode.steps[span.start : span.end] if is_training_target(s)]
+            history = [(s.action, s.observation) for s in steps]
+            last = episode.steps[span.end - 1]
+            assert is_done(parsed, history, last.look, last.inventory, room_of(last.look)), span.name
+            checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.jvm
+def test_teleported_gold_paths_still_reach_100(oracle_episodes):
+    from subgoal.engine.env import Session
+    from subgoal.engine.teleport import teleport_navigation
+
+    shortened = 0
+    with Session(step_limit=200) as session:
+        # 3-1 is left out: ScienceWorld completes its circuit a step earlier or later between loads,
+        # so even its untouched gold path does not always reach 100 (test_oracle says the same).
+        for oracle in [ep for ep in oracle_episodes if ep.task_id != "3-1"]:
+            episode = teleport_navigation(oracle)
+            shortened += len(oracle.steps) - len(episode.steps)
+            session.load(oracle.task_id, oracle.variation)
+            score = 0
+            for step in episode.steps:
+                result = session.step(step.action)
+                score = result.score
+                if result.done:
+                    break
+            assert score == 100, (oracle.task_id, oracle.variation, episode.actions)
+    assert shortened > 0  # the fixture's gold paths walk through doors
+
+
+@pytest.mark.jvm
+def test_names_tokenize_alike_in_subgoals_actions_and_looks(tmp_path):
+    """On test variations (never trained on): every word of an object or room name has the same
+    token ids in `focus_on(NAME)` / `navigate_to(NAME)`, in the action, and in the look."""
+    from subgoal.engine import models
+    from subgoal.engine.env import Session
+    from subgoal.engine.examples import compact_look
+    from subgoal.engine.tasks import get_task
+
+    texts, names = [], []
+    with Session() as session:
+        for task in ("4-2", "7-1", "1-1"):
+            session.load(task, get_task(task).variations("test")[0])
+            look = compact_look(session.look())
+            valid = session.valid_actions()
+            texts.append(look)
+            for action in valid:
+                match = re.fullmatch(r"(focus on|teleport to) (.+)", action)
+                if match and match.group(2) in look.lower():
+                    verb = "focus_on" if match.group(1) == "focus on" else "navigate_to"
+                    names.append((match.group(2), action, f"{verb}({match.group(2)})", look))
+    assert len(names) > 10
+    tokenizer = models.train_tokenizer(texts + [n[2] for n in names] + [n[1] for n in names], vocab_size=600)
+
+    def pieces(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def contains(haystack: list[int], needle: list[int]) -> bool:
+        return any(haystack[i : i + len(needle)] == needle for i in range(len(haystack) - len(needle) + 1))
+
+    for name, action, subgoal, look in names:
+        for word in name.split():
+            word_ids = pieces(" " + word)
+            for where in (action, subgoal, look):
+                assert contains(pieces(where), word_ids), (word, where[:80])
