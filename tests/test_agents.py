@@ -59,8 +59,14 @@ class Scripted:
     def fits(self, text: str) -> bool:
         return True
 
-    def generate(self, inputs, num_beams=5, num_return=5, max_new_tokens=32):  # type: ignore[no-untyped-def]
+    def generate(self, inputs, num_beams=5, num_return=5, max_new_tokens=32, allowed=None):  # type: ignore[no-untyped-def]
         self.inputs.extend(inputs)
+        if allowed is not None:  # constrained: the scripted answers that are allowed, else the first allowed
+            self.allowed = allowed
+            return [
+                [a for a in self.answer(t) if a in ok] or ok[:1]
+                for t, ok in zip(inputs, allowed, strict=True)
+            ]
         return [self.answer(text) for text in inputs]
 
     def score(self, source, candidates):  # type: ignore[no-untyped-def]
@@ -227,11 +233,11 @@ def test_a_subgoal_out_of_allowance_fails_is_not_completed_and_is_capped():
     executor = Scripted("executor", lambda text: ["wait1"])
     executor.manifest = {"name": "executor", "subgoal_allowance": {"navigate_to": 2}}
     agent = HierarchicalAgent(planner, executor, max_failures=2)
-    # The kitchen is named (so the sub-goal is taken), but nothing leads there: the executor's
-    # generation (wait1) is all there is.
-    decisions = play_still(agent, gold, ["wait1", "pick up thermometer", "look at kitchen table"], 5)
-    assert [d.action for d in decisions[:4]] == ["wait1", "wait1", "wait1", "wait1"]
-    assert decisions[2].closed == ("navigate_to(kitchen)",)
+    # A world where nothing changes: the teleport never arrives, so the sub-goal is never done.
+    decisions = play_still(agent, gold, ["teleport to kitchen", "pick up thermometer", "wait1"], 5)
+    # A teleport that changed nothing is not repeated within the attempt: the executor's generation.
+    assert [d.action for d in decisions[:4]] == ["teleport to kitchen", "wait1"] * 2
+    assert decisions[2].closed == ("navigate_to(kitchen)",) and decisions[2].info["endings"] == ["failed"]
     assert agent.completed == [] and agent.failed == ["navigate_to(kitchen)"]
     assert "failed subgoals: navigate_to(kitchen)" in planner.inputs[1]
     # Twice failed: the planner's next beam is taken instead.
@@ -240,13 +246,14 @@ def test_a_subgoal_out_of_allowance_fails_is_not_completed_and_is_capped():
 
 def test_a_reproposed_subgoal_keeps_its_history():
     gold = gold_episode()
-    planner = Scripted("planner", lambda text: ["navigate_to(kitchen)"])
-    executor = Scripted("executor", lambda text: ["wait1"])
-    executor.manifest = {"name": "executor", "subgoal_allowance": {"navigate_to": 1}}
+    planner = Scripted("planner", lambda text: ["heat(pot, stove)"])
+    executor = Scripted("executor", lambda text: ["move pot to stove", "activate stove"])
+    executor.manifest = {"name": "executor", "subgoal_allowance": {"heat": 1}}
     agent = HierarchicalAgent(planner, executor, max_failures=5)
-    play_still(agent, gold, ["wait1", "look at kitchen table"], 3)
-    asked = [t for t in executor.inputs if t.startswith("subgoal: navigate_to(kitchen)")]
-    assert "history: wait1" in asked[1]  # the second attempt still sees the first one's step
+    play_still(agent, gold, ["move pot to stove", "activate stove", "wait1"], 3)
+    asked = [t for t in executor.inputs if t.startswith("subgoal: heat(pot, stove)")]
+    assert "history: none" in asked[0]
+    assert "history: move pot to stove -> Nothing happens." in asked[1]  # the first attempt's step
 
 
 def test_focus_is_never_grounded_fuzzily():
@@ -319,3 +326,14 @@ def test_oracle_agent_replays_spans_and_closes_them():
     )
     with pytest.raises(AgentError, match="no gold path"):
         OracleAgent([gold]).reset(prefix(Episode(**{**gold.__dict__, "variation": 7}), 0))
+
+
+def test_a_planner_that_misspells_a_name_is_constrained_to_what_is_offered():
+    gold = gold_episode()
+    planner = Scripted("planner", lambda text: ["move(cup, blue box)", "move(cup, orange box)"])
+    executor = Scripted("executor", lambda text: ["wait1"])
+    agent = HierarchicalAgent(planner, executor)
+    agent.reset(prefix(gold, 0))
+    decision = agent.act(Turn(prefix(gold, 0), lambda: ["move cup to orange box", "look around"]))
+    assert (decision.subgoal, decision.action) == ("move(cup, orange box)", "move cup to orange box")
+    assert "move(cup, blue box)" not in planner.allowed[0]  # the constraint came from the valid actions

@@ -466,7 +466,16 @@ class FakePolicy:
         self.role, self.beams = role, beams
         self.manifest = {"role": role, "name": f"{role}-fake"}
 
-    def generate(self, inputs: list[str], num_beams: int = 5, num_return: int = 5, max_new_tokens: int = 32):  # type: ignore[no-untyped-def]
+    def generate(
+        self,
+        inputs: list[str],
+        num_beams: int = 5,
+        num_return: int = 5,
+        max_new_tokens: int = 32,
+        allowed=None,
+    ):  # type: ignore[no-untyped-def]
+        if allowed is not None:
+            return [[b for b in self.beams if b in ok] or ok[:1] for ok in allowed]
         return [list(self.beams[:num_return]) for _ in inputs]
 
     def fits(self, text: str) -> bool:

@@ -23,7 +23,16 @@ from typing import Any, Protocol
 from subgoal.engine.episode import Episode
 from subgoal.engine.examples import COMPLETE_TASK, END_SUBGOAL, Context, context_at, render, room_of
 from subgoal.engine.grounding import Grounder, normalize
-from subgoal.engine.subgoals import Subgoal, candidates, grounded, is_ambiguous, is_done, parse_subgoal
+from subgoal.engine.subgoals import (
+    KNOWN_VERBS,
+    Subgoal,
+    candidates,
+    grounded,
+    is_ambiguous,
+    is_done,
+    parse_subgoal,
+    proposable,
+)
 from subgoal.errors import AgentError
 
 
@@ -191,7 +200,12 @@ class Policy(Protocol):
     manifest: dict[str, Any]
 
     def generate(
-        self, inputs: list[str], num_beams: int = 5, num_return: int = 5, max_new_tokens: int = 32
+        self,
+        inputs: list[str],
+        num_beams: int = 5,
+        num_return: int = 5,
+        max_new_tokens: int = 32,
+        allowed: list[list[str]] | None = None,
     ) -> list[list[str]]: ...
 
     def score(self, source: str, candidates: list[str]) -> list[float]: ...
@@ -427,6 +441,7 @@ class HierarchicalAgent(_LearnedAgent):
         self.parsed: Subgoal | None = None
         self.started = 0  # step where the current attempt at the current sub-goal began
         self.first_seen: dict[str, int] = {}  # sub-goal -> step it was first pursued (its history)
+        self._endings: list[str] = []
 
     def act(self, turn: Turn) -> Decision:
         closed: list[str] = []
@@ -440,6 +455,7 @@ class HierarchicalAgent(_LearnedAgent):
                 plans.append(beams)
                 if self.current is None and beams and all(normalize(b) == COMPLETE_TASK for b in beams):
                     # Only a planner trained with that label says it (ours no longer learn it).
+                    self._endings = []
                     return Decision(None, generated=beams, closed=tuple(closed), info={"plans": plans})
                 if self.current is None:
                     break
@@ -449,10 +465,10 @@ class HierarchicalAgent(_LearnedAgent):
             if is_done(parsed, attempt, look, inventory, room_of(look)):
                 if not attempt:
                     instant.add(name)
-                self._close(closed, completed=True)
+                self._close(closed, completed=True, status="done")
                 continue
             if len(attempt) >= self.allowance.get(parsed.verb, DEFAULT_ALLOWANCE):
-                self._close(closed, completed=False)
+                self._close(closed, completed=False, status="failed")
                 continue
             if attempt and is_ambiguous(attempt[-1][1]):
                 return self._decide("0", "answer", closed, plans)
@@ -472,7 +488,7 @@ class HierarchicalAgent(_LearnedAgent):
                     ranked[-1] = END_SUBGOAL
                 action, _ = self._best(self.executor, text, ranked)
                 if action == END_SUBGOAL:
-                    self._close(closed, completed=True)
+                    self._close(closed, completed=True, status="ended")
                     continue
                 return self._decide(action, "scored", closed, plans)
             beams = self._generate(self.executor, text)
@@ -503,6 +519,8 @@ class HierarchicalAgent(_LearnedAgent):
         generated: list[str] | None = None,
     ) -> Decision:
         info: dict[str, Any] = {"plans": plans} if plans else {}
+        if self._endings:  # how the sub-goals closed in this decision ended: done / failed / ended
+            info["endings"], self._endings = self._endings, []
         return Decision(
             action,
             generated=generated,
@@ -512,9 +530,10 @@ class HierarchicalAgent(_LearnedAgent):
             info=info,
         )
 
-    def _close(self, closed: list[str], completed: bool) -> None:
+    def _close(self, closed: list[str], completed: bool, status: str) -> None:
         assert self.current is not None
         closed.append(self.current)
+        self._endings.append(status)
         if completed:
             self.completed.append(self.current)
         else:
@@ -524,31 +543,52 @@ class HierarchicalAgent(_LearnedAgent):
         self.current, self.parsed = None, None
 
     def _propose(self, turn: Turn, instant: set[str]) -> list[str]:
-        """Ask the planner; pursue its best acceptable beam. Returns the beams."""
+        """Ask the planner; pursue its best acceptable beam. Returns the beams (all planner calls').
+
+        Preference: a beam that names exactly a sub-goal the valid actions offer now (subgoals.
+        proposable), or one of a verb proposable does not know; else the planner's choice among those, by beam search constrained to them;
+        else a beam whose names at least appear in view, the task or the inventory; else any
+        well-formed beam (the executor then falls back to generation)."""
         ctx = agent_context(turn.episode, turn.index, self.completed)
         ctx.failed = list(self.failed)
         text = render("planner", ctx, budget=self.planner.fits)
-        beams = self._generate(self.planner, text, max(self.planner_beams, self.settings.num_beams))
+        width = max(self.planner_beams, self.settings.num_beams)
+        beams = self._generate(self.planner, text, width)
+        if beams and all(normalize(b) == COMPLETE_TASK for b in beams):
+            return beams  # an old planner ending the episode: act() decides
         valid = turn.valid_actions()
-        usable: list[tuple[str, Subgoal]] = []
-        for beam in beams:
-            parsed = parse_subgoal(beam)
-            if parsed is None or normalize(beam) == COMPLETE_TASK or beam in instant:
-                continue
-            if self.failures.get(beam, 0) >= self.max_failures:
-                continue
-            if parsed.verb in ONCE and beam in self.completed:
-                continue
-            usable.append((beam, parsed))
-        grounded_ones = [
-            u for u in usable if grounded(u[1], valid, turn.episode.task_description, turn.inventory)
+        offered = set(proposable(valid))
+        usable = [u for u in beams if self._acceptable(u, instant)]
+        # A verb this module does not know (an LLM teacher's) cannot be checked against the offer.
+        exact = [b for b in usable if b in offered or parse_subgoal(b).verb not in KNOWN_VERBS]
+        if not exact:
+            options = [name for name in offered if self._acceptable(name, instant)]
+            if options:
+                limit = self.settings.max_new_tokens or target_limit(self.planner)
+                constrained = self.planner.generate(
+                    [text], num_beams=width, num_return=width, max_new_tokens=limit, allowed=[options]
+                )[0]
+                beams = beams + constrained
+                exact = [b for b in constrained if b in offered and self._acceptable(b, instant)]
+        loose = [
+            b
+            for b in usable
+            if grounded(parse_subgoal(b), valid, turn.episode.task_description, turn.inventory)
         ]
-        choice = (grounded_ones or usable or [None])[0]
+        choice = (exact or loose or usable or [None])[0]
         if choice is not None:
-            self.current, self.parsed = choice
+            self.current, self.parsed = choice, parse_subgoal(choice)
             self.started = turn.index
-            self.first_seen.setdefault(self.current, turn.index)
+            self.first_seen.setdefault(choice, turn.index)
         return beams
+
+    def _acceptable(self, name: str, instant: set[str]) -> bool:
+        parsed = parse_subgoal(name)
+        if parsed is None or normalize(name) == COMPLETE_TASK or name in instant:
+            return False
+        if self.failures.get(name, 0) >= self.max_failures:
+            return False
+        return not (parsed.verb in ONCE and name in self.completed)
 
     def info(self) -> dict[str, Any]:
         return {"agent": self.name, "planner": _describe(self.planner), "executor": _describe(self.executor)}

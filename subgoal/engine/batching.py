@@ -186,10 +186,18 @@ class BatchedPolicy:
             return len(self._counter.encode(text).ids) <= self.max_input_tokens
 
     def generate(
-        self, inputs: list[str], num_beams: int = 5, num_return: int = 5, max_new_tokens: int = 32
+        self,
+        inputs: list[str],
+        num_beams: int = 5,
+        num_return: int = 5,
+        max_new_tokens: int = 32,
+        allowed: list[list[str]] | None = None,
     ) -> list[list[str]]:
         if not inputs:
             return []
+        if allowed is not None:  # per-input constraints do not batch across episodes
+            with self.batcher.model_lock:
+                return self.policy.generate(inputs, num_beams, num_return, max_new_tokens, allowed=allowed)
         return self.batcher.submit(self.policy, inputs, (num_beams, num_return, max_new_tokens))
 
     def score(self, source: str, candidates: list[str]) -> list[float]:

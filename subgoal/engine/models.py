@@ -246,6 +246,29 @@ def pick_device(device: str | None = None) -> torch.device:
 # --- a trained checkpoint, ready to act --------------------------------------------------------------
 
 
+def _trie(sequences: list[list[int]]) -> dict:
+    root: dict = {}
+    for ids in sequences:
+        node = root
+        for token in ids:
+            node = node.setdefault(token, {})
+    return root
+
+
+def _trie_constraint(tries: list[dict], eos: int):  # type: ignore[no-untyped-def]
+    """transformers' prefix_allowed_tokens_fn: the tokens that continue some allowed text."""
+
+    def allowed(batch_id: int, prefix: Any) -> list[int]:
+        node = tries[batch_id]
+        for token in prefix.tolist()[1:]:  # the first is the decoder start token
+            node = node.get(token)
+            if node is None:
+                return [eos]
+        return list(node) or [eos]
+
+    return allowed
+
+
 class Policy:
     """A checkpoint loaded for inference: seq2seq model + tokenizer + manifest."""
 
@@ -290,10 +313,17 @@ class Policy:
         return self.count_tokens(text) <= self.max_input_tokens
 
     def generate(
-        self, inputs: list[str], num_beams: int = 5, num_return: int = 5, max_new_tokens: int = 32
+        self,
+        inputs: list[str],
+        num_beams: int = 5,
+        num_return: int = 5,
+        max_new_tokens: int = 32,
+        allowed: list[list[str]] | None = None,
     ) -> list[list[str]]:
         """For each input, `num_return` decoded beams, best first, whitespace normalised (one batched
-        call)."""
+        call). With `allowed` (one list per input), each output is one of those texts: beam search
+        constrained to a trie of their tokens, so a small model chooses among names it could not
+        spell reliably, at the cost of one free generation."""
         import torch
 
         if not inputs:
@@ -302,6 +332,13 @@ class Policy:
         batch = self.tokenizer(
             inputs, padding=True, truncation=True, max_length=self.max_input_tokens, return_tensors="pt"
         ).to(self.device)
+        constrain = None
+        if allowed is not None:
+            tries = [
+                _trie(self.tokenizer(text_target=texts)["input_ids"]) if texts else {} for texts in allowed
+            ]
+            constrain = _trie_constraint(tries, self.tokenizer.eos_token_id)
+            num_return = min(num_return, max(1, min(len(texts) for texts in allowed)))
         with torch.inference_mode():
             out = self.model.generate(
                 **batch,
@@ -310,6 +347,7 @@ class Policy:
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
                 early_stopping=num_beams > 1,
+                prefix_allowed_tokens_fn=constrain,
             )
         decoded = self.tokenizer.batch_decode(
             out, skip_special_tokens=True, clean_up_tokenization_spaces=False

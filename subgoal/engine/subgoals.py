@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from subgoal.engine.teachers.rules import WATER_SOURCES, Act, parse
+from subgoal.engine.teachers.rules import COOLERS, HEAT_SOURCES, WATER_SOURCES, Act, parse
 
 # Verbs whose completion the observations show (the executor never learns `end subgoal` for these).
 CHECKED = frozenset(
@@ -46,6 +46,8 @@ CHECKED = frozenset(
         "wait",
     ]
 )
+# Every verb of the rules teacher (what `proposable` can offer).
+KNOWN_VERBS = CHECKED | {"measure_temperature", "measure_time"}
 # Observations that say an action did nothing (ScienceWorld's own wording).
 _FAILED = re.compile(
     r"^(no known action|ambiguous request|it's not clear|you can't|that can't|that is not|"
@@ -276,3 +278,51 @@ def allowance_table(spans: Sequence[tuple[str, int]], margin: int = 2) -> dict[s
         ordered = sorted(lengths)
         table[verb] = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] + margin
     return table
+
+
+WAITS = (1, 2, 3, 5, 10)  # the waits gold paths make (wait(5) and wait(2) are 90 % of them)
+
+
+def proposable(valid: Sequence[str]) -> list[str]:
+    """Every sub-goal the rules teacher could name from what the valid actions offer now: its
+    verbs with the names of the rooms and objects in view, so a planner can choose among them
+    (constrained decoding) instead of spelling names it may get wrong."""
+    from subgoal.engine.teachers.spans import format_name
+
+    names: dict[str, None] = {}
+
+    def add(verb: str, *args: str) -> None:
+        names.setdefault(format_name(verb, *args))
+
+    single = {"pick": "pick_up", "focus": "focus_on", "drop": "drop", "open": "open", "close": "close"}
+    single |= {"mix": "mix", "activate": "activate", "deactivate": "deactivate", "disconnect": "disconnect"}
+    for action in valid:
+        act = parse(action)
+        o = act.objects
+        if act.verb == "nav" and o:
+            add("navigate_to", o[0])
+        elif act.verb in single and o:
+            add(single[act.verb], o[0])
+        elif act.verb == "move" and len(o) == 2:
+            add("move", *o)
+            if _is(o[1], HEAT_SOURCES):
+                add("heat", *o)
+            elif _is(o[1], COOLERS):
+                add("cool", *o)
+            elif _is(o[1], WATER_SOURCES):
+                add("fill", o[0], "water")
+            if o[0].lower().endswith(" in seed jar") and "pot" in o[1]:
+                add("plant", o[0][: -len(" in seed jar")], o[1])
+            if "inclined plane" in o[1]:
+                add("measure_time", *o)
+        elif act.verb == "pour" and len(o) == 2:
+            add("pour", *o)
+            if "pot" in o[1]:
+                add("water", o[1])
+        elif act.verb == "measure" and len(o) == 2:
+            add("measure_temperature", o[1])
+        elif act.verb in ("use", "connect") and len(o) == 2:
+            add(act.verb, *o)
+    for ticks in WAITS:
+        add("wait", str(ticks))
+    return list(names)
