@@ -330,7 +330,21 @@ def test_oracle_agent_replays_spans_and_closes_them():
 
 def test_a_planner_that_misspells_a_name_is_constrained_to_what_is_offered():
     gold = gold_episode()
-    planner = Scripted("planner", lambda text: ["move(cup, blue box)", "move(cup, orange box)"])
+
+    class Speller(Scripted):
+        """Spells `move(cup, blue box)`; constrained, takes the allowed name sharing most words."""
+
+        def generate(self, inputs, num_beams=5, num_return=5, max_new_tokens=32, allowed=None):  # type: ignore[no-untyped-def]
+            if allowed is None:
+                return super().generate(inputs, num_beams, num_return, max_new_tokens)
+            self.allowed = allowed
+            words = set(re.findall(r"\w+", "move(cup, blue box)"))
+            return [
+                sorted(ok, key=lambda a: -len(words & set(re.findall(r"\w+", a))))[:num_return]
+                for ok in allowed
+            ]
+
+    planner = Speller("planner", lambda text: ["move(cup, blue box)", "move(cup, green box)"])
     executor = Scripted("executor", lambda text: ["wait1"])
     agent = HierarchicalAgent(planner, executor)
     agent.reset(prefix(gold, 0))

@@ -171,8 +171,15 @@ def test_names_tokenize_alike_in_subgoals_actions_and_looks(tmp_path):
 def test_proposable_subgoals_come_from_the_valid_actions():
     from subgoal.engine.subgoals import proposable
 
-    offered = set(proposable(VALID + ["move apple seed in seed jar to flower pot 2", "use thermometer on water"]))
+    offered = set(
+        proposable(VALID + ["move apple seed in seed jar to flower pot 2", "use thermometer on water"])
+    )
     assert {"navigate_to(kitchen)", "pick_up(thermometer)", "focus_on(thermometer case)"} <= offered
-    assert {"heat(metal pot, stove)", "move(metal pot, stove)", "activate(stove)", "open(cupboard)"} <= offered
+    assert {
+        "heat(metal pot, stove)",
+        "move(metal pot, stove)",
+        "activate(stove)",
+        "open(cupboard)",
+    } <= offered
     assert {"plant(apple seed, flower pot 2)", "measure_temperature(water)", "wait(5)"} <= offered
     assert "pick_up(kitchen)" not in offered
