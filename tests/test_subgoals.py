@@ -183,3 +183,17 @@ def test_proposable_subgoals_come_from_the_valid_actions():
     } <= offered
     assert {"plant(apple seed, flower pot 2)", "measure_temperature(water)", "wait(5)"} <= offered
     assert "pick_up(kitchen)" not in offered
+
+
+def test_a_focus_must_fit_what_the_task_names():
+    from subgoal.engine.subgoals import focus_allowed
+
+    named = "Your task is to turn on the red light bulb. First, focus on the red light bulb. Then ..."
+    assert focus_allowed(named, "red light bulb") and not focus_allowed(named, "thermometer")
+    two = "First, focus on the thermometer. Next, focus on the unknown substance B. If ..."
+    assert focus_allowed(two, "thermometer") and focus_allowed(two, "unknown substance B in inventory")
+    assert not focus_allowed(two, "blue box")
+    # A kind, not a name: the agent chooses.
+    assert focus_allowed("Your task is to find a(n) animal. First, focus on the thing.", "frog egg")
+    assert focus_allowed("Focus on the animal with the longest life span.", "baby wolf")
+    assert focus_allowed("Your task is to boil water. First, focus on the substance.", "water")

@@ -326,3 +326,25 @@ def proposable(valid: Sequence[str]) -> list[str]:
     for ticks in WAITS:
         add("wait", str(ticks))
     return list(names)
+
+
+_FOCUS_PHRASE = re.compile(r"focus on (?:the |a |an )?([^.;]+)", re.I)
+# A task that says what to focus on only by its kind ("the thing", "the substance", "the animal with the longest
+# life span") leaves the choice to the agent; any other phrase names the object.
+_GENERIC = frozenset({"thing", "animal", "plant", "organism", "substance"})
+_STOP = frozenset({"the", "a", "an", "of", "in", "on", "with", "you", "and", "to", "that", "is"})
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP}
+
+
+def focus_allowed(task_description: str, target: str) -> bool:
+    """Whether `focus on TARGET` fits what the task says to focus on. ScienceWorld ends an episode
+    at -100 on a wrong focus, so where the task names the object ("focus on the red light bulb",
+    "... on the substance") the target must share a word with that name; where it names only a
+    kind ("the thing", "the animal with ...") any target may be the one."""
+    phrases = [p for p in _FOCUS_PHRASE.findall(task_description) if p.split()[0].lower() not in _GENERIC]
+    if not phrases:
+        return True
+    return any(_words(target) & _words(p) for p in phrases)
