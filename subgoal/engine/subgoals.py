@@ -267,16 +267,22 @@ def grounded(sg: Subgoal, valid: Sequence[str], task: str, inventory: str) -> bo
     return all(arg in skip or names_in(arg) in pool for arg in sg.args)
 
 
+# The share of a verb's training spans that fit its allowance. Not 95 %: measurements run up to 80
+# readings in a few long 2-x paths, and an executor that never ends such a sub-goal then burns the
+# stall limit (pilot runs: 6 of 30 episodes stalled inside one measure_temperature).
+PERCENTILE = 0.75
+
+
 def allowance_table(spans: Sequence[tuple[str, int]], margin: int = 2) -> dict[str, int]:
-    """Steps a sub-goal of each verb may take before it counts as failed: the 95th percentile of
-    its kept span lengths in the training data, plus a margin (`spans`: (verb, kept steps))."""
+    """Steps a sub-goal of each verb may take before it counts as failed: the PERCENTILE of its
+    kept span lengths in the training data, plus a margin (`spans`: (verb, kept steps))."""
     by_verb: dict[str, list[int]] = {}
     for verb, length in spans:
         by_verb.setdefault(verb, []).append(length)
     table = {}
     for verb, lengths in by_verb.items():
         ordered = sorted(lengths)
-        table[verb] = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] + margin
+        table[verb] = ordered[min(len(ordered) - 1, int(PERCENTILE * len(ordered)))] + margin
     return table
 
 
