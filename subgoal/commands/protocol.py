@@ -84,6 +84,12 @@ def _checkpoint(role: str, protocol: Protocol) -> str:
 def _train(workspace: Workspace, protocol: Protocol, folder: Path) -> None:
     from subgoal.checkpoints import is_checkpoint
 
+    if all(
+        is_checkpoint(workspace.checkpoints / _checkpoint(r, protocol))
+        for r in ("planner", "executor", "flat")
+    ):
+        err.print(f"train: planner-, executor- and flat-{protocol.name} are there, reused")
+        return
     planner_min, executor_min = split_minutes(protocol.minutes, *_example_counts(workspace, protocol))
     minutes = {"planner": planner_min, "executor": executor_min, "flat": protocol.minutes}
     tokens = {

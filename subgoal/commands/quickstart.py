@@ -21,6 +21,8 @@ from subgoal.workspace import Workspace, ensure_dir
 # Short tasks (gold paths of 5-10 steps) whose actions a tiny model can learn in minutes.
 DEFAULT_TASKS = "4-2,7-1"
 ROLES = ("planner", "executor", "flat")
+SHARE = {"planner": 0.25, "executor": 0.25, "flat": 0.5}  # of the training minutes
+INPUT_TOKENS = {"planner": 320, "executor": 256, "flat": 320}  # the CPU protocol's budgets
 
 
 @dataclass
@@ -51,8 +53,8 @@ def run(workspace: Workspace, settings: Settings) -> None:
     for split in ("train", "dev"):
         _annotate(ws, split, settings.tasks)
     _stage("3/4 train tiny models")
-    for role in ROLES:
-        _train(ws, role, ids, settings.minutes * 60 / len(ROLES))
+    for role in ROLES:  # the flat baseline gets as many minutes as planner and executor together
+        _train(ws, role, ids, settings.minutes * 60 * SHARE[role])
     _stage("4/4 evaluate on held-out test variations")
     runs = {kind: _evaluate(ws, kind, settings) for kind in ("hierarchical", "flat")}
     _finish(ws, runs, time.perf_counter() - started)
@@ -112,6 +114,7 @@ def _train(ws: Workspace, role: str, task_ids: list[str], seconds: float) -> Non
         dev_files=[ws.annotated_file("dev", "rules")],
         tasks=task_ids,
         preset="tiny",
+        max_input_tokens=INPUT_TOKENS[role],
         epochs=1000,  # the time budget ends training; dev loss picks the best weights
         max_minutes=seconds / 60,
         eval_every=50,
