@@ -141,9 +141,19 @@ class EnvPool:
         """Stop at once (Ctrl-C): kill workers; their JVMs exit when their stdin closes."""
         if self._executor is not None:
             executor, self._executor = self._executor, None
-            for proc in list(getattr(executor, "_processes", {}).values()):
+            processes = list((getattr(executor, "_processes", None) or {}).values())
+            for proc in processes:
                 with contextlib.suppress(Exception):
                     proc.terminate()
+            for proc in processes:
+                with contextlib.suppress(Exception):
+                    proc.join(timeout=5)
+            # A worker killed while sending its result leaves the executor's reader thread waiting
+            # for the rest of a message, and interpreter exit would wait for that thread forever
+            # (a Ctrl-C test hung like this one run in a few on a loaded machine). Our copy of the
+            # pipe's write end is all that keeps it open: closed, the reader sees EOF and gives up.
+            with contextlib.suppress(Exception):
+                executor._result_queue._writer.close()
             executor.shutdown(wait=False, cancel_futures=True)
         self.close()
 
