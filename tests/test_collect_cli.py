@@ -64,6 +64,19 @@ def _spawn_collect(ws: Path, tag: str, *args: str) -> subprocess.Popen:
     )
 
 
+def finish(proc: subprocess.Popen, timeout: float = 60) -> bytes:
+    """The stderr of a signalled job; if it does not end in time, its threads' stacks in the error."""
+    try:
+        return proc.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        proc.kill()
+        raise AssertionError(
+            f"the job did not end: {proc.communicate()[1].decode(errors='replace')[-6000:]}"
+        ) from None
+
+
 def _wait_for_episodes(path: Path, count: int, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
@@ -86,7 +99,7 @@ def test_interrupted_collect_leaves_no_jvm_and_resumes(tmp_path, how):
     proc = _spawn_collect(tmp_path, tag, "-t", "4-2", "-n", "12", "-j", "2")
     _wait_for_episodes(path, 1, proc)
     proc.send_signal(signal.SIGKILL if how == "SIGKILL" else signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
+    stderr = finish(proc)
     if how == "SIGINT":
         assert proc.returncode == 130, stderr.decode()
         assert b"interrupted" in stderr and b"Traceback" not in stderr

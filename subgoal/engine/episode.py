@@ -180,6 +180,10 @@ def _hold_for_tests(appended: int) -> None:
     signal lands, however fast the machine (a quiet machine finished 12 episodes before the signal)."""
     hold = os.environ.get("SUBGOAL_TEST_HOLD_AFTER")
     if hold and hold.isdigit() and appended >= int(hold):
+        import faulthandler
+        import signal
+
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # a test that times out asks where we are
         while True:
             time.sleep(0.05)
 

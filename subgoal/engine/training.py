@@ -173,8 +173,8 @@ def make_examples(
     if not episodes:
         raise TrainingError(f"no {what} episodes for the {role} (empty file, or --tasks matched none)")
     examples = examples_from_episodes(role, episodes, fits)
-    if role == "executor":
-        examples = thin_executor(examples)
+    if role == "executor":  # a set of only routine sub-goals (a small dev file) is kept whole
+        examples = thin_executor(examples) or examples
     if not examples:
         raise TrainingError(f"the {what} episodes give no {role} examples")
     return examples
