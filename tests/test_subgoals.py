@@ -172,7 +172,7 @@ def test_proposable_subgoals_come_from_the_valid_actions():
     from subgoal.engine.subgoals import proposable
 
     offered = set(
-        proposable(VALID + ["move apple seed in seed jar to flower pot 2", "use thermometer on water"])
+        proposable([*VALID, "move apple seed in seed jar to flower pot 2", "use thermometer on water"])
     )
     assert {"navigate_to(kitchen)", "pick_up(thermometer)", "focus_on(thermometer case)"} <= offered
     assert {
