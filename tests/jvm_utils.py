@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -59,3 +60,24 @@ def kill_and_wait(pid: int, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"JVM {pid} still alive {timeout} s after SIGKILL")
         time.sleep(0.02)
+
+
+def default_sigint() -> None:
+    """preexec_fn for a job a test will interrupt: SIGINT at its default and unblocked in the child.
+    A signal ignored at exec stays ignored in Python, and in the full suite the job sometimes
+    started that way (its stacks showed it still holding after the test's SIGINT)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def finish(proc: subprocess.Popen, timeout: float = 60) -> bytes:
+    """The stderr of a signalled job; if it does not end in time, its threads' stacks in the error."""
+    try:
+        return proc.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(2)
+        proc.kill()
+        raise AssertionError(
+            f"the job did not end: {proc.communicate()[1].decode(errors='replace')[-6000:]}"
+        ) from None

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from jvm_utils import new_tag, wait_until_gone
+from jvm_utils import default_sigint, finish, new_tag, wait_until_gone
 from typer.testing import CliRunner
 
 from subgoal.cli import app
@@ -59,22 +59,10 @@ def _spawn_collect(ws: Path, tag: str, *args: str) -> subprocess.Popen:
         [sys.executable, "-m", "subgoal", "-w", str(ws), "collect", *args],
         env=env,
         stdin=subprocess.DEVNULL,
+        preexec_fn=default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-
-
-def finish(proc: subprocess.Popen, timeout: float = 60) -> bytes:
-    """The stderr of a signalled job; if it does not end in time, its threads' stacks in the error."""
-    try:
-        return proc.communicate(timeout=timeout)[1]
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGUSR1)
-        time.sleep(2)
-        proc.kill()
-        raise AssertionError(
-            f"the job did not end: {proc.communicate()[1].decode(errors='replace')[-6000:]}"
-        ) from None
 
 
 def _wait_for_episodes(path: Path, count: int, proc: subprocess.Popen, timeout: float = 120) -> None:

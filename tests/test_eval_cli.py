@@ -12,7 +12,7 @@ import sys
 import time
 
 import pytest
-from jvm_utils import new_tag, wait_until_gone
+from jvm_utils import default_sigint, finish, new_tag, wait_until_gone
 from typer.testing import CliRunner
 
 from subgoal.cli import app
@@ -110,6 +110,7 @@ def test_ctrl_c_during_a_batched_eval_leaves_no_jvm_and_the_run_resumes(tmp_path
         [sys.executable, "-m", "subgoal", "-w", str(tmp_path), *args],
         env=env,
         stdin=subprocess.DEVNULL,
+        preexec_fn=default_sigint,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -121,7 +122,7 @@ def test_ctrl_c_during_a_batched_eval_leaves_no_jvm_and_the_run_resumes(tmp_path
                 break
         time.sleep(0.2)
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=60)
+    stderr = finish(proc)
     assert proc.returncode == 130, stderr.decode()
     assert b"interrupted" in stderr and b"Traceback" not in stderr
     assert wait_until_gone(tag) == [], "a JVM outlived its eval command"
