@@ -234,29 +234,7 @@ def examples_from_episode(
     return examples
 
 
-# Sub-goals whose action the agent reads off the valid actions (subgoals.candidates leaves one):
-# the executor is rarely asked about them, so most of their examples are near-duplicates it need
-# not see. One in THIN_KEEP is kept, so that free generation (the fallback) still knows them.
-ROUTINE = frozenset(
-    [
-        "navigate_to",
-        "pick_up",
-        "focus_on",
-        "drop",
-        "open",
-        "close",
-        "mix",
-        "activate",
-        "deactivate",
-        "disconnect",
-        "move",
-        "pour",
-        "use",
-        "connect",
-        "wait",
-        "plant",
-    ]
-)
+# One in THIN_KEEP executor examples of routine sub-goals is kept (subgoals.ROUTINE).
 THIN_KEEP = 4
 
 
@@ -264,6 +242,8 @@ def thin_executor(examples: Sequence[Example]) -> list[Example]:
     """The executor examples worth a CPU's minutes: all of the sub-goals it must decide within
     (heat, water, measurements ...), one in THIN_KEEP of the routine ones (deterministic)."""
     import zlib
+
+    from subgoal.engine.subgoals import ROUTINE
 
     def keep(e: Example) -> bool:
         verb = (e.subgoal or "").split("(", 1)[0]

@@ -46,6 +46,10 @@ CHECKED = frozenset(
         "wait",
     ]
 )
+# Sub-goals whose action the agent reads off the valid actions (`candidates` leaves one): the
+# executor is rarely asked about them, so most of their training examples are near-duplicates it
+# need not see; a few are kept so that free generation (the fallback) still knows them.
+ROUTINE = CHECKED - {"heat", "cool", "fill", "water"}
 # Every verb of the rules teacher (what `proposable` can offer).
 KNOWN_VERBS = CHECKED | {"measure_temperature", "measure_time"}
 # Observations that say an action did nothing (ScienceWorld's own wording).
