@@ -460,8 +460,7 @@ class HierarchicalAgent(_LearnedAgent):
                 plans.append(beams)
                 if self.current is None and beams and all(normalize(b) == COMPLETE_TASK for b in beams):
                     # Only a planner trained with that label says it (ours no longer learn it).
-                    self._endings = []
-                    return Decision(None, generated=beams, closed=tuple(closed), info={"plans": plans})
+                    return self._decide(None, None, closed, plans, generated=beams)
                 if self.current is None:
                     break
             assert self.parsed is not None
@@ -517,8 +516,8 @@ class HierarchicalAgent(_LearnedAgent):
 
     def _decide(
         self,
-        action: str,
-        method: str,
+        action: str | None,
+        method: str | None,
         closed: list[str],
         plans: list[list[str]],
         generated: list[str] | None = None,
