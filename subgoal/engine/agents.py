@@ -561,7 +561,7 @@ class HierarchicalAgent(_LearnedAgent):
         if beams and all(normalize(b) == COMPLETE_TASK for b in beams):
             return beams  # an old planner ending the episode: act() decides
         valid = turn.valid_actions()
-        offered = set(proposable(valid))
+        offered = dict.fromkeys(proposable(valid))  # ordered: the same choice on every run
         usable = [u for u in beams if self._acceptable(u, instant)]
         # A verb this module does not know (an LLM teacher's) cannot be checked against the offer.
         exact = [b for b in usable if b in offered or parse_subgoal(b).verb not in KNOWN_VERBS]
