@@ -104,26 +104,35 @@ def _observe_target(action: str) -> str | None:
     return match.group(1) if match else None
 
 
+# Sub-goals that are one action of the simulator's grammar, with the same objects: sub-goal verb ->
+# the action's verb as rules.parse names it.
+ONE_ACTION = {
+    "pick_up": "pick",
+    "focus_on": "focus",
+    "drop": "drop",
+    "open": "open",
+    "close": "close",
+    "mix": "mix",
+    "activate": "activate",
+    "deactivate": "deactivate",
+    "disconnect": "disconnect",
+    "move": "move",
+    "pour": "pour",
+    "use": "use",
+}
+_SUBGOAL_VERB = {action: verb for verb, action in ONE_ACTION.items()}
+
+
 def _role(sg: Subgoal, action: str, act: Act) -> str | None:
     """How `action` serves `sg`: "final" (doing it completes the sub-goal), "step" (a part of it),
     or None (it does not serve it)."""
     v, a, o = sg.verb, sg.args, act.objects
-    single = {
-        "pick_up": "pick",
-        "focus_on": "focus",
-        "drop": "drop",
-        "open": "open",
-        "close": "close",
-        "mix": "mix",
-        "activate": "activate",
-        "deactivate": "deactivate",
-        "disconnect": "disconnect",
-        "move": "move",
-        "pour": "pour",
-        "use": "use",
-    }
-    if v in single:
-        if act.verb == single[v] and len(o) == len(a) and all(_same(x, y) for x, y in zip(o, a, strict=True)):
+    if v in ONE_ACTION:
+        if (
+            act.verb == ONE_ACTION[v]
+            and len(o) == len(a)
+            and all(_same(x, y) for x, y in zip(o, a, strict=True))
+        ):
             return "final"
         return None
     if v == "navigate_to" and len(a) == 1:
@@ -247,10 +256,6 @@ def is_done(
     return False
 
 
-def _in_inventory(name: str, inventory: str) -> bool:
-    return " ".join(name.lower().split()) in " ".join(inventory.lower().split())
-
-
 def is_ambiguous(observation: str) -> bool:
     return observation.strip().lower().startswith(AMBIGUOUS)
 
@@ -304,15 +309,11 @@ def proposable(valid: Sequence[str]) -> list[str]:
     def add(verb: str, *args: str) -> None:
         names.setdefault(format_name(verb, *args))
 
-    single = {"pick": "pick_up", "focus": "focus_on", "drop": "drop", "open": "open", "close": "close"}
-    single |= {"mix": "mix", "activate": "activate", "deactivate": "deactivate", "disconnect": "disconnect"}
     for action in valid:
         act = parse(action)
         o = act.objects
         if act.verb == "nav" and o:
             add("navigate_to", o[0])
-        elif act.verb in single and o:
-            add(single[act.verb], o[0])
         elif act.verb == "move" and len(o) == 2:
             add("move", *o)
             if _is(o[1], HEAT_SOURCES):
@@ -331,8 +332,10 @@ def proposable(valid: Sequence[str]) -> list[str]:
                 add("water", o[1])
         elif act.verb == "measure" and len(o) == 2:
             add("measure_temperature", o[1])
-        elif act.verb in ("use", "connect") and len(o) == 2:
-            add(act.verb, *o)
+        elif act.verb == "connect" and len(o) == 2:
+            add("connect", *o)
+        elif act.verb in _SUBGOAL_VERB and o:
+            add(_SUBGOAL_VERB[act.verb], *o)
     for ticks in WAITS:
         add("wait", str(ticks))
     return list(names)
