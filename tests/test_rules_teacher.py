@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from subgoal.engine.episode import Episode, Step
+from subgoal.engine.episode import Episode, Step, SubgoalSpan
 from subgoal.engine.teachers.rules import RulesTeacher, parse, segment
 from subgoal.engine.teachers.spans import check_spans
 from subgoal.errors import TeacherError
@@ -177,6 +177,42 @@ def test_teacher_annotation_records_itself():
     annotation = RulesTeacher().annotate(_episode(BOIL))
     assert annotation.teacher == "rules" and annotation.usage.requests == 0
     check_spans(annotation.spans, len(BOIL))
+
+
+# ScienceWorld's names are data: 4-2 and 3-3 name books with brackets, 10-2 names seeds by their
+# whole plant (gold paths from the train split: 4-2 v107, 10-2 v7).
+BOOK = [
+    "open door to hallway",
+    "go to hallway",
+    "focus on book (sherlock holmes)",
+    "pick up book (sherlock holmes)",
+    "move book (sherlock holmes) to purple box",
+]
+SEED = (
+    "square blue unknown e seed in the seed stage on with elliptical leaves unknown e plant in the "
+    "reproducing stage"
+)
+
+
+def test_names_in_brackets_and_long_names_are_carried_whole():
+    actions = [*BOOK, f"move {SEED} to ceramic cup", "0"]
+    annotation = RulesTeacher().annotate(_episode(actions))
+    assert [s.name for s in annotation.spans] == [
+        "navigate_to(hallway)",
+        "focus_on(book (sherlock holmes))",
+        "pick_up(book (sherlock holmes))",
+        "move(book (sherlock holmes), purple box)",
+        f"move({SEED}, ceramic cup)",
+    ]
+    assert len(annotation.spans[-1].name) > 120
+
+
+@pytest.mark.parametrize(
+    "name", ["navigate_to kitchen", "Navigate_To(kitchen)", "heat (pot, stove)", "f(a)\ng(b)", "(a)"]
+)
+def test_names_that_are_not_calls_are_refused(name):
+    with pytest.raises(ValueError, match="not of the form verb"):
+        check_spans([SubgoalSpan(name, 0, 1)], 1)
 
 
 def test_empty_episode_is_a_clear_error():
