@@ -130,3 +130,27 @@ def test_reworded_actions_still_match():
     groups = [Group("heat(pot)", ("Pick up the metal pot.", "move the metal pot to the stove", "wait 1"))]
     result = align(path, groups)
     assert result.matched == 3 and result.gaps == []
+
+
+READINGS = ["examine substance in metal pot", "use thermometer in inventory on substance in metal pot"]
+
+
+def test_a_group_claims_every_consecutive_repeat_of_its_actions():
+    """A set lists a repeated action once: the measurement claims all ten readings."""
+    path = ["activate stove", *READINGS * 10, "pick up thermometer"]
+    groups = [
+        Group("heat(pot, stove)", ("activate stove",)),
+        Group("measure_temperature(substance)", tuple(READINGS)),
+        Group("pick_up(thermometer)", ("pick up thermometer",)),
+    ]
+    result = align(path, groups)
+    assert result.gaps == [] and result.matched == len(path)
+    assert [(s.start, s.end) for s in result.spans] == [(0, 1), (1, 21), (21, 22)]
+
+
+def test_repeats_are_claimed_only_while_they_last():
+    path = [*READINGS * 2, "activate stove", READINGS[0]]
+    groups = [Group("measure()", tuple(READINGS)), Group("activate(stove)", ("activate stove",))]
+    result = align(path, groups)
+    assert [(s.start, s.end) for s in result.spans] == [(0, 4), (4, 5)]
+    assert result.gaps == [(5, 6)]  # a reading after another sub-goal is not the measurement's

@@ -5,6 +5,10 @@ actions are the gold actions copied by a language model, so they come back rewor
 or out of order. `align` finds, by edit distance, which gold step each copied action stands for and
 turns that into contiguous spans in gold order; what no group claims is reported as gaps, which the
 caller can ask about again or close with `close_gaps`.
+
+A group lists a repeated action once (answers often write its actions as a set), so a group also
+claims every unclaimed, consecutive repeat of the gold actions it matched: a measurement that reads
+the thermometer ten times is one group of two actions.
 """
 
 from __future__ import annotations
@@ -70,7 +74,7 @@ def align(gold: Sequence[str], groups: Sequence[Group]) -> Alignment:
             break
     assert best is not None
     _, labels, order = best
-    return _spans_from_labels(labels, [groups[i] for i in order])
+    return _spans_from_labels(_claim_repeats(labels, gold_norm), [groups[i] for i in order])
 
 
 def close_gaps(alignment: Alignment) -> list[SubgoalSpan]:
@@ -160,6 +164,23 @@ def _global_alignment(gold: list[str], groups: list[Group]) -> tuple[float, list
         else:
             j -= 1
     return cost[m][n], labels
+
+
+def _claim_repeats(labels: list[int | None], gold: list[str]) -> list[int | None]:
+    """Give each run of unclaimed steps next to a group's span to that group, as far as the steps
+    repeat gold actions the group matched: first forward from the group before, then backward from
+    the group after. Labels stay monotone, since a run only takes the label of a neighbour."""
+    labels = list(labels)
+    matched: dict[int, set[str]] = {}
+    for j, k in enumerate(labels):
+        if k is not None:
+            matched.setdefault(k, set()).add(gold[j])
+    for steps in (range(1, len(labels)), range(len(labels) - 2, -1, -1)):
+        for j in steps:
+            neighbour = labels[j - 1] if steps.step == 1 else labels[j + 1]
+            if labels[j] is None and neighbour is not None and gold[j] in matched[neighbour]:
+                labels[j] = neighbour
+    return labels
 
 
 def _spans_from_labels(labels: list[int | None], groups: list[Group]) -> Alignment:
