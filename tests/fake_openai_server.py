@@ -1,7 +1,8 @@
 """A real HTTP server on 127.0.0.1 that speaks the chat-completions API, for the teacher's tests.
 
 By default it answers like a good teacher: it reads the numbered actions in the last question and
-answers in the paper's format (sub-goals from the rules teacher). Tests push scripted replies
+answers in the prompt's format (sub-goals from the rules teacher); `answer_in(shape)` answers the
+same split in another of the shapes models write (the paper's sets, markdown, JSON...). Tests push scripted replies
 (`server.script.append(Reply(...))`) for malformed answers, 429s, 500s, garbage; every request it
 saw is kept in `server.requests`.
 """
@@ -29,18 +30,70 @@ class Reply:
     finish_reason: str = "stop"
 
 
+Plan = list[tuple[str, list[str]]]
+
+
 def numbered_actions(text: str) -> list[str]:
     return re.findall(r"^\d+\. (.+)$", text, flags=re.M)
 
 
-def paper_answer(messages: list[dict[str, str]]) -> str:
-    """A good teacher's answer to the last question that lists actions."""
-    for message in reversed(messages):
-        actions = numbered_actions(message["content"]) if message["role"] == "user" else []
-        if actions:
-            spans = segment(actions)
-            return format_plan([(s.name, actions[s.start : s.end]) for s in spans])
-    return "I have no actions to split."
+def _quote(actions: list[str], unique: bool = False) -> str:
+    # A set lists a repeated action once, in the order a model writes it.
+    return ", ".join(f"'{a}'" for a in (dict.fromkeys(actions) if unique else actions))
+
+
+def _numbered(plan: Plan, line: Callable[[int, str, list[str]], str]) -> str:
+    return "\n".join(line(k, name, actions) for k, (name, actions) in enumerate(plan, start=1))
+
+
+# The same split in the shapes models write for this prompt.
+SHAPES: dict[str, Callable[[Plan], str]] = {
+    "prompt": format_plan,
+    "paper set": lambda plan: _numbered(plan, lambda k, n, a: f"{k}- {n} : {{{_quote(a, unique=True)}}}"),
+    "list": lambda plan: _numbered(plan, lambda k, n, a: f"{k}. {n}: [{_quote(a)}]"),
+    "set over lines": lambda plan: (
+        "Sub-goals:\n"
+        + _numbered(
+            plan,
+            lambda k, n, a: (
+                f"{k}- {n} : {{\n    " + ",\n    ".join(f"'{x}'" for x in dict.fromkeys(a)) + "\n}"
+            ),
+        )
+    ),
+    "markdown list": lambda plan: (
+        "Here is the split:\n\n"
+        + "\n".join(f"- **{n}**\n" + "\n".join(f"  - `{x}`" for x in a) for n, a in plan)
+    ),
+    "bold headers": lambda plan: "\n\n".join(
+        f"**Sub-goal {k}: {n}**\n" + "\n".join(f"{j}. {x}" for j, x in enumerate(a, start=1))
+        for k, (n, a) in enumerate(plan, start=1)
+    ),
+    "headings": lambda plan: _numbered(
+        plan, lambda k, n, a: f"### {k}. `{n}`\n" + "\n".join(f"* {x}" for x in a)
+    ),
+    "json": lambda plan: (
+        "```json\n" + json.dumps([{"subgoal": n, "actions": a} for n, a in plan], indent=2) + "\n```"
+    ),
+    "json by name": lambda plan: (
+        "Sure:\n" + "{" + ", ".join(f"{json.dumps(n)}: {json.dumps(a)}" for n, a in plan) + "}"
+    ),
+}
+
+
+def answer_in(shape: str) -> Callable[[list[dict[str, str]]], str]:
+    """A good teacher that answers in `shape` (a key of SHAPES)."""
+
+    def answer(messages: list[dict[str, str]]) -> str:
+        for message in reversed(messages):
+            actions = numbered_actions(message["content"]) if message["role"] == "user" else []
+            if actions:
+                return SHAPES[shape]([(s.name, actions[s.start : s.end]) for s in segment(actions)])
+        return "I have no actions to split."
+
+    return answer
+
+
+paper_answer = answer_in("prompt")
 
 
 class FakeOpenAI:

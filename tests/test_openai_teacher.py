@@ -9,14 +9,16 @@ from pathlib import Path
 import pytest
 
 from subgoal.engine.episode import Episode, Step
+from subgoal.engine.teachers import prompt
+from subgoal.engine.teachers.answers import AnswerError, parse_answer
 from subgoal.engine.teachers.cache import RequestCache
 from subgoal.engine.teachers.openai import OpenAITeacher, Settings
-from subgoal.engine.teachers.prompt import AnswerError, format_plan, parse_answer
+from subgoal.engine.teachers.prompt import format_plan
 from subgoal.engine.teachers.rules import segment
 from subgoal.engine.teachers.spans import check_spans
 from subgoal.errors import TeacherError, TeacherUnavailable
-from tests.fake_openai_server import FakeOpenAI, Reply
-from tests.test_rules_teacher import BOIL
+from tests.fake_openai_server import SHAPES, FakeOpenAI, Reply, answer_in
+from tests.test_rules_teacher import BOIL, BOOK, SEED
 
 KEY = "sk-test-0123456789-secret"
 FAST = {"retry-after-ms": "5"}  # servers may say how long to back off; the client obeys
@@ -28,10 +30,22 @@ def server():
         yield srv
 
 
+# Gold paths as the train split has them: 1-1's reads the thermometer ten times (36 actions), 4-2's
+# and 10-2's names hold brackets and pass 120 characters.
+PATHS = {
+    "boil": [*BOIL[:16], *BOIL[16:18] * 10],
+    "names": [*BOOK, f"move {SEED} to ceramic cup", "0"],
+}
+
+
+def _episode(actions: list[str]) -> Episode:
+    steps = [Step(action=a, observation="", score=0, reward=0) for a in actions]
+    return Episode("1-1", "boil", 0, "train", "Your task is to boil water.", steps=steps)
+
+
 @pytest.fixture
 def episode() -> Episode:
-    steps = [Step(action=a, observation="", score=0, reward=0) for a in BOIL]
-    return Episode("1-1", "boil", 0, "train", "Your task is to boil water.", steps=steps)
+    return _episode(BOIL)
 
 
 def _teacher(server, tmp_path: Path, **settings) -> OpenAITeacher:
@@ -54,6 +68,42 @@ def test_paper_format_answer_becomes_spans_and_is_cached(server, episode, tmp_pa
     assert len(server.requests) == 1
     assert again.usage.cache_hits == 1 and again.usage.requests == 0
     assert again.spans == annotation.spans
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_shape_models_write_is_read_in_one_request(server, shape, path, tmp_path):
+    """The paper's sets (a repeated action listed once), lists, markdown, bold headers, JSON: each
+    gives the split it describes, with no re-ask and no question about unclaimed actions."""
+    actions = PATHS[path]
+    server.answer = answer_in(shape)
+    spans = _teacher(server, tmp_path).annotate(_episode(actions)).spans
+    assert [(s.name, s.start, s.end) for s in spans] == [(s.name, s.start, s.end) for s in segment(actions)]
+    assert len(server.requests) == 1
+
+
+def test_a_rejected_answer_is_not_kept_so_the_second_run_asks_again(server, episode, tmp_path):
+    server.answer = lambda messages: "1. fly(moon)\n- fly to the moon"
+    with pytest.raises(TeacherError, match="no usable answer in 2 attempts"):
+        _teacher(server, tmp_path, max_attempts=2).annotate(episode)
+    assert len(server.requests) == 2 and not list((tmp_path / "cache").rglob("*.json"))
+
+    server.answer = answer_in("paper set")
+    annotation = _teacher(server, tmp_path, max_attempts=2).annotate(episode)
+    check_spans(annotation.spans, len(BOIL))
+    assert annotation.usage.requests == 1 and annotation.usage.cache_hits == 0
+    assert len(server.requests) == 3
+
+
+def test_a_kept_answer_that_no_longer_passes_is_asked_again(server, episode, tmp_path):
+    """An older version's cache may hold answers this one rejects: they are dropped, not served."""
+    teacher = _teacher(server, tmp_path)
+    request = teacher.settings.request(prompt.messages(episode.task_description, episode.actions))
+    teacher.cache.put(request, {"content": "Sure! Go to the kitchen, then boil.", "finish_reason": "stop"})
+    annotation = teacher.annotate(episode)
+    check_spans(annotation.spans, len(BOIL))
+    assert annotation.usage.cache_hits == 1 and annotation.usage.requests == 1
+    assert "navigate_to(kitchen)" in teacher.cache.get(request)["content"]
 
 
 def test_key_is_sent_but_never_written(server, episode, tmp_path):
@@ -166,6 +216,13 @@ def test_openai_without_a_key_is_refused_up_front(monkeypatch):
         "Sub-goal 1: Navigate_To( kitchen ): open door to kitchen; go to kitchen",
         "```\n1) navigate_to(kitchen)\nActions: open door to kitchen, go to kitchen\n```",
         "1. navigate_to(kitchen)\n   1. open door to kitchen\n   2. go to kitchen",
+        "1- navigate_to(kitchen) : {'open door to kitchen', 'go to kitchen'}",
+        '1. navigate_to(kitchen): ["open door to kitchen", "go to kitchen"]',
+        "Sub-goals:\n1- navigate_to(kitchen) : {\n    'open door to kitchen',\n    'go to kitchen'\n}",
+        "- **navigate_to(kitchen)**\n  - open door to kitchen\n  - go to kitchen",
+        "### Step 1: `navigate_to(kitchen)`\n* open door to kitchen\n* go to kitchen",
+        '{"subgoals": [{"name": "navigate_to(kitchen)", "actions": ["open door to kitchen", "go to kitchen"]}]}',
+        '```json\n[["navigate_to(kitchen)", "open door to kitchen; go to kitchen"]]\n```',
     ],
 )
 def test_parser_reads_what_models_write(answer):
@@ -175,9 +232,23 @@ def test_parser_reads_what_models_write(answer):
     ]
 
 
+def test_parser_keeps_brackets_and_apostrophes_inside_names_and_actions():
+    answer = "1- focus_on(book (sherlock holmes)) : {'focus on book (sherlock holmes)', 'look at bee's nest'}"
+    [group] = parse_answer(answer)
+    assert group.name == "focus_on(book (sherlock holmes))"
+    assert group.actions == ("focus on book (sherlock holmes)", "look at bee's nest")
+
+
 @pytest.mark.parametrize(
     "answer", ["", "I cannot help with that.", "1. navigate_to(kitchen)\n2. pick_up(pot)"]
 )
 def test_parser_rejects_answers_without_sub_goals_or_actions(answer):
     with pytest.raises(AnswerError):
         parse_answer(answer)
+
+
+def test_a_cache_that_cannot_be_written_stops_the_run_with_one_line(server, episode, tmp_path):
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be")
+    with pytest.raises(TeacherUnavailable, match=r"cannot write the answer cache in .*--no-cache"):
+        _teacher(server, tmp_path).annotate(episode)

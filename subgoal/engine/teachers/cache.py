@@ -1,5 +1,8 @@
 """A disk cache of LLM answers, keyed by a hash of the whole request.
 
+The teacher keeps only the answers it accepted, and forgets a kept one that no longer passes (an
+older version's), so a rejected answer never stands between a re-run and a new request.
+
 The key covers everything that shapes the answer (model, messages, sampling parameters) and nothing
 that does not: not the server's address, so the same model behind another URL reuses answers, and
 never the API key, which is not part of the request and is never written. One JSON file per request,
@@ -14,6 +17,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from subgoal.errors import TeacherUnavailable
 
 
 def request_key(request: dict[str, Any]) -> str:
@@ -36,22 +41,43 @@ class RequestCache:
             record = json.loads(self._path(request_key(request)).read_text())
         except (OSError, ValueError):
             return None  # absent, or damaged: ask again and overwrite it
-        answer = record.get("answer")
+        answer = record.get("answer") if isinstance(record, dict) else None
         return answer if isinstance(answer, dict) else None
 
     def __contains__(self, request: dict[str, Any]) -> bool:
         return self.get(request) is not None
 
+    def drop(self, request: dict[str, Any]) -> None:
+        """Forget the answer to `request` (one that is no longer accepted)."""
+        if self.folder is None:
+            return
+        try:
+            self._path(request_key(request)).unlink(missing_ok=True)
+        except OSError as exc:
+            raise self._unwritable(exc) from None
+
     def put(self, request: dict[str, Any], answer: dict[str, Any]) -> None:
         if self.folder is None:
             return
-        path = self._path(request_key(request))
+        try:
+            self._write(self._path(request_key(request)), {"request": request, "answer": answer})
+        except OSError as exc:
+            raise self._unwritable(exc) from None
+
+    @staticmethod
+    def _write(path: Path, record: dict[str, Any]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "w") as fh:
-                json.dump({"request": request, "answer": answer}, fh, ensure_ascii=False)
+                json.dump(record, fh, ensure_ascii=False)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _unwritable(self, exc: OSError) -> TeacherUnavailable:
+        # Stops the run: every later answer would be lost the same way.
+        return TeacherUnavailable(
+            f"cannot write the answer cache in {self.folder}: {exc.strerror or exc}; fix it or pass --no-cache"
+        )

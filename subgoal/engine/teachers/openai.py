@@ -1,8 +1,10 @@
 """The LLM teacher: any OpenAI-compatible chat-completions server (OpenAI, vLLM, llama.cpp, Ollama).
 
-Per episode: ask with the few-shot prompt, parse the numbered sub-goals, align their actions to the
+Per episode: ask with the few-shot prompt, read the sub-goals (answers.py), align their actions to the
 gold path, ask again about actions no sub-goal claimed, validate; on a bad answer re-ask with the
-error, at most `max_attempts` times; then fail the episode or fall back to the rules teacher.
+error, at most `max_attempts` times; then fail the episode or fall back to the rules teacher. Only
+the answers behind accepted spans are cached, so running the same command again re-asks the server
+about every episode that failed.
 Transport problems are the client's: it retries 429, 5xx and timeouts with backoff (and honours a
 server's Retry-After). A server that cannot be used at all (unreachable, key refused, unknown
 model, not speaking the API) raises TeacherUnavailable, which stops the whole run.
@@ -18,8 +20,8 @@ from typing import Any
 from subgoal.engine.alignment import Alignment, align, close_gaps
 from subgoal.engine.episode import Episode, SubgoalSpan
 from subgoal.engine.teachers import Annotation, Usage, prompt
+from subgoal.engine.teachers.answers import AnswerError, parse_answer
 from subgoal.engine.teachers.cache import RequestCache
-from subgoal.engine.teachers.prompt import AnswerError
 from subgoal.engine.teachers.rules import RulesTeacher
 from subgoal.engine.teachers.spans import check_spans
 from subgoal.errors import TeacherError, TeacherUnavailable
@@ -52,6 +54,20 @@ class Settings:
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
         }
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer and the request it answers."""
+
+    request: dict[str, Any]
+    content: str
+    finish_reason: str | None
+    cached: bool  # read from the cache, not sent
+
+    @property
+    def record(self) -> dict[str, Any]:
+        return {"content": self.content, "finish_reason": self.finish_reason}
 
 
 class OpenAITeacher:
@@ -104,35 +120,48 @@ class OpenAITeacher:
         gold = episode.actions
         conversation = prompt.messages(episode.task_description, gold)
         last_error = "no answer"
-        for _ in range(self.settings.max_attempts):
-            answer, finish_reason = self._complete(conversation, usage)
-            if answer.strip():  # an empty answer is simply asked for again
-                conversation = [*conversation, {"role": "assistant", "content": answer}]
+        attempts = 0
+        while attempts < self.settings.max_attempts:
+            reply = self._complete(conversation, usage)
+            attempts += not reply.cached
+            answered = conversation
+            if reply.content.strip():  # an empty answer is simply asked for again
+                answered = [*conversation, {"role": "assistant", "content": reply.content}]
             try:
-                if finish_reason == "length":
-                    raise AnswerError(
-                        f"the answer was cut off at {self.settings.max_tokens} tokens; be brief "
-                        "(or raise --max-tokens)"
-                    )
-                alignment = self._read(answer, gold)
-                spans = self._fill_gaps(alignment, gold, conversation, usage)
-                check_spans(spans, len(gold))
-                return spans
+                spans, used = self._accept(reply, gold, answered, usage)
             except (AnswerError, ValueError) as exc:
+                if reply.cached:  # kept by an older version, rejected now: ask the server instead
+                    self.cache.drop(reply.request)
+                    continue
                 last_error = str(exc)
-                if answer.strip():
-                    conversation = [
-                        *conversation,
-                        {"role": "user", "content": prompt.retry_message(last_error)},
-                    ]
+                if reply.content.strip():
+                    conversation = [*answered, {"role": "user", "content": prompt.retry_message(last_error)}]
+                continue
+            for kept in used:  # only what led to accepted spans, so a re-run re-asks the rest
+                if not kept.cached:
+                    self.cache.put(kept.request, kept.record)
+            return spans
         raise AnswerError(
             f"{self.identity} gave no usable answer in {self.settings.max_attempts} attempts; last: {last_error}"
         )
 
+    def _accept(
+        self, reply: Reply, gold: Sequence[str], conversation: list[dict[str, str]], usage: Usage
+    ) -> tuple[list[SubgoalSpan], list[Reply]]:
+        """Spans from `reply`, and the replies they came from; AnswerError when it cannot be used."""
+        if reply.finish_reason == "length":
+            raise AnswerError(
+                f"the answer was cut off at {self.settings.max_tokens} tokens; be brief (or raise --max-tokens)"
+            )
+        alignment = self._read(reply.content, gold)
+        spans, gap_replies = self._fill_gaps(alignment, gold, conversation, usage)
+        check_spans(spans, len(gold))
+        return spans, [reply, *gap_replies]
+
     def _read(self, answer: str, gold: Sequence[str]) -> Alignment:
         if not answer.strip():
             raise AnswerError("the answer was empty")
-        alignment = align(gold, prompt.parse_answer(answer))
+        alignment = align(gold, parse_answer(answer))
         if alignment.coverage < MIN_COVERAGE:
             raise AnswerError(
                 f"only {alignment.matched} of the {len(gold)} given actions appear in your sub-goals; "
@@ -142,44 +171,45 @@ class OpenAITeacher:
 
     def _fill_gaps(
         self, alignment: Alignment, gold: Sequence[str], conversation: list[dict[str, str]], usage: Usage
-    ) -> list[SubgoalSpan]:
-        """Ask about each run of actions no sub-goal claimed; what stays unclaimed joins its neighbour."""
+    ) -> tuple[list[SubgoalSpan], list[Reply]]:
+        """Ask about each run of actions no sub-goal claimed; what stays unclaimed joins its neighbour.
+        Returns the spans and the replies asked for."""
         spans = list(alignment.spans)
+        replies: list[Reply] = []
         for start, end in alignment.gaps[:MAX_GAP_QUESTIONS]:
             before = max((s for s in spans if s.end <= start), key=lambda s: s.end, default=None)
             after = min((s for s in spans if s.start >= end), key=lambda s: s.start, default=None)
             ask = prompt.gap_question(
                 gold[start:end], start + 1, before.name if before else None, after.name if after else None
             )
-            answer, _ = self._complete([*conversation, {"role": "user", "content": ask}], usage)
+            reply = self._complete([*conversation, {"role": "user", "content": ask}], usage)
+            replies.append(reply)
             try:
-                part = align(gold[start:end], prompt.parse_answer(answer))
+                part = align(gold[start:end], parse_answer(reply.content))
             except AnswerError:
                 continue  # the gap joins its neighbour below
             spans.extend(SubgoalSpan(s.name, s.start + start, s.end + start) for s in part.spans)
         spans.sort(key=lambda s: s.start)
-        return close_gaps(Alignment(spans, [], alignment.matched, len(gold)))
+        return close_gaps(Alignment(spans, [], alignment.matched, len(gold))), replies
 
     # -- one request ---------------------------------------------------------------------------
-    def _complete(self, messages: list[dict[str, str]], usage: Usage) -> tuple[str, str | None]:
-        """The answer's text and finish reason, from the cache or the server."""
+    def _complete(self, messages: list[dict[str, str]], usage: Usage) -> Reply:
+        """The answer to `messages`, from the cache or the server; nothing is cached here."""
         request = self.settings.request(messages)
         cached = self.cache.get(request)
         if cached is not None:
             usage.cache_hits += 1
-            return cached.get("content") or "", cached.get("finish_reason")
+            return Reply(request, cached.get("content") or "", cached.get("finish_reason"), cached=True)
         response = self._send(request)
         usage.requests += 1
         if response.usage is not None:
             usage.prompt_tokens += response.usage.prompt_tokens or 0
             usage.completion_tokens += response.usage.completion_tokens or 0
         if not response.choices:
-            return "", None
+            return Reply(request, "", None, cached=False)
         choice = response.choices[0]
         content = (choice.message.content if choice.message else None) or ""
-        if content.strip():  # an empty answer is a glitch worth asking again, not an answer to keep
-            self.cache.put(request, {"content": content, "finish_reason": choice.finish_reason})
-        return content, choice.finish_reason
+        return Reply(request, content, choice.finish_reason, cached=False)
 
     def _send(self, request: dict[str, Any]) -> Any:
         import openai

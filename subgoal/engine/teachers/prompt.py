@@ -1,20 +1,14 @@
-"""What the LLM teacher is asked, and how its answer is read.
+"""What the LLM teacher is asked.
 
 The prompt follows the paper: the task, the numbered gold actions and a worked example; the answer is
-a numbered list of sub-goals in call style, each followed by the actions it covers. Parsing is
-lenient about what models do to lists (markdown, bold, code fences, actions on one line, gold numbers
-in front of actions) and strict about the result: no sub-goals, or a name that is not call-like, is an
-`AnswerError` whose message is sent back to the model when re-asking.
+a numbered list of sub-goals in call style, each followed by the actions it covers. How an answer is
+read, in this format or the others models write, is answers.py.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
-
-from subgoal.engine.alignment import Group
-from subgoal.engine.teachers.spans import check_name, normalize_name
 
 SYSTEM = (
     "You are an expert at ScienceWorld, a text-based science simulator. You are given a task and the "
@@ -71,10 +65,6 @@ EXAMPLE_PLAN: list[tuple[str, list[str]]] = [
 ]
 
 
-class AnswerError(ValueError):
-    """The teacher's answer cannot be used; the message says why, for the user and for a re-ask."""
-
-
 def question(task_description: str, actions: Sequence[str]) -> str:
     description = " ".join(task_description.replace("Task Description:", "").split())
     numbered = "\n".join(f"{k}. {a}" for k, a in enumerate(actions, start=1))
@@ -117,65 +107,6 @@ def gap_question(actions: Sequence[str], first_number: int, before: str | None, 
         f"These actions ({around}) are not in any of your sub-goals:\n{numbered}\n\n"
         "Give the sub-goal or sub-goals that cover exactly these actions, in the same format."
     )
-
-
-# A sub-goal line: optional numbering ("1.", "1)", "Sub-goal 1:", "Step 1 -"), then a call.
-_HEADER = re.compile(
-    r"^[*_`]*\s*(?:(?:sub-?goal|step)\s*)?(?:\d+\s*[.):\-]\s*)?[*_`]*\s*"
-    r"(?P<name>[A-Za-z][A-Za-z0-9_]*\s*\([^()\n]*\))\s*[*_`]*\s*[:\-–]?\s*(?P<rest>.*)$",
-    re.I,
-)
-_BULLET = re.compile(r"^(?:[-*•+]|\d+\s*[.)])\s*")
-_ACTIONS_LABEL = re.compile(r"^actions?\s*:\s*", re.I)
-
-
-def parse_answer(text: str) -> list[Group]:
-    """The sub-goals and their actions in the teacher's answer, in its order."""
-    groups: list[tuple[str, list[str]]] = []
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("```"):
-            continue
-        header = _HEADER.match(line)
-        if header:
-            name = normalize_name(header.group("name"))
-            check_or_reject(name)
-            groups.append((name, _split_inline(header.group("rest"))))
-        elif groups and _ACTIONS_LABEL.match(line):
-            groups[-1][1].extend(_split_inline(line))
-        elif groups:
-            action = _clean_action(line)
-            if action:
-                groups[-1][1].append(action)
-        # Lines before the first sub-goal are the model's preamble: ignored.
-    if not groups:
-        raise AnswerError("no sub-goals found; write each as a numbered call such as 1. navigate_to(kitchen)")
-    empty = [name for name, actions in groups if not actions]
-    if len(empty) == len(groups):
-        raise AnswerError("the sub-goals list no actions; put each sub-goal's actions under it")
-    return [Group(name, tuple(actions)) for name, actions in groups]
-
-
-def check_or_reject(name: str) -> None:
-    try:
-        check_name(name)
-    except ValueError as exc:
-        raise AnswerError(str(exc)) from None
-
-
-def _split_inline(rest: str) -> list[str]:
-    """Actions written on the sub-goal's own line: "navigate_to(kitchen): open door to kitchen; go to kitchen"."""
-    rest = _ACTIONS_LABEL.sub("", rest.strip())
-    if not rest:
-        return []
-    parts = re.split(r"\s*[;|]\s*|,\s+(?=[a-z])", rest)
-    return [a for a in (_clean_action(p) for p in parts) if a]
-
-
-def _clean_action(line: str) -> str:
-    line = _ACTIONS_LABEL.sub("", _BULLET.sub("", line.strip()))
-    line = re.sub(r"^\(?\d+\)?[.:]?\s+(?=\D)", "", line)  # a gold number in front: "(3) go to kitchen"
-    return line.strip().strip("`*\"'").strip()
 
 
 def estimate_tokens(text: str) -> int:
