@@ -10,8 +10,9 @@ from typer.testing import CliRunner
 
 from subgoal.cli import app
 from subgoal.engine.episode import Episode, Step, load_episodes, write_episodes
+from subgoal.engine.teachers.rules import segment
 from subgoal.engine.teachers.spans import check_spans
-from tests.fake_openai_server import FakeOpenAI
+from tests.fake_openai_server import FakeOpenAI, answer_in
 from tests.test_rules_teacher import BOIL, GROW, INCLINE
 
 KEY = "sk-cli-secret-key-42"
@@ -109,6 +110,7 @@ def test_dry_run_asks_nothing(workspace):
         assert result.exit_code == 0, result.output
         assert server.requests == []
     assert "first prompt: 1-1 v0" in result.stdout and "pick up thermometer" in result.stdout
+    assert "expected answer" in result.stdout and "1- navigate_to(kitchen) : {'open door" in result.stdout
     assert "no request made" in result.stdout and "$" in result.stdout  # gpt-4o-mini has a list price
     assert not (workspace / "annotated" / "train.openai.jsonl.gz").exists() or not _annotated(
         workspace, "openai"
@@ -144,6 +146,25 @@ def test_unusable_answers_fail_episodes_or_fall_back(workspace):
         assert fallback.exit_code == 0, fallback.output
         episodes = _annotated(workspace, "openai")
         assert len(episodes) == 3 and all("teacher_fallback" in e.meta for e in episodes)
+
+
+def test_a_run_that_failed_is_retried_by_running_it_again(workspace):
+    """Rejected answers are not cached: the same command asks again, here answered in the paper's
+    format (a set per sub-goal), and every episode gets the split it describes."""
+    with FakeOpenAI() as server:
+        args = ("--teacher", "openai", "--model", "teacher-model", "--base-url", server.base_url)
+        server.answer = lambda messages: "1. fly(moon)\n- fly to the moon"
+        failed = _run(workspace, *args, "--max-attempts", "2", "--workers", "1")
+        assert failed.exit_code == 1 and "run the same command to retry them" in failed.stderr
+        assert len(server.requests) == 6  # three episodes, two attempts each
+
+        server.answer = answer_in("paper set")
+        retried = _run(workspace, *args, "--max-attempts", "2", "--workers", "1")
+        assert retried.exit_code == 0, retried.output
+        assert len(server.requests) == 9
+    episodes = _annotated(workspace, "openai")
+    assert [e.key for e in episodes] == [("1-1", 0), ("5-1", 0), ("9-1", 0)]
+    assert all(e.subgoals == segment(e.actions) for e in episodes)
 
 
 @pytest.mark.parametrize(

@@ -141,10 +141,7 @@ def _dry_run(
     for k, episode in enumerate(todo):
         messages = prompt.messages(episode.task_description, episode.actions)
         if k == 0:
-            out.rule(f"first prompt: {episode.task_id} v{episode.variation}")
-            for message in messages:
-                out.print(Text.assemble((message["role"], "bold"), ": ", message["content"]))
-            out.rule()
+            _show_first(episode, messages)
         if settings.request(messages) in cache:
             cached += 1
             continue
@@ -176,6 +173,29 @@ def _dry_run(
         _money(estimate),
     )
     out.print(table)
+
+
+def _show_first(episode: Episode, messages: list[dict[str, str]]) -> None:
+    """The first prompt, and what a good answer to it looks like and may look like."""
+    from subgoal.engine.teachers import prompt
+    from subgoal.engine.teachers.answers import SHAPES
+    from subgoal.engine.teachers.rules import segment
+
+    out.rule(f"first prompt: {episode.task_id} v{episode.variation}")
+    for message in messages:
+        out.print(Text.assemble((message["role"], "bold"), ": ", message["content"]))
+    out.rule("expected answer (the rules teacher's split, in the prompt's format)")
+    plan = [(s.name, episode.actions[s.start : s.end]) for s in segment(episode.actions)]
+    out.print(Text(prompt.format_plan(plan)))
+    out.print(
+        Text(
+            "Other shapes are read too; a set may list a repeated action once (its sub-goal claims the repeats):",
+            "dim",
+        )
+    )
+    for shape, example in SHAPES:
+        out.print(Text.assemble(("  " + shape + ": ", "dim"), example))
+    out.rule()
 
 
 def _money(value: float | None) -> str:
