@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from subgoal.engine.annotation import annotate
 from subgoal.engine.episode import Episode, Step
 from subgoal.engine.teachers import prompt
 from subgoal.engine.teachers.answers import AnswerError, parse_answer
@@ -252,3 +253,10 @@ def test_a_cache_that_cannot_be_written_stops_the_run_with_one_line(server, epis
     blocked.write_text("a file where the cache folder should be")
     with pytest.raises(TeacherUnavailable, match=r"cannot write the answer cache in .*--no-cache"):
         _teacher(server, tmp_path).annotate(episode)
+
+
+def test_what_a_failed_episode_cost_is_reported(server, episode, tmp_path):
+    server.answer = lambda messages: "no idea"
+    report = annotate([episode], tmp_path / "out.jsonl.gz", _teacher(server, tmp_path, max_attempts=2))
+    assert len(report.failures) == 1 and report.annotated == 0
+    assert report.usage.requests == 2 and report.usage.completion_tokens > 0

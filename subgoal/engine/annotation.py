@@ -16,7 +16,7 @@ from statistics import mean
 
 from subgoal.engine.episode import Episode, EpisodeWriter, read_episodes, repair
 from subgoal.engine.tasks import Task
-from subgoal.engine.teachers import Annotation, Teacher, Usage
+from subgoal.engine.teachers import Annotation, AnnotationFailed, Teacher, Usage
 from subgoal.errors import TeacherError, TeacherUnavailable
 
 
@@ -107,6 +107,8 @@ def annotate(
                         raise
                     except TeacherError as exc:
                         ready[index] = (episode, None, str(exc))
+                        if isinstance(exc, AnnotationFailed):  # its requests were paid for too
+                            report.usage.add(exc.usage)
                 while next_to_write in ready:
                     write(*ready.pop(next_to_write))
                     next_to_write += 1

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from subgoal.engine.episode import Episode, SubgoalSpan
+from subgoal.errors import TeacherError
 
 
 @dataclass
@@ -35,6 +36,14 @@ class Annotation:
     teacher: str  # what made the spans, recorded in the episode: "rules", "openai:gpt-4o-mini"
     usage: Usage = field(default_factory=Usage)
     note: str | None = None  # why a fallback teacher was used, when one was
+
+
+class AnnotationFailed(TeacherError):
+    """An episode the teacher could not annotate, and what trying cost (it is paid all the same)."""
+
+    def __init__(self, message: str, usage: Usage):
+        super().__init__(message)
+        self.usage = usage
 
 
 class Teacher(Protocol):

@@ -19,7 +19,7 @@ from typing import Any
 
 from subgoal.engine.alignment import Alignment, align, close_gaps
 from subgoal.engine.episode import Episode, SubgoalSpan
-from subgoal.engine.teachers import Annotation, Usage, prompt
+from subgoal.engine.teachers import Annotation, AnnotationFailed, Usage, prompt
 from subgoal.engine.teachers.answers import AnswerError, parse_answer
 from subgoal.engine.teachers.cache import RequestCache
 from subgoal.engine.teachers.rules import RulesTeacher
@@ -114,7 +114,7 @@ class OpenAITeacher:
             if self.settings.on_failure == "rules":
                 fallback = self._rules.annotate(episode)
                 return Annotation(fallback.spans, fallback.teacher, usage, note=reason)
-            raise TeacherError(reason) from None
+            raise AnnotationFailed(reason, usage) from None
 
     def _spans(self, episode: Episode, usage: Usage) -> list[SubgoalSpan]:
         gold = episode.actions
