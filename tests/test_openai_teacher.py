@@ -221,6 +221,7 @@ def test_openai_without_a_key_is_refused_up_front(monkeypatch):
         '1. navigate_to(kitchen): ["open door to kitchen", "go to kitchen"]',
         "Sub-goals:\n1- navigate_to(kitchen) : {\n    'open door to kitchen',\n    'go to kitchen'\n}",
         "- **navigate_to(kitchen)**\n  - open door to kitchen\n  - go to kitchen",
+        "**1. navigate_to(kitchen)**: `open door to kitchen`, `go to kitchen`",
         "### Step 1: `navigate_to(kitchen)`\n* open door to kitchen\n* go to kitchen",
         '{"subgoals": [{"name": "navigate_to(kitchen)", "actions": ["open door to kitchen", "go to kitchen"]}]}',
         '```json\n[["navigate_to(kitchen)", "open door to kitchen; go to kitchen"]]\n```',

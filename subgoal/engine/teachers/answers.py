@@ -53,9 +53,9 @@ _HEADER = re.compile(
 )
 _BULLET = re.compile(r"^(?:[-*•+]|\d+\s*[.)])\s*")
 _ACTIONS_LABEL = re.compile(r"^actions?\s*:\s*", re.I)
-# A quoted action in a set or list: it ends at a quote followed by a separator or the end, so an
-# apostrophe inside it (`look at bee's nest`) does not end it.
-_QUOTED = re.compile(r"'(.+?)'(?=\s*(?:[,;}\]]|$))|\"(.+?)\"(?=\s*(?:[,;}\]]|$))")
+# A quoted action in a set or list ('...', "..." or `...`): it ends at its quote followed by a
+# separator or the end, so an apostrophe inside it (`look at bee's nest`) does not end it.
+_QUOTED = re.compile(r"(['\"`])(.+?)\1(?=\s*(?:[,;}\]]|$))")
 _JSON_START, _JSON_END = "[{", "]}"
 
 
@@ -122,7 +122,7 @@ def _line_actions(line: str) -> list[str]:
 
 def _quoted(text: str) -> list[str] | None:
     """The quoted actions in `text`, in the order written; None when nothing is quoted."""
-    found = [single or double for single, double in _QUOTED.findall(text)]
+    found = [action for _, action in _QUOTED.findall(text)]
     if not found:
         return None
     return [a for a in map(_clean_action, found) if a]
