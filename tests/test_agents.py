@@ -244,6 +244,38 @@ def test_a_subgoal_out_of_allowance_fails_is_not_completed_and_is_capped():
     assert decisions[4].subgoal == "pick_up(thermometer)" and decisions[4].action == "pick up thermometer"
 
 
+def test_a_room_is_not_visited_a_third_time_while_the_score_stands_still():
+    gold = gold_episode()
+    rooms = iter(["kitchen", "hallway"] * 10)
+    planner = Scripted(
+        "planner", lambda text: ["navigate_to(kitchen)", "navigate_to(hallway)", "pick_up(cup)"]
+    )
+    executor = Scripted("executor", lambda text: ["wait1"])
+    agent = HierarchicalAgent(planner, executor)
+    episode = prefix(gold, 0)
+    agent.reset(episode)
+    valid = ["teleport to kitchen", "teleport to hallway", "pick up cup"]
+    taken = []
+    for _ in range(6):
+        decision = agent.act(Turn(episode, lambda: valid))
+        taken.append(decision.action)
+        room = (
+            decision.action.removeprefix("teleport to ")
+            if decision.action.startswith("teleport")
+            else next(rooms)
+        )
+        episode.steps.append(Step(decision.action, "You teleport.", 0, 0, look(room), gold.initial_inventory))
+    # The planner always prefers the kitchen; the hallway is its next beam once it is there.
+    assert taken[:4] == [
+        "teleport to kitchen",
+        "teleport to hallway",
+        "teleport to kitchen",
+        "teleport to hallway",
+    ]
+    assert "pick up cup" in taken[4:]  # two trips each without a score change: the next beam's turn
+    assert agent._progress[1]["navigate_to(kitchen)"] == 2
+
+
 def test_a_reproposed_subgoal_keeps_its_history():
     gold = gold_episode()
     planner = Scripted("planner", lambda text: ["heat(pot, stove)"])

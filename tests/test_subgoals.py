@@ -197,3 +197,49 @@ def test_a_focus_must_fit_what_the_task_names():
     assert focus_allowed("Your task is to find a(n) animal. First, focus on the thing.", "frog egg")
     assert focus_allowed("Focus on the animal with the longest life span.", "baby wolf")
     assert focus_allowed("Your task is to boil water. First, focus on the substance.", "water")
+
+
+def test_the_substance_is_the_one_the_task_is_about():
+    from subgoal.engine.subgoals import focus_allowed
+
+    boil = "Your task is to boil lead. For compounds without ... First, focus on the substance. Then ..."
+    assert focus_allowed(boil, "lead") and focus_allowed(boil, "substance in metal pot")
+    assert not focus_allowed(boil, "thermometer") and not focus_allowed(boil, "metal pot")
+    change = "Your task is to change the state of matter of orange juice. First, focus on the substance."
+    assert focus_allowed(change, "orange juice in glass cup") and not focus_allowed(change, "orange")
+    melted = "Your task is to measure the melting point of chocolate. First, focus on the thermometer. Next, focus on the chocolate."
+    assert focus_allowed(melted, "substance in jug")  # the simulator's name for melted chocolate
+
+
+def test_a_kind_is_checked_against_the_kinds_training_focused_on():
+    from subgoal.engine.episode import Episode, Step
+    from subgoal.engine.subgoals import focus_allowed, focus_head, focus_heads
+
+    assert [
+        focus_head(t) for t in ("baby baby brown bear", "soap in cupboard", "book (sherlock holmes)")
+    ] == [
+        "bear",
+        "soap",
+        "book",
+    ]
+    longest = "Your task is to find the animal with the longest life span. Focus on the animal with the longest life span."
+    bulb = "Your task is to turn on the red light bulb. First, focus on the red light bulb."
+
+    def gold(task: str, description: str, focus: str) -> Episode:
+        return Episode(
+            task, "t", 0, "train", description, steps=[Step(f"focus on {focus}", "You focus.", 100, 100)]
+        )
+
+    heads = focus_heads(
+        [
+            gold("7-1", longest, "baby baby brown bear"),
+            gold("7-1", longest, "egg giant tortoise"),
+            gold("3-1", bulb, "red light bulb"),
+        ]
+    )
+    assert heads == {"7-1": ["bear", "tortoise"]}  # a named focus needs no table
+    assert focus_allowed(longest, "adult brown bear", heads["7-1"])
+    assert not focus_allowed(longest, "baby mouse", heads["7-1"]) and not focus_allowed(
+        longest, "thermometer", heads["7-1"]
+    )
+    assert focus_allowed(longest, "baby mouse")  # no table (an older checkpoint): the agent chooses

@@ -16,6 +16,7 @@ from __future__ import annotations
 import queue
 import re
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -288,6 +289,10 @@ class _LearnedAgent(Agent):
         self.grounder = grounder or Grounder()
         self.settings = settings or GenerationSettings()
         self.guard = LoopGuard(max_repeats)
+        self.focus_heads: dict[str, list[str]] = {}  # task id -> kinds of focus training saw (manifest)
+
+    def _focus_fits(self, episode: Episode, target: str) -> bool:
+        return focus_allowed(episode.task_description, target, self.focus_heads.get(episode.task_id))
 
     def _generate(self, policy: Policy, text: str, beams: int | None = None) -> list[str]:
         n = beams or self.settings.num_beams
@@ -381,6 +386,7 @@ class FlatAgent(_LearnedAgent):
         _check_role(policy, "flat", "flat policy")
         super().__init__(grounder, settings, max_repeats)
         self.policy = policy
+        self.focus_heads = dict((policy.manifest or {}).get("focus_heads") or {})
 
     def reset(self, episode: Episode, gold: list[str] | None = None) -> None:
         self.guard.reset()
@@ -390,9 +396,12 @@ class FlatAgent(_LearnedAgent):
             return Decision("0", grounding="answer")
         text = render("flat", agent_context(turn.episode, turn.index), budget=self.policy.fits)
         beams = self._generate(self.policy, text)
-        task = turn.episode.task_description
         action, method = self._from_beams(
-            self.policy, text, beams, turn, focus_ok=lambda a: focus_allowed(task, _focus_of(a) or "")
+            self.policy,
+            text,
+            beams,
+            turn,
+            focus_ok=lambda a: self._focus_fits(turn.episode, _focus_of(a) or ""),
         )
         return Decision(action, generated=beams, grounding=method)
 
@@ -430,6 +439,7 @@ class HierarchicalAgent(_LearnedAgent):
         _check_role(executor, "executor", "executor")
         super().__init__(grounder, settings, max_repeats)
         self.planner, self.executor = planner, executor
+        self.focus_heads = dict((planner.manifest or {}).get("focus_heads") or {})
         self.max_failures = max_failures
         self.planner_beams = planner_beams
         table = (executor.manifest or {}).get("subgoal_allowance") or {}
@@ -446,9 +456,12 @@ class HierarchicalAgent(_LearnedAgent):
         self.started = 0  # step where the current attempt at the current sub-goal began
         self.first_seen: dict[str, int] = {}  # sub-goal -> step it was first pursued (its history)
         self._endings: list[str] = []
-        self._task = episode.task_description
+        self._episode = episode
+        self._progress = (0, Counter())  # (score, sub-goals completed since the score last changed)
 
     def act(self, turn: Turn) -> Decision:
+        if turn.score != self._progress[0]:
+            self._progress = (turn.score, Counter())
         closed: list[str] = []
         plans: list[list[str]] = []
         instant: set[str] = set()  # sub-goals found done as soon as proposed, in this call
@@ -469,7 +482,7 @@ class HierarchicalAgent(_LearnedAgent):
             if is_done(parsed, attempt, look, inventory, room_of(look)):
                 if not attempt:
                     instant.add(name)
-                self._close(closed, completed=True, status="done")
+                self._close(closed, completed=True, status="done", acted=bool(attempt))
                 continue
             if len(attempt) >= self.allowance.get(parsed.verb, DEFAULT_ALLOWANCE):
                 self._close(closed, completed=False, status="failed")
@@ -534,12 +547,14 @@ class HierarchicalAgent(_LearnedAgent):
             info=info,
         )
 
-    def _close(self, closed: list[str], completed: bool, status: str) -> None:
+    def _close(self, closed: list[str], completed: bool, status: str, acted: bool = True) -> None:
         assert self.current is not None
         closed.append(self.current)
         self._endings.append(status)
         if completed:
             self.completed.append(self.current)
+            if acted:  # found done before any action: not a repeat of the work
+                self._progress[1][self.current] += 1
         else:
             self.failures[self.current] = self.failures.get(self.current, 0) + 1
             if self.current not in self.failed:
@@ -599,9 +614,13 @@ class HierarchicalAgent(_LearnedAgent):
             return False
         if self.failures.get(name, 0) >= self.max_failures:
             return False
-        if parsed.verb == "focus_on" and not focus_allowed(self._task, parsed.args[0] if parsed.args else ""):
+        if parsed.verb == "focus_on" and not self._focus_fits(
+            self._episode, parsed.args[0] if parsed.args else ""
+        ):
             return False
-        return not (parsed.verb in ONCE and name in self.completed)
+        if parsed.verb in ONCE and name in self.completed:
+            return False
+        return self._progress[1][name] < REPEATS_WITHOUT_PROGRESS.get(parsed.verb, 10**9)
 
     def info(self) -> dict[str, Any]:
         return {"agent": self.name, "planner": _describe(self.planner), "executor": _describe(self.executor)}
@@ -609,6 +628,11 @@ class HierarchicalAgent(_LearnedAgent):
 
 # Sub-goals that are never worth pursuing twice in one episode (a second focus ends it at -100).
 ONCE = frozenset({"focus_on", "pick_up"})
+# How often a sub-goal may be completed while the score stands still. A from-scratch planner was
+# seen sending the agent between two rooms until the stall limit (143 of 271 test episodes
+# repeated a teleport 3+ times without a score change): a third trip is not taken until the score
+# moves, so the planner's next-best sub-goal gets its turn.
+REPEATS_WITHOUT_PROGRESS = {"navigate_to": 2}
 
 
 def _focus_of(action: str) -> str | None:

@@ -16,8 +16,9 @@ A sub-goal is a call such as `navigate_to(kitchen)` or `heat(metal pot, stove)` 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from subgoal.engine.teachers.rules import COOLERS, HEAT_SOURCES, WATER_SOURCES, Act, parse
 
@@ -352,12 +353,61 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in _STOP}
 
 
-def focus_allowed(task_description: str, target: str) -> bool:
+# "Your task is to boil water." / "... change the state of matter of orange juice." -> the substance.
+_TASK_OBJECT = re.compile(
+    r"your task is to (?:change the state of matter of|\w+) (?:the |a |an )?([^.]+)\.", re.I
+)
+
+
+def focus_head(target: str) -> str:
+    """The word that says what kind of thing a focus target is: `baby baby brown bear` -> bear,
+    `soap in cupboard` -> soap, `book (sherlock holmes)` -> book."""
+    name = re.split(r" in | on | \(", target.lower(), maxsplit=1)[0]
+    words = re.findall(r"[a-z0-9-]+", name)
+    return words[-1] if words else ""
+
+
+def focus_heads(episodes: Iterable[Any]) -> dict[str, list[str]]:
+    """Per task, the kinds of thing its gold paths focus on, for tasks whose description names the
+    focus only by its kind ("the thing", "the animal with ..."): what training shows such a focus
+    may be. Stored in a checkpoint's manifest; `focus_allowed` reads it."""
+    heads: dict[str, set[str]] = {}
+    for episode in episodes:
+        if not _generic_only(episode.task_description):
+            continue
+        for step in episode.steps:
+            match = re.match(r"focus on (.+)$", step.action.strip(), re.I)
+            if match:
+                heads.setdefault(episode.task_id, set()).add(focus_head(match.group(1)))
+    return {task: sorted(kinds) for task, kinds in sorted(heads.items())}
+
+
+def _phrases(task_description: str) -> list[str]:
+    return _FOCUS_PHRASE.findall(task_description)
+
+
+def _generic_only(task_description: str) -> bool:
+    phrases = _phrases(task_description)
+    return bool(phrases) and all(p.split()[0].lower() in _GENERIC for p in phrases)
+
+
+def focus_allowed(task_description: str, target: str, heads: Sequence[str] | None = None) -> bool:
     """Whether `focus on TARGET` fits what the task says to focus on. ScienceWorld ends an episode
-    at -100 on a wrong focus, so where the task names the object ("focus on the red light bulb",
-    "... on the substance") the target must share a word with that name; where it names only a
-    kind ("the thing", "the animal with ...") any target may be the one."""
-    phrases = [p for p in _FOCUS_PHRASE.findall(task_description) if p.split()[0].lower() not in _GENERIC]
-    if not phrases:
-        return True
-    return any(_words(target) & _words(p) for p in phrases)
+    at -100 on a wrong focus, so:
+    - where the task names the object ("focus on the red light bulb") the target shares a word
+      with that name, or is the simulator's name for a liquid in a container (`substance in jug`
+      once the chocolate melted);
+    - "the substance" is the one the task is about ("boil orange juice"), or the substance itself
+      where it sits in a container (`substance in metal pot`);
+    - where it names only a kind ("the thing", "the animal with ..."), the target is of a kind the
+      training data focuses on in this task (`heads`, from `focus_heads`), if known."""
+    phrases = _phrases(task_description)
+    named = [p for p in phrases if p.split()[0].lower() not in _GENERIC]
+    if named:
+        return focus_head(target) == "substance" or any(_words(target) & _words(p) for p in named)
+    if any(p.split()[0].lower() == "substance" for p in phrases):
+        about = _TASK_OBJECT.search(task_description)
+        return focus_head(target) in {"substance", focus_head(about.group(1)) if about else "substance"}
+    if heads:
+        return focus_head(target) in set(heads)
+    return True

@@ -152,6 +152,13 @@ def prepare(episodes: list[Episode], teleport: bool) -> list[Episode]:
     return [teleport_navigation(ep) for ep in episodes] if teleport else episodes
 
 
+def focus_heads(episodes: list[Episode]) -> dict[str, list[str]]:
+    """The kinds of thing each generic-focus task's gold paths focus on (subgoals.focus_allowed)."""
+    from subgoal.engine.subgoals import focus_heads as heads
+
+    return heads(episodes)
+
+
 def subgoal_allowance(episodes: list[Episode]) -> dict[str, int]:
     """Steps a sub-goal of each verb may take at play time, from the kept span lengths here."""
     from subgoal.engine.examples import is_training_target
@@ -663,6 +670,7 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
         "seed": cfg.seed,
         "teleport": cfg.teleport,
         "subgoal_allowance": subgoal_allowance(train_eps) if cfg.role != "flat" else None,
+        "focus_heads": focus_heads(train_eps),
         "data": {
             "train_files": [str(f) for f in cfg.train_files],
             "dev_files": [str(f) for f in cfg.dev_files],
