@@ -8,17 +8,15 @@ from jvm_utils import new_tag, wait_until_gone
 from typer.testing import CliRunner
 
 from subgoal.cli import app
-from subgoal.commands.protocol import ProtocolError, split_minutes
+from subgoal.commands.protocol import split_minutes
 
 runner = CliRunner()
 
 
-def test_minutes_split_between_planner_and_executor_by_example_counts():
-    assert split_minutes(60, 22_000, 44_000) == (20.0, 40.0)
-    planner, executor = split_minutes(30, 1, 2)
-    assert planner + executor == 30 and planner == 10
-    with pytest.raises(ProtocolError):
-        split_minutes(60, 0, 0)
+def test_planner_and_executor_share_the_minutes_of_one_core_equally():
+    assert split_minutes(60) == (30.0, 30.0)
+    planner, executor = split_minutes(25)
+    assert planner + executor == 25 and planner == executor
 
 
 def test_protocol_without_data_is_one_line(tmp_path):
