@@ -133,11 +133,14 @@ def collect_command(
     """Replay ScienceWorld's gold paths into oracle episodes (resumable: re-run to continue).
 
     Every episode must reach score 100; one that does not is reported and written to a separate
-    [i].failed[/] file, never into the training data.
+    [i].failed[/] file, never into the training data. Exits 1 when some episodes could not be
+    played (they are listed; the same command retries them).
     """
     from subgoal.commands import collect as command
 
-    command.run(workspace_of(ctx), split, tasks, max_variations, downsample, workers, output, seed)
+    report = command.run(workspace_of(ctx), split, tasks, max_variations, downsample, workers, output, seed)
+    if report.errors:
+        raise typer.Exit(1)
 
 
 # Verbs that live in their own modules register here (one line each).
@@ -413,7 +416,10 @@ def eval_command(
     ] = 1,
     resume: Annotated[
         Optional[str],
-        typer.Option("--resume", help="Continue a run (its name under runs/, its path, or [b]last[/])."),
+        typer.Option(
+            "--resume",
+            help="Continue a run: its name under runs/, its path, or [b]last[/] (the one changed most recently).",
+        ),
     ] = None,
     name: Annotated[Optional[str], typer.Option(help="Run folder name. Default: TIMESTAMP-AGENT.")] = None,
     compare: Annotated[

@@ -25,12 +25,20 @@ class EpisodeFileError(SubgoalError):
     """A corrupt, truncated or incompatible episode file. The message names the file and line."""
 
 
-class JavaNotFoundError(SubgoalError):
+class JavaUnavailable(SubgoalError):
+    """No ScienceWorld JVM can run here: every episode would fail the same way, so the run stops."""
+
+
+class JavaNotFoundError(JavaUnavailable):
     pass
 
 
-class JavaOptionsError(SubgoalError):
+class JavaOptionsError(JavaUnavailable):
     """A setting for the ScienceWorld JVMs (SUBGOAL_JVM_HEAP) that Java would refuse."""
+
+
+class JavaStartError(JavaUnavailable):
+    """Java refused to start the ScienceWorld JVM (e.g. a heap it cannot reserve)."""
 
 
 class EnvironmentCrashed(SubgoalError):

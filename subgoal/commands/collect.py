@@ -74,4 +74,6 @@ def run(
     out.print(table)
     if report.failed_gold:
         err.print(f"episodes whose gold path failed are in {failed_path(target)}")
+    if report.errors:
+        err.print(f"[red]could not collect {report.errors} episodes[/]: run the same command to retry them")
     return report

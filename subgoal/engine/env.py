@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from subgoal.engine.tasks import Task, check_variation, get_task
-from subgoal.errors import EnvironmentCrashed, JavaNotFoundError, JavaOptionsError
+from subgoal.errors import EnvironmentCrashed, JavaNotFoundError, JavaOptionsError, JavaStartError
 
 SIMPLIFICATION = "easy"
 EVAL_STEP_LIMIT = 100
@@ -50,9 +50,10 @@ def jvm_options() -> list[str]:
     return [f"-Xmx{heap}"]
 
 
-def _launch_with_options() -> None:
+def _patch_scienceworld() -> None:
     """ScienceWorldEnv starts its JVM with py4j's launch_gateway and no way to pass options; give
-    its module a launch_gateway that adds ours."""
+    its module a launch_gateway that adds ours and turns Java's refusal to start into one line. A
+    ScienceWorldEnv whose JVM never started must then not print a traceback when it is collected."""
     import scienceworld.scienceworld as stock
     from py4j.java_gateway import launch_gateway
 
@@ -60,10 +61,48 @@ def _launch_with_options() -> None:
         return
 
     def launch(*args: Any, javaopts: list[str] | None = None, **kwargs: Any) -> Any:
-        return launch_gateway(*args, javaopts=[*(javaopts or []), *jvm_options()], **kwargs)
+        options = [*(javaopts or []), *jvm_options()]
+        try:
+            return launch_gateway(*args, javaopts=options, **kwargs)
+        except ValueError:  # java printed an error where py4j reads its port, and exited
+            raise JavaStartError(f"the ScienceWorld JVM did not start: {_java_refusal(options)}") from None
 
     launch.adds_subgoal_options = True  # type: ignore[attr-defined]
     stock.launch_gateway = launch
+    close_on_collect = stock.ScienceWorldEnv.__del__
+
+    def close_if_started(env: Any) -> None:
+        if "_gateway" in vars(env):
+            close_on_collect(env)
+
+    stock.ScienceWorldEnv.__del__ = close_if_started
+
+
+def _java_refusal(options: list[str]) -> str:
+    """Why java will not start with `options`, asked again: py4j keeps only the first line it printed
+    ("Error occurred during initialization of VM"), the reason is on the next."""
+    home = os.environ.get("JAVA_HOME")
+    java = os.path.join(home, "bin", "java") if home else "java"  # the one py4j runs
+    try:
+        probe = subprocess.run([java, *options, "-version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{java} {' '.join(options)}: {exc}"
+    lines = [line.strip() for line in (probe.stdout + probe.stderr).splitlines() if line.strip()]
+    reason = lines[-1] if probe.returncode and lines else "java exited before it was ready"
+    heap = os.environ.get(HEAP_ENV)
+    return f"{reason} ({HEAP_ENV}={heap})" if heap else reason
+
+
+def _swallowed_interrupt(exc: BaseException) -> bool:
+    """Whether `exc` was raised while a Ctrl-C was being handled. py4j's handler for a
+    KeyboardInterrupt in the middle of a call fails (AttributeError: no `shutdown_socket`), and that
+    error replaces the interrupt: taken for a failed episode, the run would go on."""
+    seen = exc.__context__
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__context__
+    return False
 
 
 def ensure_java() -> str:
@@ -132,13 +171,17 @@ class Session:
         # leaves a half-built object whose __del__ prints a traceback.
         jvm_options()
         _keep_py4j_logging_quiet()
-        _launch_with_options()
+        _patch_scienceworld()
         from scienceworld import ScienceWorldEnv
 
         try:
             self._env = ScienceWorldEnv("", envStepLimit=self.step_limit)
-        except _jvm_errors() as exc:
-            raise EnvironmentCrashed(f"could not start the ScienceWorld JVM: {exc}") from None
+        except Exception as exc:
+            if _swallowed_interrupt(exc):
+                raise KeyboardInterrupt from None
+            if isinstance(exc, _jvm_errors()):
+                raise EnvironmentCrashed(f"could not start the ScienceWorld JVM: {exc}") from None
+            raise
         _LIVE.add(self)
         return self
 
@@ -264,10 +307,15 @@ class Session:
 
     @contextlib.contextmanager
     def _answering(self, doing: str = "") -> Iterator[None]:
-        """Turn any sign of a dead or silent JVM (py4j, socket or pipe errors) into EnvironmentCrashed."""
+        """Turn any sign of a dead or silent JVM (py4j, socket or pipe errors) into EnvironmentCrashed,
+        and a Ctrl-C that py4j turned into another error back into KeyboardInterrupt."""
         try:
             yield
-        except _jvm_errors() as exc:
+        except Exception as exc:
+            if _swallowed_interrupt(exc):
+                raise KeyboardInterrupt from None  # Ctrl-C stops the run, it does not fail an episode
+            if not isinstance(exc, _jvm_errors()):
+                raise
             what = f"failed {doing}" if doing else "stopped answering"
             raise EnvironmentCrashed(f"the ScienceWorld JVM {what}: {exc}") from None
 

@@ -177,14 +177,17 @@ def write_episodes(path: str | os.PathLike[str], episodes: Iterable[Episode]) ->
 def _hold_for_tests(appended: int) -> None:
     """With SUBGOAL_TEST_HOLD_AFTER=N, a writer that has appended N episodes waits until a signal
     ends the process: a test that interrupts a job then knows the job is still running when its
-    signal lands, however fast the machine (a quiet machine finished 12 episodes before the signal)."""
+    signal lands, however fast the machine (a quiet machine finished 12 episodes before the signal).
+    With SUBGOAL_TEST_RELEASE=PATH too, the job goes on once PATH exists (a test that must catch it
+    somewhere else, e.g. inside a call to a JVM the test has stopped)."""
     hold = os.environ.get("SUBGOAL_TEST_HOLD_AFTER")
+    release = os.environ.get("SUBGOAL_TEST_RELEASE")
     if hold and hold.isdigit() and appended >= int(hold):
         import faulthandler
         import signal
 
         faulthandler.register(signal.SIGUSR1, all_threads=True)  # a test that times out asks where we are
-        while True:
+        while not (release and os.path.exists(release)):
             time.sleep(0.05)
 
 

@@ -20,8 +20,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from subgoal.engine.env import Session, jvm_options
-from subgoal.errors import EnvironmentCrashed
+from subgoal.engine.env import Session, ensure_java, jvm_options
+from subgoal.errors import EnvironmentCrashed, JavaUnavailable
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -48,11 +48,14 @@ def run_job(
     stopping: threading.Event | None = None,
 ) -> tuple[R | None, str | None, int]:
     """Run one job, restarting a crashed JVM and retrying (not once `stopping` is set: then the
-    JVM was closed on purpose). Returns (result, error, attempts)."""
+    JVM was closed on purpose). Returns (result, error, attempts). A JVM that cannot run at all
+    stops the run: every other job would fail the same way."""
     error = None
     for attempt in range(1, retries + 2):
         try:
             return fn(session, item), None, attempt
+        except JavaUnavailable:
+            raise
         except EnvironmentCrashed as exc:
             error = str(exc)
             if stopping is not None and stopping.is_set():
@@ -70,7 +73,9 @@ _SESSION: Session | None = None
 
 def _init_worker(step_limit: int, parent_pid: int) -> None:
     global _SESSION
-    _SESSION = Session(step_limit=step_limit).start()
+    # The JVM starts with the first job: a JVM that cannot start then fails that job with one
+    # line, where a failing initializer would only break the pool ("worker process died").
+    _SESSION = Session(step_limit=step_limit)
 
     def watch_parent() -> None:  # an orphaned worker must not keep its JVM alive
         while True:
@@ -118,7 +123,8 @@ class EnvPool:
             self.terminate()
 
     def start(self) -> None:
-        jvm_options()  # a bad setting fails here, in one line, not in every worker's initializer
+        ensure_java()  # no java, or a bad setting, fails here in one line, not in every worker
+        jvm_options()
         if self.workers == 1:
             self._session = self._session or Session(step_limit=self.step_limit).start()
         elif self._executor is None:
@@ -229,7 +235,8 @@ class ThreadedEnvPool:
     EnvPool; a crashed JVM is restarted and the job retried; Ctrl-C closes every JVM."""
 
     def __init__(self, threads: int, step_limit: int = 100, retries: int = 1):
-        jvm_options()  # a bad setting fails here, not once per episode
+        ensure_java()  # no java, or a bad setting, fails here, not once per episode
+        jvm_options()
         self.threads = max(1, threads)
         self.step_limit = step_limit
         self.retries = retries

@@ -129,11 +129,15 @@ def get_task(spec: str) -> Task:
 def resolve_tasks(specs: Iterable[str] | str | None) -> list[Task]:
     """Tasks named by ids, names or globs ("4-*", "*melting*"), comma- or space-separated.
 
-    None or empty means all 30. Order follows the benchmark's order; duplicates are dropped.
+    None (the option left out) or "all" means all 30; given but naming no task (`--tasks ''`) is an
+    error, not all 30. Order follows the benchmark's order; duplicates are dropped.
     """
     if isinstance(specs, str):
         specs = [specs]
-    words = [w for spec in specs or () for w in re.split(r"[,\s]+", spec) if w]
+    specs = list(specs or ())
+    words = [w for spec in specs for w in re.split(r"[,\s]+", spec) if w]
+    if specs and not words:
+        raise UnknownTaskError("--tasks names no task; leave it out for all 30, or give ids, names or globs")
     if not words or words == ["all"]:
         return list(TASKS)
     chosen: set[str] = set()

@@ -1,0 +1,237 @@
+"""What a new user hit (issue 13, part 4): each case is one line on stderr, a non-zero exit, and
+nothing lost. Ctrl-C and kill -9 of the long jobs, a JVM that cannot start, an empty --tasks."""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from jvm_utils import default_sigint, finish, java_pids_with_tag, new_tag, wait_until_gone
+from typer.testing import CliRunner
+
+from subgoal.cli import app
+from subgoal.engine.episode import load_episodes, write_episodes
+from subgoal.engine.pool import Outcome
+
+runner = CliRunner()
+
+
+def invoke(workspace: Path, *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["--workspace", str(workspace), *args], env=env)
+
+
+def error_line(result) -> str:  # type: ignore[no-untyped-def]
+    """The one `error:` line of a failed command, and no traceback."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output, result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.output
+    return errors[0]
+
+
+# -- running jobs as a user does, and interrupting them -----------------------------------------------
+def spawn(workspace: Path, tag: str, *args: str, release: Path | None = None) -> subprocess.Popen:
+    """`subgoal ARGS` in its own session (a terminal's process group: the JVM is in it too), held
+    after its first episode until a signal ends it, or until `release` exists."""
+    env = {**os.environ, "SUBGOAL_TEST_TAG": tag, "PYTHONUNBUFFERED": "1", "SUBGOAL_TEST_HOLD_AFTER": "1"}
+    if release is not None:
+        env["SUBGOAL_TEST_RELEASE"] = str(release)
+    return subprocess.Popen(
+        [sys.executable, "-m", "subgoal", "-w", str(workspace), *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=default_sigint,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_for_episodes(path: Path, count: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Until `path` holds `count` episodes (the job then holds); the timeout only catches a hang."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if path.exists() and len(load_episodes(path)) >= count:
+                return
+        except Exception:
+            pass  # mid-append
+        time.sleep(0.1)
+    raise AssertionError(f"no {count} episodes in {path} (exit {proc.poll()}): {_stderr_of(proc)}")
+
+
+def _stderr_of(proc: subprocess.Popen) -> str:
+    if proc.poll() is None:
+        return "still running"
+    return proc.communicate()[1].decode(errors="replace")[-3000:]
+
+
+# recvfrom, the system call under socket.recv: where a process waits for a JVM's answer.
+RECV_SYSCALL = {"x86_64": "45", "aarch64": "207"}
+
+
+def wait_until_waiting_on_a_socket(proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Until the main thread of `proc` is blocked reading a socket (/proc/PID/syscall)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            call = Path(f"/proc/{proc.pid}/syscall").read_text().split()
+        except OSError:
+            call = []
+        if call and call[0] == RECV_SYSCALL[platform.machine()]:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"the job never waited on its JVM (exit {proc.poll()})")
+
+
+@pytest.mark.jvm
+@pytest.mark.slow
+@pytest.mark.skipif(platform.machine() not in RECV_SYSCALL, reason="system call numbers of this machine")
+def test_ctrl_c_in_the_middle_of_a_jvm_call_stops_a_one_worker_collect(tmp_path):
+    """Ctrl-C lands while the one in-process JVM is answering: py4j turns the KeyboardInterrupt into
+    an AttributeError, which used to fail just that episode (and kill its JVM) while the run went on
+    to exit 0. The JVM is stopped so that the signal surely lands inside the call."""
+    tag, release = new_tag(), tmp_path / "release"
+    oracle = tmp_path / "oracle" / "train.jsonl.gz"
+    proc = spawn(tmp_path, tag, "collect", "-t", "4-2", "-n", "6", release=release)
+    wait_for_episodes(oracle, 1, proc)
+    [jvm] = java_pids_with_tag(tag)
+    os.kill(jvm, signal.SIGSTOP)
+    try:
+        release.touch()
+        wait_until_waiting_on_a_socket(proc)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the JVM gets it too
+    finally:
+        os.kill(jvm, signal.SIGCONT)
+    stderr = finish(proc).decode(errors="replace")
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr and "failed" not in stderr, stderr
+    assert wait_until_gone(tag) == [], "a JVM outlived its collect command"
+    assert 1 <= len(load_episodes(oracle)) < 6
+
+    result = invoke(tmp_path, "collect", "-t", "4-2", "-n", "6")
+    assert result.exit_code == 0, result.output
+    assert sorted(e.variation for e in load_episodes(oracle)) == list(range(6))
+
+
+def test_an_interrupt_py4j_turned_into_another_error_is_an_interrupt_again():
+    from subgoal.engine.env import Session
+
+    def py4j_handling_a_ctrl_c() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise AttributeError("'GatewayConnection' object has no attribute 'shutdown_socket'") from None
+
+    with pytest.raises(KeyboardInterrupt), Session()._answering():
+        py4j_handling_a_ctrl_c()
+
+
+class _FailingPool:
+    """An EnvPool whose every job fails, as when JVMs crash twice in a row."""
+
+    def __init__(self, **_options: object):
+        pass
+
+    def __enter__(self) -> _FailingPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def imap_unordered(self, fn, jobs):  # type: ignore[no-untyped-def]
+        for job in jobs:
+            yield Outcome(job, None, "EnvironmentCrashed: the ScienceWorld JVM stopped answering", 2)
+
+
+def test_collect_exits_1_when_episodes_errored(tmp_path, monkeypatch):
+    from subgoal.engine import oracle
+
+    monkeypatch.setattr(oracle, "EnvPool", _FailingPool)
+    result = invoke(tmp_path, "collect", "-t", "4-2", "-n", "2")
+    assert result.exit_code == 1, result.output
+    assert "4-2 v0 failed: EnvironmentCrashed" in result.output
+    assert "could not collect 2 episodes: run the same command to retry them" in result.output
+
+
+@pytest.mark.jvm
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        ("collect", ["-t", "4-2", "-n", "3"]),
+        ("eval", ["--agent", "oracle", "-t", "4-2", "-s", "train", "-n", "3", "--name", "k"]),
+    ],
+)
+def test_kill_9_then_the_same_command_resumes_and_leaves_no_jvm(tmp_path, command, args):
+    """One worker (the default): its JVM is a child of the killed process and must die with it."""
+    tag = new_tag()
+    episodes = tmp_path / ("oracle/train.jsonl.gz" if command == "collect" else "runs/k/episodes.jsonl.gz")
+    proc = spawn(tmp_path, tag, command, *args)
+    wait_for_episodes(episodes, 1, proc)
+    proc.kill()
+    proc.wait()
+    assert wait_until_gone(tag) == [], f"a JVM outlived its killed {command}"
+    result = invoke(tmp_path, command, *args)
+    assert result.exit_code == 0, result.output
+    assert sorted(e.variation for e in load_episodes(episodes)) == [0, 1, 2]
+
+
+def test_kill_9_of_annotate_then_the_same_command_resumes(tmp_path):
+    from test_annotate_cli import _episode
+    from test_rules_teacher import BOIL, GROW, INCLINE
+
+    episodes = [_episode("1-1", 0, BOIL), _episode("5-1", 0, GROW), _episode("9-1", 0, INCLINE)]
+    write_episodes(tmp_path / "oracle" / "train.jsonl.gz", episodes)
+    annotated = tmp_path / "annotated" / "train.rules.jsonl.gz"
+    proc = spawn(tmp_path, new_tag(), "annotate", "-j", "1")
+    wait_for_episodes(annotated, 1, proc)
+    proc.kill()
+    proc.wait()
+    result = invoke(tmp_path, "annotate", "-j", "1")
+    assert result.exit_code == 0, result.output
+    assert sorted(e.key for e in load_episodes(annotated)) == [("1-1", 0), ("5-1", 0), ("9-1", 0)]
+
+
+# -- a JVM that cannot start -------------------------------------------------------------------------
+HUGE_HEAP = {"SUBGOAL_JVM_HEAP": "999999g"}  # far beyond any machine's address space
+
+
+@pytest.mark.jvm
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["collect", "-t", "4-2", "-n", "1"],
+        ["collect", "-t", "4-2", "-n", "2", "-j", "2"],
+        ["eval", "--agent", "oracle", "-t", "4-2", "-n", "1", "--name", "r"],
+        ["eval", "--agent", "oracle", "-t", "4-2", "-n", "2", "--batch", "2", "--name", "r"],
+        ["play", "--plain"],
+    ],
+)
+def test_a_jvm_that_cannot_start_is_one_line(tmp_path, args):
+    line = error_line(invoke(tmp_path, *args, env=HUGE_HEAP))
+    assert "the ScienceWorld JVM did not start" in line and "SUBGOAL_JVM_HEAP=999999g" in line
+
+
+# -- an empty --tasks --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["collect", "--tasks", ""],
+        ["eval", "--agent", "oracle", "--tasks", ""],
+        ["tasks", "--tasks", " , "],
+        ["train", "flat", "--tasks", ""],
+        ["annotate", "--tasks", ""],
+    ],
+)
+def test_empty_tasks_is_an_error_not_all_thirty(tmp_path, args):
+    write_episodes(tmp_path / "oracle" / "train.jsonl.gz", [])
+    line = error_line(invoke(tmp_path, *args))
+    assert "--tasks names no task; leave it out for all 30" in line
+    assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
