@@ -219,12 +219,20 @@ WAIT_ACTIONS = re.compile(r"^wait\d*$")
 
 
 def agent_context(
-    episode: Episode, index: int, completed: Sequence[str] = (), current: str | None = None, since: int = 0
+    episode: Episode,
+    index: int,
+    completed: Sequence[str] = (),
+    current: str | None = None,
+    since: int = 0,
+    policy: Policy | None = None,
 ) -> Context:
     """The Context before step `index`, built by the very function training examples come from
-    (examples.context_at), so a model sees at play time exactly the format it learned."""
+    (examples.context_at), so a model sees at play time exactly the format it learned. A checkpoint
+    whose manifest says `"task_name_in_input": false` was trained before inputs named the task."""
     ctx = context_at(episode, index, history_from=since, completed=list(completed))
     ctx.current = current
+    if policy is not None and (policy.manifest or {}).get("task_name_in_input") is False:
+        ctx.task_name = ""
     return ctx
 
 
@@ -394,7 +402,9 @@ class FlatAgent(_LearnedAgent):
     def act(self, turn: Turn) -> Decision:
         if is_ambiguous(_last_observation(turn)):
             return Decision("0", grounding="answer")
-        text = render("flat", agent_context(turn.episode, turn.index), budget=self.policy.fits)
+        text = render(
+            "flat", agent_context(turn.episode, turn.index, policy=self.policy), budget=self.policy.fits
+        )
         beams = self._generate(self.policy, text)
         action, method = self._from_beams(
             self.policy,
@@ -491,7 +501,9 @@ class HierarchicalAgent(_LearnedAgent):
                 return self._decide("0", "answer", closed, plans)
             text = render(
                 "executor",
-                agent_context(episode, turn.index, self.completed, name, self.first_seen[name]),
+                agent_context(
+                    episode, turn.index, self.completed, name, self.first_seen[name], self.executor
+                ),
                 budget=self.executor.fits,
             )
             options = self._allowed(turn, candidates(parsed, turn.valid_actions(), [a for a, _ in attempt]))
@@ -521,7 +533,9 @@ class HierarchicalAgent(_LearnedAgent):
             return self._decide(action, method, closed, plans, generated=beams)
         # Nothing left to pursue: let the executor act without a sub-goal rather than stop early.
         text = render(
-            "executor", agent_context(episode, turn.index, self.completed), budget=self.executor.fits
+            "executor",
+            agent_context(episode, turn.index, self.completed, policy=self.executor),
+            budget=self.executor.fits,
         )
         beams = [b for b in self._generate(self.executor, text) if normalize(b) != END_SUBGOAL]
         action, method = self._from_beams(self.executor, text, beams, turn, focus_ok=lambda a: False)
@@ -568,7 +582,7 @@ class HierarchicalAgent(_LearnedAgent):
         proposable), or one of a verb proposable does not know; else the planner's choice among those, by beam search constrained to them;
         else a beam whose names at least appear in view, the task or the inventory; else any
         well-formed beam (the executor then falls back to generation)."""
-        ctx = agent_context(turn.episode, turn.index, self.completed)
+        ctx = agent_context(turn.episode, turn.index, self.completed, policy=self.planner)
         ctx.failed = list(self.failed)
         text = render("planner", ctx, budget=self.planner.fits)
         width = max(self.planner_beams, self.settings.num_beams)

@@ -34,6 +34,7 @@ class Context:
     """What an agent knows before choosing its next output."""
 
     task_description: str
+    task_name: str = ""  # e.g. power-component: the same for every variation of a task
     moves: int = 0
     score: int = 0
     completed: list[str] = field(default_factory=list)  # names of finished sub-goals, in order
@@ -89,7 +90,10 @@ def _compose(role: str, ctx: Context, history: list[tuple[str, str, int]], look:
     parts = []
     if role == "executor":
         parts.append(f"subgoal: {ctx.current or 'none'}")
-    parts.append(f"task: {_clean(ctx.task_description)}")
+    # The task's name first: one stable word that tells the 30 tasks apart, where their descriptions
+    # differ by variation (a from-scratch planner was seen planning a boil for "turn on the motor").
+    name = f"{ctx.task_name}. " if ctx.task_name else ""
+    parts.append(f"task: {name}{_clean(ctx.task_description)}")
     if role != "executor":
         parts.append(f"time: {ctx.moves}; score: {ctx.score}")
     if role == "planner":
@@ -160,6 +164,7 @@ def context_at(
     kept = [s for s in episode.steps[history_from:index] if is_training_target(s)]
     return Context(
         task_description=episode.task_description,
+        task_name=episode.task_name,
         # Time and score count only the steps an agent can take: a dropped no-op moves neither.
         moves=len(before),
         score=sum(s.reward for s in before),

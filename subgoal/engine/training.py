@@ -671,6 +671,7 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
         "teleport": cfg.teleport,
         "subgoal_allowance": subgoal_allowance(train_eps) if cfg.role != "flat" else None,
         "focus_heads": focus_heads(train_eps),
+        "task_name_in_input": True,  # examples.render names the task (older checkpoints: false)
         "data": {
             "train_files": [str(f) for f in cfg.train_files],
             "dev_files": [str(f) for f in cfg.dev_files],

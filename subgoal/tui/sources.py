@@ -299,7 +299,7 @@ def human_agent(
             def _hint(self, turn: Turn) -> str | None:
                 if planner is None:
                     return None
-                ctx = agent_context(turn.episode, turn.index, self.completed)
+                ctx = agent_context(turn.episode, turn.index, self.completed, policy=planner)
                 beams = planner.generate(
                     [render("planner", ctx, budget=planner.fits)], num_beams=3, num_return=1
                 )
