@@ -236,12 +236,32 @@ def test_a_subgoal_out_of_allowance_fails_is_not_completed_and_is_capped():
     # A world where nothing changes: the teleport never arrives, so the sub-goal is never done.
     decisions = play_still(agent, gold, ["teleport to kitchen", "pick up thermometer", "wait1"], 5)
     # A teleport that changed nothing is not repeated within the attempt: the executor's generation.
-    assert [d.action for d in decisions[:4]] == ["teleport to kitchen", "wait1"] * 2
-    assert decisions[2].closed == ("navigate_to(kitchen)",) and decisions[2].info["endings"] == ["failed"]
-    assert agent.completed == [] and agent.failed == ["navigate_to(kitchen)"]
+    assert [d.action for d in decisions[:2]] == ["teleport to kitchen", "wait1"]
+    assert decisions[2].closed == ("navigate_to(kitchen)", "navigate_to(kitchen)")
+    # Failed on its allowance; proposed again, it is over at once, since its one action is known
+    # to change nothing here ("exhausted"); twice failed, the planner's next beam is taken instead.
+    assert decisions[2].info["endings"] == ["failed", "exhausted"]
+    assert "navigate_to(kitchen)" not in agent.completed and agent.failed[0] == "navigate_to(kitchen)"
+    assert agent.failures["navigate_to(kitchen)"] == 2
     assert "failed subgoals: navigate_to(kitchen)" in planner.inputs[1]
-    # Twice failed: the planner's next beam is taken instead.
-    assert decisions[4].subgoal == "pick_up(thermometer)" and decisions[4].action == "pick up thermometer"
+    assert decisions[2].subgoal == "pick_up(thermometer)" and decisions[2].action == "pick up thermometer"
+
+
+def test_a_measurement_that_only_repeats_itself_is_over():
+    gold = gold_episode()
+    planner = Scripted("planner", lambda text: ["measure_temperature(pot)", "pick_up(thermometer)"])
+    executor = Scripted("executor", lambda text: ["look at pot", "use thermometer on pot", END_SUBGOAL])
+    executor.manifest = {"name": "executor", "subgoal_allowance": {"measure_temperature": 50}}
+    agent = HierarchicalAgent(planner, executor)
+    valid = ["look at pot", "use thermometer on pot", "pick up thermometer"]
+    decisions = play_still(agent, gold, valid, 4)
+    # Each reading changed nothing; with both tried, the measurement is over (the executor may end
+    # it, so it counts as completed) instead of looking at the pot until the stall limit.
+    assert [d.action for d in decisions[:2]] == ["look at pot", "use thermometer on pot"]
+    assert decisions[2].info["endings"][0] == "exhausted" and agent.completed[0] == "measure_temperature(pot)"
+    # Proposed again at once, nothing is left to try: failed, until the cap makes way for the next.
+    assert agent.failures["measure_temperature(pot)"] == 2
+    assert decisions[2].action == "pick up thermometer"
 
 
 def test_a_room_is_not_visited_a_third_time_while_the_score_stands_still():
@@ -282,7 +302,13 @@ def test_a_reproposed_subgoal_keeps_its_history():
     executor = Scripted("executor", lambda text: ["move pot to stove", "activate stove"])
     executor.manifest = {"name": "executor", "subgoal_allowance": {"heat": 1}}
     agent = HierarchicalAgent(planner, executor, max_failures=5)
-    play_still(agent, gold, ["move pot to stove", "activate stove", "wait1"], 3)
+    episode = prefix(gold, 0)
+    agent.reset(episode)
+    for n in range(3):  # each step changes the room a little: no step is a no-op to avoid
+        decision = agent.act(Turn(episode, lambda: ["move pot to stove", "activate stove", "wait1"]))
+        episode.steps.append(
+            Step(decision.action, "Nothing happens.", 0, 0, look("kitchen", f"a clock at {n}"), "")
+        )
     asked = [t for t in executor.inputs if t.startswith("subgoal: heat(pot, stove)")]
     assert "history: none" in asked[0]
     assert "history: move pot to stove -> Nothing happens." in asked[1]  # the first attempt's step

@@ -311,12 +311,13 @@ class _LearnedAgent(Agent):
             max_new_tokens=self.settings.max_new_tokens or target_limit(policy),
         )[0]
 
-    def _allowed(self, turn: Turn, actions: Sequence[str]) -> list[str]:
-        """`actions` minus those the loop guard avoids in this state (all of them if none is left)."""
+    def _allowed(self, turn: Turn, actions: Sequence[str], strict: bool = False) -> list[str]:
+        """`actions` minus those the loop guard avoids in this state; if none is left, all of them
+        (or none, when `strict`)."""
         self.guard.observe(turn.episode)
         avoid = {normalize(a) for a in self.guard.avoid(turn.episode.state_before(turn.index))}
         kept = [a for a in actions if normalize(a) not in avoid]
-        return kept or list(actions)
+        return kept if kept or strict else list(actions)
 
     def _best(self, policy: Policy, text: str, candidates: list[str]) -> tuple[str, float]:
         scores = policy.score(text, candidates)
@@ -506,7 +507,14 @@ class HierarchicalAgent(_LearnedAgent):
                 ),
                 budget=self.executor.fits,
             )
-            options = self._allowed(turn, candidates(parsed, turn.valid_actions(), [a for a, _ in attempt]))
+            served = candidates(parsed, turn.valid_actions(), [a for a, _ in attempt])
+            options = self._allowed(turn, served, strict=True)
+            if served and not options:
+                # Every action serving it would repeat a no-op here: a measurement was seen looking
+                # at the same pot for 30 steps. Over, not retried in place: done if the executor
+                # may end it, else failed.
+                self._close(closed, completed=not parsed.checked and bool(attempt), status="exhausted")
+                continue
             if not parsed.checked and attempt:
                 options.append(END_SUBGOAL)
             if len(options) == 1 and options[0] != END_SUBGOAL:
@@ -550,7 +558,9 @@ class HierarchicalAgent(_LearnedAgent):
         generated: list[str] | None = None,
     ) -> Decision:
         info: dict[str, Any] = {"plans": plans} if plans else {}
-        if self._endings:  # how the sub-goals closed in this decision ended: done / failed / ended
+        if (
+            self._endings
+        ):  # how the sub-goals closed in this decision ended: done / failed / ended / exhausted
             info["endings"], self._endings = self._endings, []
         return Decision(
             action,
