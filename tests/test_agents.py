@@ -409,3 +409,45 @@ def test_a_planner_that_misspells_a_name_is_constrained_to_what_is_offered():
     decision = agent.act(Turn(prefix(gold, 0), lambda: ["move cup to orange box", "look around"]))
     assert (decision.subgoal, decision.action) == ("move(cup, orange box)", "move cup to orange box")
     assert "move(cup, blue box)" not in planner.allowed[0]  # the constraint came from the valid actions
+
+
+def test_each_decision_says_why_its_action_was_chosen():
+    # The viewer's why pane reads these (Decision.info["why"], kept in Episode.meta["notes"]).
+    gold = gold_episode()
+    valid = ["focus on beaver egg", "go to kitchen", "look around", "wait1"]
+    beams = ["go to hallway", "focus on beaver egg", "go to kitchen", "look around"]
+    flat = Scripted("flat", lambda text: beams)
+    named = prefix(gold, 0)
+    named.task_description = "Your task is to find the thermometer. First, focus on the thermometer."
+    decision = FlatAgent(flat).act(Turn(named, lambda: valid))
+    assert (decision.action, decision.grounding) == ("go to kitchen", "exact")
+    assert decision.info["why"]["beams"] == [
+        ["go to hallway", "invalid"],
+        ["focus on beaver egg", "focus"],  # the task names the thermometer: the focus guard refused it
+        ["go to kitchen", "taken"],
+        ["look around", "valid"],
+    ]
+    # No exact beam: the valid actions of the beams' verbs are scored, best first.
+    flat = Scripted("flat", lambda text: ["go to hallway", "go to kitchen"])
+    decision = FlatAgent(flat).act(Turn(prefix(gold, 0), lambda: ["go to garden", "go to kitchen", "wait1"]))
+    assert decision.grounding == "exact"
+    flat = Scripted("flat", lambda text: ["go to hallway", "go to attic"])
+    decision = FlatAgent(flat).act(Turn(prefix(gold, 0), lambda: ["go to garden", "go to kitchen", "wait1"]))
+    why = decision.info["why"]
+    assert decision.grounding == "scored" and why["beams"] == [
+        ["go to hallway", "invalid"],
+        ["go to attic", "invalid"],
+    ]
+    assert [c for c, _ in why["scored"]] == [decision.action, *[c for c, _ in why["scored"][1:]]]
+    assert {c for c, _ in why["scored"]} == {"go to garden", "go to kitchen"}
+    assert all(isinstance(s, float) for _, s in why["scored"])
+    # The hierarchical agent: the valid actions serving the sub-goal, and the executor's scores.
+    planner = Scripted("planner", lambda text: ["measure_temperature(water)"])
+    executor = Scripted("executor", lambda text: ["examine water", "use thermometer on water"])
+    agent = HierarchicalAgent(planner, executor)
+    agent.reset(prefix(gold, 0))
+    valid = ["use thermometer on water", "use thermometer on soap", "examine water", "wait1"]
+    decision = agent.act(Turn(prefix(gold, 0), lambda: valid))
+    why = decision.info["why"]
+    assert set(why["served"]) == {"use thermometer on water", "examine water"}
+    assert why["scored"] == [["examine water", -0.0], ["use thermometer on water", -1.0]]

@@ -280,3 +280,29 @@ def test_oracle_scores_100_through_the_real_rollout(oracle_episodes):
             assert sum(isinstance(e, SubgoalStarted) for e in events) == 2
             assert sum(isinstance(e, SubgoalEnded) for e in events) == 2
             assert played.meta["env_seconds"] > 0
+
+
+def test_why_and_endings_reach_the_stream_and_its_replay():
+    # What a learned agent notes: each decision's candidates (info["why"]) and how the sub-goals it
+    # closed ended (info["endings"], in the order of `closed`); the saved file brings both back.
+    why = {"beams": [["go to hallway", "invalid"], ["score 50", "taken"]]}
+    script = Script(
+        [
+            Decision("look around", subgoal="a"),
+            Decision(
+                "score 50",
+                subgoal="b",
+                closed=("a", "empty"),
+                info={"endings": ["failed", "done"], "why": why},
+            ),
+            Decision(None, closed=("b",), info={"endings": ["exhausted"]}),
+        ]
+    )
+    rollout = Rollout(script, FakeSession(), "4-2", 0)
+    live = list(rollout)
+    steps = [e for e in live if isinstance(e, StepTaken)]
+    assert [e.why for e in steps] == [None, why]
+    ended = [(e.name, e.ending) for e in live if isinstance(e, SubgoalEnded)]
+    assert ended == [("a", "failed"), ("empty", "done"), ("b", "exhausted")]
+    saved = Episode.from_json(rollout.episode.to_json())
+    assert _comparable(replay_events(saved)) == _comparable(live)

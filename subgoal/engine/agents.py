@@ -319,36 +319,57 @@ class _LearnedAgent(Agent):
         kept = [a for a in actions if normalize(a) not in avoid]
         return kept if kept or strict else list(actions)
 
-    def _best(self, policy: Policy, text: str, candidates: list[str]) -> tuple[str, float]:
+    def _best(self, policy: Policy, text: str, candidates: list[str]) -> tuple[str, list[list[Any]]]:
+        """The candidate the model scores highest, and every [candidate, log-likelihood], best first
+        (kept in the decision's why for the viewer)."""
         scores = policy.score(text, candidates)
         best = max(range(len(candidates)), key=scores.__getitem__)
-        return candidates[best], scores[best]
+        order = sorted(range(len(candidates)), key=lambda i: (i != best, -scores[i]))
+        return candidates[best], [[candidates[i], round(float(scores[i]), 3)] for i in order]
 
     def _from_beams(
         self, policy: Policy, text: str, beams: list[str], turn: Turn, focus_ok: Callable[[str], bool]
-    ) -> tuple[str, str]:
+    ) -> tuple[str, str, dict[str, Any]]:
         """An action from generated beams, never an episode-ending mistake: an exact valid beam
         first; else the valid actions of the beams' own verbs, scored by the model; else the most
         similar valid action above FUZZY_FLOOR; else `look around`. A `focus on` is taken only
-        from an exact beam that `focus_ok` accepts (a wrong focus ends the episode at -100)."""
+        from an exact beam that `focus_ok` accepts (a wrong focus ends the episode at -100).
+        The third value says why, for the viewer: each beam's verdict (taken, valid, invalid,
+        avoided by the loop guard, a focus the guard refused), the scored candidates, the similarity."""
         valid = self._allowed(turn, turn.valid_actions())
         by_key = {normalize(a): a for a in valid}
+        every = {normalize(a) for a in turn.valid_actions()}
+        verdicts: list[list[str]] = []
+        why: dict[str, Any] = {"beams": verdicts}
+        taken: str | None = None
         for beam in beams:
-            hit = by_key.get(normalize(beam))
-            if hit is not None and (not FOCUS.match(normalize(hit)) or focus_ok(hit)):
-                return hit, "exact"
+            key = normalize(beam)
+            hit = by_key.get(key)
+            if hit is None:
+                verdicts.append([beam, "avoided" if key in every else "invalid"])
+            elif FOCUS.match(normalize(hit)) and not focus_ok(hit):
+                verdicts.append([beam, "focus"])
+            elif taken is None:
+                taken = hit
+                verdicts.append([beam, "taken"])
+            else:
+                verdicts.append([beam, "valid"])
+        if taken is not None:
+            return taken, "exact", why
         safe = [a for a in valid if not FOCUS.match(normalize(a))]
         verbs = {_verb(b) for b in beams if b.strip()}
         pointed = [a for a in safe if _verb(a) in verbs]
         if pointed and beams:
             ranked = _closest(beams[0], pointed, MAX_SCORED)
-            action, _ = self._best(policy, text, ranked)
-            return action, "scored"
+            action, why["scored"] = self._best(policy, text, ranked)
+            return action, "scored", why
         if safe and beams and beams[0].strip():
             grounded = self.grounder.ground(beams[:1], safe)
+            if grounded is not None:
+                why["similarity"] = round(float(grounded.similarity), 3)
             if grounded is not None and grounded.similarity >= FUZZY_FLOOR:
-                return grounded.action, grounded.method
-        return "look around", "fallback"
+                return grounded.action, grounded.method, why
+        return "look around", "fallback", why
 
 
 def _verb(action: str) -> str:
@@ -407,14 +428,14 @@ class FlatAgent(_LearnedAgent):
             "flat", agent_context(turn.episode, turn.index, policy=self.policy), budget=self.policy.fits
         )
         beams = self._generate(self.policy, text)
-        action, method = self._from_beams(
+        action, method, why = self._from_beams(
             self.policy,
             text,
             beams,
             turn,
             focus_ok=lambda a: self._focus_fits(turn.episode, _focus_of(a) or ""),
         )
-        return Decision(action, generated=beams, grounding=method)
+        return Decision(action, generated=beams, grounding=method, info={"why": why})
 
     def info(self) -> dict[str, Any]:
         return {"agent": self.name, "flat": _describe(self.policy)}
@@ -509,6 +530,9 @@ class HierarchicalAgent(_LearnedAgent):
             )
             served = candidates(parsed, turn.valid_actions(), [a for a, _ in attempt])
             options = self._allowed(turn, served, strict=True)
+            why: dict[str, Any] = {"served": served[:MAX_SCORED]}  # valid actions serving the sub-goal
+            if len(options) < len(served):
+                why["avoided"] = [a for a in served if a not in options][:MAX_SCORED]
             if served and not options:
                 # Every action serving it would repeat a no-op here: a measurement was seen looking
                 # at the same pot for 30 steps. Over, not retried in place: done if the executor
@@ -518,27 +542,27 @@ class HierarchicalAgent(_LearnedAgent):
             if not parsed.checked and attempt:
                 options.append(END_SUBGOAL)
             if len(options) == 1 and options[0] != END_SUBGOAL:
-                return self._decide(options[0], "subgoal", closed, plans)
+                return self._decide(options[0], "subgoal", closed, plans, why=why)
             if options:
                 ranked = _closest(name, options, MAX_SCORED)
                 if END_SUBGOAL in options and END_SUBGOAL not in ranked:
                     ranked[-1] = END_SUBGOAL
-                action, _ = self._best(self.executor, text, ranked)
+                action, why["scored"] = self._best(self.executor, text, ranked)
                 if action == END_SUBGOAL:
                     self._close(closed, completed=True, status="ended")
                     continue
-                return self._decide(action, "scored", closed, plans)
+                return self._decide(action, "scored", closed, plans, why=why)
             beams = self._generate(self.executor, text)
             real = [b for b in beams if normalize(b) != END_SUBGOAL]
             target = parsed.args[0] if parsed.verb == "focus_on" and parsed.args else None
-            action, method = self._from_beams(
+            action, method, why = self._from_beams(
                 self.executor,
                 text,
                 real,
                 turn,
                 focus_ok=lambda a, t=target: t is not None and _focus_of(a) == t,
             )
-            return self._decide(action, method, closed, plans, generated=beams)
+            return self._decide(action, method, closed, plans, generated=beams, why=why)
         # Nothing left to pursue: let the executor act without a sub-goal rather than stop early.
         text = render(
             "executor",
@@ -546,8 +570,8 @@ class HierarchicalAgent(_LearnedAgent):
             budget=self.executor.fits,
         )
         beams = [b for b in self._generate(self.executor, text) if normalize(b) != END_SUBGOAL]
-        action, method = self._from_beams(self.executor, text, beams, turn, focus_ok=lambda a: False)
-        return self._decide(action, method, closed, plans, generated=beams)
+        action, method, why = self._from_beams(self.executor, text, beams, turn, focus_ok=lambda a: False)
+        return self._decide(action, method, closed, plans, generated=beams, why=why)
 
     def _decide(
         self,
@@ -556,8 +580,11 @@ class HierarchicalAgent(_LearnedAgent):
         closed: list[str],
         plans: list[list[str]],
         generated: list[str] | None = None,
+        why: dict[str, Any] | None = None,
     ) -> Decision:
         info: dict[str, Any] = {"plans": plans} if plans else {}
+        if why:  # how the action was chosen among its candidates (the viewer's why pane)
+            info["why"] = why
         if (
             self._endings
         ):  # how the sub-goals closed in this decision ended: done / failed / ended / exhausted

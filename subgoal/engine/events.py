@@ -10,6 +10,11 @@ A hierarchical agent's planner calls (Decision.info["plans"], kept in Episode.me
 SubgoalProposed, each just before the SubgoalStarted of the sub-goal taken from it; one that started
 nothing (the planner ended the episode) comes before EpisodeEnded. Consumers that do not know the
 kind may skip it: nothing else in the stream depends on it.
+
+What a learned agent noted about a decision reaches the viewer the same way, live and replayed:
+StepTaken.why is how the action was chosen among its candidates (Decision.info["why"]), and
+SubgoalEnded.ending how the sub-goal closed (Decision.info["endings"]: done, failed, ended,
+exhausted); both None when the agent said nothing.
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ class SubgoalProposed:
 class StepTaken:
     index: int  # 0-based step index in the episode
     step: Step
+    why: dict[str, Any] | None = None  # the decision's candidates and verdicts (agents._from_beams)
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class SubgoalEnded:
     name: str
     start: int
     end: int  # exclusive
+    ending: str | None = None  # done / failed / ended / exhausted, when the agent said
 
 
 @dataclass(frozen=True)
@@ -131,9 +138,15 @@ def replay_events(episode: Episode) -> list[Event]:
     pending = list(spans)  # sub-goals not yet started, in order
     open_span = None
     planned: dict[int, list[SubgoalProposed]] = {}  # step -> the planner calls made before it
+    whys: dict[int, dict[str, Any]] = {}  # step -> why its action was chosen
+    endings: dict[int, list[str]] = {}  # step -> how the sub-goals closed before it ended, in order
     for note in episode.meta.get("notes") or ():
         if isinstance(note, dict) and isinstance(note.get("step"), int):
             planned.setdefault(note["step"], []).extend(proposals(note["step"], note))
+            if isinstance(note.get("why"), dict):
+                whys[note["step"]] = note["why"]
+            if isinstance(note.get("endings"), list):
+                endings.setdefault(note["step"], []).extend(str(e) for e in note["endings"])
 
     def propose(index: int, every: bool = False) -> None:
         # The next planner call made before step `index` (all that are left, with `every`).
@@ -147,7 +160,10 @@ def replay_events(episode: Episode) -> list[Event]:
         nonlocal open_span
         if open_span is not None:
             number, span = open_span
-            events.append(SubgoalEnded(number, span.name, span.start, span.end))
+            # The decision at span.end closed it; its endings are in closing order.
+            closing = endings.get(span.end)
+            ending = closing.pop(0) if closing else None
+            events.append(SubgoalEnded(number, span.name, span.start, span.end, ending))
             open_span = None
 
     def open_until(index: int) -> None:
@@ -165,7 +181,7 @@ def replay_events(episode: Episode) -> list[Event]:
     for index, step in enumerate(episode.steps):
         open_until(index)
         propose(index, every=True)
-        events.append(StepTaken(index, step))
+        events.append(StepTaken(index, step, whys.get(index)))
         if open_span is not None and open_span[1].end == index + 1:
             close(index)
     open_until(len(episode.steps))

@@ -167,8 +167,9 @@ class Rollout:
                 episode.meta.setdefault("notes", []).append({"step": len(episode.steps), **decision.info})
             # Each planner call is reported before the sub-goal taken from it (see _begin).
             self._proposed = proposals(len(episode.steps), decision.info)
-            for name in decision.closed:
-                yield from self._close(name)
+            endings = list(decision.info.get("endings") or ())  # in the order of decision.closed
+            for number, name in enumerate(decision.closed):
+                yield from self._close(name, endings[number] if number < len(endings) else None)
             if decision.action is None:
                 return "agent_done"
             if decision.subgoal is not None:
@@ -178,7 +179,7 @@ class Rollout:
             step.generated, step.grounding = decision.generated, decision.grounding
             step.subgoal = decision.subgoal
             episode.steps.append(step)
-            yield StepTaken(len(episode.steps) - 1, step)
+            yield StepTaken(len(episode.steps) - 1, step, decision.info.get("why"))
             quiet = 0 if step.reward else quiet + 1
             if step.done:
                 if step.score >= 100:
@@ -229,18 +230,18 @@ class Rollout:
         self._open = (len(episode.subgoals) - 1, span)
         yield SubgoalStarted(len(episode.subgoals) - 1, name, index)
 
-    def _close(self, name: str) -> Iterator[Event]:
+    def _close(self, name: str, ending: str | None = None) -> Iterator[Event]:
         """The agent ended sub-goal `name`: the open one, or one it ended before taking a step."""
         if self._open is None:
             yield from self._begin(name)
-        yield from self._close_open()
+        yield from self._close_open(ending)
 
     def _flush_proposed(self) -> Iterator[Event]:
         """Planner calls that started no sub-goal (the planner ended the episode)."""
         proposed, self._proposed = self._proposed, []
         yield from proposed
 
-    def _close_open(self) -> Iterator[Event]:
+    def _close_open(self, ending: str | None = None) -> Iterator[Event]:
         if self._open is None:
             return
         episode = self.episode
@@ -248,7 +249,7 @@ class Rollout:
         number, span = self._open
         span.end = len(episode.steps)
         self._open = None
-        yield SubgoalEnded(number, span.name, span.start, span.end)
+        yield SubgoalEnded(number, span.name, span.start, span.end, ending)
 
     def _end(self, reason: str, started: float, error: str | None = None) -> EpisodeEnded:
         episode = self.episode
