@@ -285,6 +285,7 @@ async def test_episode_number_out_of_range(tmp_path: Path) -> None:
 # -- live, scripted ------------------------------------------------------------------------------
 @run_async
 async def test_pause_single_step_resume_and_restart() -> None:
+    from subgoal.tui.screens.confirm import ConfirmScreen
     from subgoal.tui.screens.live import LiveScreen
     from subgoal.tui.widgets.actions import ActionsLog
 
@@ -307,7 +308,9 @@ async def test_pause_single_step_resume_and_restart() -> None:
         assert screen.state.score == 100 and screen.query_one(ActionsLog).row_count == 5
         assert "completed" in status_text(app)
         first_run = screen.run_id
-        await pilot.press("r")
+        await pilot.press("r")  # asks first
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
         await wait_until(pilot, lambda: screen.run_id == first_run + 1 and screen.state.started)
         assert screen.state.taken == 0  # a fresh episode, paused again
         await pilot.press("space")
@@ -509,7 +512,8 @@ async def test_learned_agent_shows_generated_text_and_grounding() -> None:
         assert state.steps[0].generated[0] == "focus on the painting" and state.steps[0].grounding == "exact"
         assert "flat flat-fake" in status_text(app) and "agent flat" in status_text(app)
         table = app.screen.query_one("ActionsLog")
-        assert "↳ 'focus on the painting' (exact)" in str(table.get_row("0")[-1])
+        # Beam 2 was taken; beam 1 is named with what was wrong with it.
+        assert "↳ beam 2 (beam 1 'focus on the painting' invalid)" in str(table.get_row("0")[-1])
 
 
 @run_async

@@ -98,3 +98,116 @@ def test_live_screen_light_theme_paused(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=two_steps)
+
+
+# -- the why pane, help, human mode and small terminals (issue 15) -----------------------------------
+def why_replay_app(tmp_path: Path) -> Any:
+    from test_tui_why_help import why_episode
+
+    from subgoal.tui.app import PlayApp
+
+    path = tmp_path / "why.jsonl.gz"
+    write_episodes(path, [why_episode()])
+    return PlayApp(replay=path, theme="dark", clock=FrozenClock())
+
+
+async def settled(pilot: Any) -> None:
+    """Until no widget changes size between two looks: the panes are laid out again after their
+    text arrives, later on a busy machine."""
+
+    def sizes() -> list[Any]:
+        return [(w.id, w.size) for w in pilot.app.screen.query("*")]
+
+    before = None
+    while before != (now := sizes()):
+        before = now
+        await pilot.pause(0.1)
+    await pilot.pause()
+
+
+def test_replay_why_pane(snap_compare, tmp_path: Path) -> None:
+    # Step 1's decision: beam 1 invalid, beam 2 taken, beam 3 valid too; the planner's first call.
+    assert snap_compare(
+        why_replay_app(tmp_path), press=["right", "right", "y"], terminal_size=SIZE, run_before=settle_replay
+    )
+
+
+def test_replay_why_pane_scored_small_terminal(snap_compare, tmp_path: Path) -> None:
+    # At 80x24: the scored candidates of step 3, the header still shows step, score and state.
+    assert snap_compare(
+        why_replay_app(tmp_path), press=["G", "up", "y"], terminal_size=(80, 24), run_before=settle_replay
+    )
+
+
+def test_replay_screen_wide(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(
+        why_replay_app(tmp_path), press=["G", "y"], terminal_size=(120, 36), run_before=settle_replay
+    )
+
+
+def test_help_overlay_on_replay(snap_compare, tmp_path: Path) -> None:
+    async def help_open(pilot: Any) -> None:
+        from subgoal.tui.screens.help import HelpScreen
+
+        await settle_replay(pilot)
+        await pilot.press("question_mark")
+        while not isinstance(pilot.app.screen, HelpScreen):
+            await pilot.pause(0.05)
+        await pilot.pause()
+
+    assert snap_compare(replay_app(tmp_path), terminal_size=SIZE, run_before=help_open)
+
+
+def test_live_screen_small_terminal(snap_compare) -> None:
+    from test_tui_why_help import why_episode
+
+    from subgoal.tui.app import PlayApp
+
+    episode = why_episode()
+    episode.meta["planner"] = {"name": "planner-small"}
+    episode.meta["executor"] = {"name": "executor-small"}
+    app = PlayApp(
+        live=LiveConfig(lambda link: replay_source(episode), delay=0.0, paused=True),
+        theme="dark",
+        clock=FrozenClock(),
+    )
+
+    async def three_steps(pilot: Any) -> None:
+        from subgoal.tui.screens.live import LiveScreen
+
+        while not (isinstance(pilot.app.screen, LiveScreen) and pilot.app.screen.state.started):
+            await pilot.pause(0.05)
+        screen = pilot.app.screen
+        for want in (1, 2, 3):
+            screen.control.step_once()
+            while screen.state.taken < want:
+                await pilot.pause(0.05)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=three_steps)
+
+
+def test_human_mode_small_terminal(snap_compare) -> None:
+    from test_tui_app import FakeHolder
+
+    from subgoal.tui.app import PlayApp
+    from subgoal.tui.sources import LiveSpec, human_agent, rollout_source
+
+    spec = LiveSpec("4-2", 0, "train", agent="human")
+    holder = FakeHolder()
+    app = PlayApp(
+        live=LiveConfig(lambda link: rollout_source(spec, holder, human_agent(spec, link)), human=True),
+        theme="dark",
+        clock=FrozenClock(),
+    )
+
+    async def your_move(pilot: Any) -> None:
+        from subgoal.tui.screens.live import ActionInput, LiveScreen
+
+        while not (isinstance(pilot.app.screen, LiveScreen) and pilot.app.screen._waiting):
+            await pilot.pause(0.05)
+        pilot.app.screen.query_one(ActionInput).cursor_blink = False  # a blinking cursor is flaky
+        await pilot.press(*"look r")
+        await settled(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=your_move)

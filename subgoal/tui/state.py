@@ -31,6 +31,7 @@ class SubgoalRow:
     start: int
     end: int | None = None  # exclusive; None while it runs
     alternatives: list[str] = field(default_factory=list)  # the planner's other beams for it
+    ending: str | None = None  # how it closed, when the agent said: done / failed / ended / exhausted
 
     @property
     def done(self) -> bool:
@@ -62,6 +63,8 @@ class EpisodeState:
     proposal: str | None = None  # the planner's next proposal, when an event carries one
     proposed: list[str] = field(default_factory=list)  # all its beams, best first (SubgoalProposed)
     planner_calls: list[SubgoalProposed] = field(default_factory=list)  # every one so far, for saving
+    chosen: dict[int, str] = field(default_factory=dict)  # planner call (index) -> sub-goal taken from it
+    whys: dict[int, dict[str, Any]] = field(default_factory=dict)  # step -> why its action was chosen
     total_steps: int | None = None  # known in a replay
     end_reason: str | None = None
     error: str | None = None
@@ -89,6 +92,7 @@ class EpisodeState:
                 self.upcoming.pop(0)
             if self.proposed:  # the planner call it was taken from
                 row.alternatives = [name for name in self.proposed if name != event.name]
+                self.chosen[len(self.planner_calls) - 1] = event.name
                 self.proposed, self.proposal = [], None
             if self.proposal == event.name:
                 self.proposal = None
@@ -96,6 +100,10 @@ class EpisodeState:
             step = event.step
             del self.steps[event.index :]
             self.steps.append(step)
+            if event.why:
+                self.whys[event.index] = event.why
+            else:
+                self.whys.pop(event.index, None)
             self.observation = step.observation
             if step.look:
                 self.look = step.look
@@ -104,7 +112,7 @@ class EpisodeState:
         elif isinstance(event, SubgoalEnded):
             for row in reversed(self.subgoals):
                 if row.number == event.number:
-                    row.end = event.end
+                    row.end, row.ending = event.end, event.ending
                     break
         elif isinstance(event, EpisodeEnded):
             self.end_reason, self.error = event.reason, event.error
@@ -149,6 +157,30 @@ class EpisodeState:
     def finished(self) -> bool:
         return self.end_reason is not None
 
+    def plans_at(self, step: int) -> list[tuple[SubgoalProposed, str | None]]:
+        """The planner calls made before step `step`, each with the sub-goal taken from it."""
+        return [(call, self.chosen.get(i)) for i, call in enumerate(self.planner_calls) if call.step == step]
+
+    def ended_at(self, step: int) -> list[SubgoalRow]:
+        """The sub-goals the decision before step `step` closed, in closing order."""
+        return [row for row in self.subgoals if row.end == step]
+
+    def notes(self) -> list[dict[str, Any]]:
+        """Episode.meta["notes"] as the rollout records them: plans, endings and why per decision."""
+        by_step: dict[int, dict[str, Any]] = {}
+
+        def note(step: int) -> dict[str, Any]:
+            return by_step.setdefault(step, {"step": step})
+
+        for call in self.planner_calls:
+            note(call.step).setdefault("plans", []).append(list(call.beams))
+        for row in self.subgoals:
+            if row.ending and row.end is not None:
+                note(row.end).setdefault("endings", []).append(row.ending)
+        for step, why in self.whys.items():
+            note(step)["why"] = why
+        return [by_step[step] for step in sorted(by_step)]
+
     @property
     def checkpoints(self) -> str:
         found = []
@@ -168,11 +200,9 @@ class EpisodeState:
             if (row.end if row.end is not None else self.taken) > row.start
         ]
         meta = dict(self.info)
-        if self.planner_calls and "notes" not in meta:  # as the rollout records them, for a replay
-            notes: dict[int, list[list[str]]] = {}
-            for call in self.planner_calls:
-                notes.setdefault(call.step, []).append(list(call.beams))
-            meta["notes"] = [{"step": step, "plans": plans} for step, plans in notes.items()]
+        notes = self.notes()
+        if notes and "notes" not in meta:  # as the rollout records them, so a replay shows the same
+            meta["notes"] = notes
         if self.end_reason:
             meta["end_reason"] = self.end_reason
         return Episode(

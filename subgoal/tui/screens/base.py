@@ -1,6 +1,6 @@
 """The layout every play screen shares: header, task, sub-goals and score on the left, actions and
 observation on the right, footer of keys. Live and replay differ only in where the state comes from
-and in their keys."""
+and in their keys. The observation pane's `why` view explains the step selected in the actions log."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import DataTable, Footer
 
+from subgoal.tui.screens.help import HelpfulScreen
 from subgoal.tui.state import EpisodeState
 from subgoal.tui.widgets.actions import ActionsLog
 from subgoal.tui.widgets.observation import ObservationPane
@@ -21,17 +21,43 @@ from subgoal.tui.widgets.status import StatusBar
 from subgoal.tui.widgets.subgoals import SubgoalStack
 from subgoal.tui.widgets.task import TaskPane
 
-VIEW = Binding.Group("obs/look/inv", compact=True)
+VIEW = Binding.Group("views")
 
 
-class PlayScreen(Screen):
+class PlayScreen(HelpfulScreen):
     CSS_PATH = Path(__file__).with_name("play.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("o", "view('observation')", "observation", group=VIEW),
-        Binding("l", "view('look')", "look", group=VIEW),
-        Binding("i", "view('inventory')", "inventory", group=VIEW),
+        Binding(
+            "o,f2",
+            "view('observation')",
+            "observation",
+            group=VIEW,
+            tooltip="What the last action answered.",
+        ),
+        Binding(
+            "l,f3",
+            "view('look')",
+            "look",
+            group=VIEW,
+            tooltip="The room, as `look around` sees it.",
+        ),
+        Binding(
+            "i,f4",
+            "view('inventory')",
+            "inventory",
+            group=VIEW,
+            tooltip="What the agent carries.",
+        ),
+        Binding(
+            "y",
+            "view('why')",
+            "why",
+            group=VIEW,
+            tooltip="Why the selected action: its candidates, and the planner's sub-goals.",
+        ),
     ]
-    with_valid_actions = False
+    # The observation pane's views and their keys (human mode adds the valid actions, on F-keys).
+    views: ClassVar[dict[str, str]] = {"observation": "o", "look": "l", "inventory": "i", "why": "y"}
 
     def __init__(self, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)
@@ -46,7 +72,7 @@ class PlayScreen(Screen):
                 yield ScorePane(id="score")
             with Vertical(id="right"):
                 yield ActionsLog(id="actions")
-                yield ObservationPane(id="observation", with_valid=self.with_valid_actions)
+                yield ObservationPane(id="observation", views=self.views)
         yield from self.compose_bottom()
         yield Footer(compact=True, show_command_palette=False)
 
@@ -84,3 +110,10 @@ class PlayScreen(Screen):
     def action_view(self, view: str) -> None:
         pane = self.query_one(ObservationPane)
         pane.view = "observation" if pane.view == view else view
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The why view explains the selected step; the last row means "follow the newest"."""
+        table = event.data_table
+        if isinstance(table, ActionsLog):
+            last = event.cursor_row >= table.row_count - 1
+            self.query_one(ObservationPane).select_step(None if last else event.cursor_row)

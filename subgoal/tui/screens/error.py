@@ -9,18 +9,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from subgoal.engine.episode import Episode
+from subgoal.tui.screens.help import HelpfulScreen
 
 
-class ErrorScreen(Screen):
+class ErrorScreen(HelpfulScreen):
     CSS_PATH = Path(__file__).with_name("error.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q,escape", "app.quit", "quit"),
         Binding("o", "open_intact", "open what is intact"),
     ]
+    help_title = "cannot open"
 
     def __init__(self, title: str, message: str, intact: list[Episode] | None = None, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)

@@ -1,7 +1,13 @@
 """Live play: an agent (or a person) plays in a worker thread; this screen folds its events.
 
-Keys act between two environment steps (see `RunControl`): pause/resume, single step, speed, restart,
-save. The worker belongs to the app, which reports its errors; this screen only shows the outcome.
+Keys act between two environment steps (see `RunControl`): pause/resume, single step, speed, restart
+(after asking), save. The worker belongs to the app, which reports its errors; this screen only shows
+the outcome.
+
+In human mode the action line keeps the focus from start to end, even while the game computes, so
+typed text is never taken for a shortcut: Textual drops the bindings of keys a focused Input
+consumes, which leaves each key's second, untypable binding (F1 help, F2-F5 views, ^r restart, ^s
+save, ^q quit). Enter before the game is ready sends the line as soon as it is.
 """
 
 from __future__ import annotations
@@ -20,12 +26,16 @@ from textual.widgets import Input, Label
 from subgoal.engine.episode import write_episodes
 from subgoal.engine.events import EpisodeEnded
 from subgoal.tui.messages import ActionWanted, EngineEvent, RunFailed, RunStopped
-from subgoal.tui.screens.base import PlayScreen
+from subgoal.tui.screens.base import VIEW, PlayScreen
+from subgoal.tui.screens.confirm import ConfirmScreen
 from subgoal.tui.sources import SPEEDS, HumanLink, LiveConfig, RunControl
 from subgoal.tui.state import EpisodeState
+from subgoal.tui.widgets.actions import ActionsLog
 from subgoal.tui.widgets.observation import ObservationPane
 
 SPEED = Binding.Group("speed", compact=True)
+HUMAN_VIEWS = {"observation": "F2", "look": "F3", "inventory": "F4", "valid": "F5"}
+AGENT_ONLY = {"pause", "step", "slower", "faster"}
 
 
 class ActionInput(Input):
@@ -44,17 +54,40 @@ class ActionInput(Input):
 
 
 class LiveScreen(PlayScreen):
+    help_title = "live play"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "pause", "pause", key_display="␣"),
-        Binding("s", "step", "step"),
-        Binding("minus", "slower", "slower", key_display="-", group=SPEED),
-        Binding("plus,equals_sign", "faster", "faster", key_display="+", group=SPEED),
-        Binding("r", "restart", "restart"),
-        Binding("w", "save", "save"),
+        Binding("space", "pause", "pause", key_display="␣", tooltip="Pause the agent, or let it go on."),
+        Binding("s", "step", "step", tooltip="Pause, and let exactly one step through."),
+        Binding(
+            "minus", "slower", "slower", key_display="-", group=SPEED, tooltip="More time between steps."
+        ),
+        Binding(
+            "plus,equals_sign",
+            "faster",
+            "faster",
+            key_display="+",
+            group=SPEED,
+            tooltip="Less time between steps.",
+        ),
+        Binding(
+            "r,ctrl+r",
+            "restart",
+            "restart",
+            tooltip="Play the episode again from the start (asks first).",
+        ),
+        Binding(
+            "w,ctrl+s",
+            "save",
+            "save",
+            tooltip="Write the episode so far to an episode file, for --replay.",
+        ),
+        Binding("v,f5", "view('valid')", "valid", group=VIEW, tooltip="The actions the game accepts now."),
+        Binding("ctrl+q", "quit", "quit", priority=True, tooltip="Leave the app (q would be typed)."),
     ]
 
     def __init__(self, config: LiveConfig, **kwargs):  # type: ignore[no-untyped-def]
-        self.with_valid_actions = config.human
+        if config.human:
+            self.views = HUMAN_VIEWS
         super().__init__(**kwargs)
         self.config = config
         self.run_id = 0
@@ -71,14 +104,28 @@ class LiveScreen(PlayScreen):
     def compose_bottom(self) -> ComposeResult:
         if self.config.human:
             with Horizontal(id="action-row"):
-                yield Label("›", id="action-prompt")
-                yield ActionInput(
-                    placeholder="type an action (tab completes)", id="action-input", disabled=True
-                )
+                yield Label("›", id="action-prompt", classes="-busy")
+                yield ActionInput(placeholder="type an action (tab completes) · F1 keys", id="action-input")
 
     def on_mount(self) -> None:
+        if self.config.human:
+            self.query_one(ActionsLog).can_focus = False  # a click must not take the focus from typing
+            self.call_after_refresh(self.query_one(ActionInput).focus)
         self.start_run()
         self.set_interval(1.0, self.redraw_status)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        human = self.config.human
+        if action in AGENT_ONLY:
+            return not human
+        if action == "quit":  # the app's q quits, except where q is typed
+            return human
+        if action == "view" and parameters:
+            return parameters[0] != ("why" if human else "valid")
+        return True
+
+    async def action_quit(self) -> None:
+        await self.app.action_quit()
 
     def on_unmount(self) -> None:
         if self.control:
@@ -91,6 +138,7 @@ class LiveScreen(PlayScreen):
         self.run_id += 1
         self.state = EpisodeState()
         self.failure, self.stopped, self._hint, self._waiting = None, False, None, False
+        self._send_when_ready = False
         self.control = RunControl(delay=self.delay, paused=self.config.paused and not self.config.human)
         self.link = HumanLink(self._announcer(self.run_id)) if self.config.human else None
         self.started_at, self.ended_at = self.app.clock(), None  # type: ignore[attr-defined]
@@ -138,25 +186,36 @@ class LiveScreen(PlayScreen):
         self.query_one(ObservationPane).show_valid(message.valid_actions)
         self._set_input(True)
         self.redraw()
+        if self._send_when_ready:
+            self._send(field.value)
 
     @on(Input.Submitted, "#action-input")
     def _action_typed(self, message: Input.Submitted) -> None:
-        action = " ".join(message.value.split())
-        if not action or not self._waiting:
+        self._send(message.value)
+
+    def _send(self, typed: str) -> None:
+        """Submit the typed action, or keep it to send as soon as the game asks for one."""
+        action = " ".join(typed.split())
+        self._send_when_ready = False
+        if not action:
+            return
+        if not self._waiting:
+            if not self.stopped:
+                self._send_when_ready = True
+                self.notify("sent as soon as the game is ready", timeout=2)
             return
         self._waiting = False
-        message.input.value = ""
+        self.query_one(ActionInput).value = ""
         self._set_input(False)
         if self.link is not None:
             self.link.submit(action)
 
-    def _set_input(self, enabled: bool) -> None:
+    def _set_input(self, ready: bool) -> None:
+        """The action line stays enabled and focused; the prompt shows whether the game waits."""
         if not self.config.human:
             return
-        field = self.query_one(ActionInput)
-        field.disabled = not enabled
-        if enabled:
-            field.focus()
+        self.query_one("#action-prompt", Label).set_class(not ready, "-busy")
+        self.query_one(ActionInput).focus()
 
     # -- drawing -----------------------------------------------------------------------------------
     def run_label(self) -> str:
@@ -223,8 +282,18 @@ class LiveScreen(PlayScreen):
         self._set_speed(False)
 
     def action_restart(self) -> None:
-        self.notify("restarting the episode", timeout=2)
-        self.start_run()
+        """Ask first: a restart wipes the game so far."""
+        if not self.state.taken:
+            self._restart(True)
+            return
+        save = "^s" if self.config.human else "w"
+        detail = f"The {self.state.taken} steps so far are lost unless saved first ({save})."
+        self.app.push_screen(ConfirmScreen("Restart the episode?", detail), self._restart)
+
+    def _restart(self, yes: bool | None) -> None:
+        if yes:
+            self.notify("restarting the episode", timeout=2)
+            self.start_run()
 
     def action_save(self) -> None:
         state = self.state

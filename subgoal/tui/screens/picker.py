@@ -14,10 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from subgoal.engine.episode import Episode
+from subgoal.tui.screens.help import HelpfulScreen
 
 SCORE_FILTERS: list[tuple[str, str]] = [
     ("any score", "any"),
@@ -52,12 +52,13 @@ def filter_episodes(episodes: list[Episode], task: str, score: str) -> list[int]
     return [i for i, ep in enumerate(episodes) if task_matches(ep, task) and score_matches(ep, score)]
 
 
-class PickerScreen(Screen):
+class PickerScreen(HelpfulScreen):
     CSS_PATH = Path(__file__).with_name("picker.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_filter", "filter", key_display="/"),
-        Binding("escape", "focus_table", "list", show=False),
+        Binding("slash", "focus_filter", "filter", key_display="/", tooltip="Type a task id, name or glob."),
+        Binding("escape", "focus_table", "list", show=False, tooltip="Back to the list from a filter."),
     ]
+    help_title = "episodes"
 
     def __init__(self, episodes: list[Episode], source: str = "", **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)

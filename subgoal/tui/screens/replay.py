@@ -20,19 +20,44 @@ ENDS = Binding.Group("start/end", compact=True)
 
 class ReplayScreen(PlayScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left,comma", "back", "back", key_display="←", priority=True, group=STEP),
-        Binding("right,period", "forward", "step", key_display="→", priority=True, group=STEP),
         Binding(
-            "p,leftsquarebracket", "previous_subgoal", "prev", key_display="p", priority=True, group=SUBGOAL
+            "left,comma", "back", "back", key_display="←", priority=True, group=STEP, tooltip="One step back."
         ),
         Binding(
-            "n,rightsquarebracket", "next_subgoal", "next", key_display="n", priority=True, group=SUBGOAL
+            "right,period",
+            "forward",
+            "step",
+            key_display="→",
+            priority=True,
+            group=STEP,
+            tooltip="One step on.",
         ),
-        Binding("home,g", "start", "start", key_display="g", priority=True, group=ENDS),
-        Binding("end,G", "end", "end", key_display="G", priority=True, group=ENDS),
-        Binding("space", "autoplay", "play", key_display="␣"),
-        Binding("e,escape", "episodes", "episodes"),
+        Binding(
+            "p",
+            "previous_subgoal",
+            "prev",
+            key_display="p",
+            priority=True,
+            group=SUBGOAL,
+            tooltip="Back to where the previous sub-goal began.",
+        ),
+        Binding(
+            "n",
+            "next_subgoal",
+            "next",
+            key_display="n",
+            priority=True,
+            group=SUBGOAL,
+            tooltip="On to where the current sub-goal ends.",
+        ),
+        Binding(
+            "home,g", "start", "start", key_display="g", priority=True, group=ENDS, tooltip="The first step."
+        ),
+        Binding("end,G", "end", "end", key_display="G", priority=True, group=ENDS, tooltip="The last step."),
+        Binding("space", "autoplay", "play", key_display="␣", tooltip="Step on by itself, or stop."),
+        Binding("e,escape", "episodes", "episodes", tooltip="Back to the list of the file's episodes."),
     ]
+    help_title = "replay"
 
     def __init__(self, episode: Episode, number: int = 0, count: int = 1, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(**kwargs)

@@ -3,6 +3,8 @@ grounding method under the action when the model's words were not the action tak
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import DataTable
 
@@ -10,13 +12,40 @@ from subgoal.engine.episode import Step
 from subgoal.tui.state import EpisodeState
 from subgoal.tui.widgets import css_beside
 
+# What became of the first beam when another candidate was taken (agents._from_beams verdicts).
+FIRST_BEAM = {"invalid": "invalid", "avoided": "avoided", "focus": "focus refused"}
 
-def action_cell(step: Step) -> tuple[Text, int]:
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+def grounding_note(step: Step, why: dict[str, Any] | None = None) -> str | None:
+    """One line on how the model's words became the action, when its first beam was not the action:
+    which beam was taken and what was wrong with the first, or how the first was grounded."""
+    beams = [b for b in (step.generated or []) if isinstance(b, str)]
+    if not beams or _same(beams[0], step.action):
+        return None
+    verdicts = dict(
+        (b[0], b[1]) for b in (why or {}).get("beams") or () if isinstance(b, (list, tuple)) and len(b) == 2
+    )
+    taken = next((number for number, beam in enumerate(beams, 1) if _same(beam, step.action)), None)
+    if taken is not None:
+        fault = FIRST_BEAM.get(verdicts.get(beams[0], ""), "not taken")
+        return f"↳ beam {taken} (beam 1 {beams[0]!r} {fault})"
+    how = step.grounding or "?"
+    similarity = (why or {}).get("similarity")
+    if isinstance(similarity, (int, float)) and how in ("fuzzy", "embedding"):
+        how += f" {similarity:.2f}"
+    return f"↳ {beams[0]!r} ({how})"
+
+
+def action_cell(step: Step, why: dict[str, Any] | None = None) -> tuple[Text, int]:
     """The action, and the line saying how a generated text became it (when it differs)."""
     text = Text(step.action)
-    generated = (step.generated or [None])[0]
-    if generated is not None and generated.strip() != step.action:
-        text.append(f"\n↳ {generated!r} ({step.grounding or '?'})", "dim italic")
+    note = grounding_note(step, why)
+    if note:
+        text.append("\n" + note, "dim italic")
         return text, 2
     return text, 1
 
@@ -53,7 +82,7 @@ class ActionsLog(DataTable):
             self.remove_row(str(index))
         for index in range(keep, len(steps)):
             step = steps[index]
-            action, height = action_cell(step)
+            action, height = action_cell(step, state.whys.get(index))
             self.add_row(
                 Text(str(index), style="dim", justify="right"),
                 Text(str(step.score), justify="right"),

@@ -1,6 +1,6 @@
-"""The sub-goal stack: those done (✓, with their length), the current one (▶, steps so far, and the
-planner's other beams for it) and the next one when it is known (the planner's proposal, the
-oracle's plan, or the saved spans)."""
+"""The sub-goal stack: those done (✓, with their length; ✗ and how, when the agent gave one up),
+the current one (▶, steps so far, and the planner's other beams for it) and the next one when it
+is known (the planner's proposal, the oracle's plan, or the saved spans)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from subgoal.tui.state import EpisodeState
 from subgoal.tui.widgets import css_beside
 
 MAX_ALTERNATIVES = 3  # the planner's other beams shown under the running sub-goal
+UNDONE = {"failed", "exhausted"}  # endings that did not achieve the sub-goal (✗ instead of ✓)
 
 
 def render_stack(state: EpisodeState, hint: str | None = None) -> Content:
@@ -20,7 +21,10 @@ def render_stack(state: EpisodeState, hint: str | None = None) -> Content:
     taken = state.taken
     for row in state.subgoals:
         n = row.steps(taken)
-        if row.done:
+        if row.done and row.ending in UNDONE:
+            parts += [("✗", "$text-error"), (f"{n:>3} ", "$text-muted"), (row.name, "$text-muted")]
+            parts.append((f"  {row.ending}\n", "italic $text-error"))
+        elif row.done:
             parts += [("✓", "$text-success"), (f"{n:>3} ", "$text-muted"), (row.name + "\n", "$text-muted")]
         else:
             parts += [
