@@ -80,3 +80,18 @@ def test_remove_and_hashes(tmp_path):
     (tmp_path / "b").write_bytes(b"abd")
     assert ck.file_hash([tmp_path / "a"]) != ck.file_hash([tmp_path / "b"])
     assert len(ck.file_hash([tmp_path / "a", tmp_path / "b"])) == 16
+
+
+def test_show_rounds_the_minutes(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from subgoal.cli import app
+
+    monkeypatch.setenv("COLUMNS", "200")
+    ws = Workspace(tmp_path / "ws")
+    path = _make(ws, "planner-timed")
+    stopped = "time budget of 1.6666666666666667 min reached"
+    ck.write_manifest(path, {**ck.read_manifest(path), "training": {"seconds": 100.0, "stopped": stopped}})
+    result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-timed"])
+    assert "1.7 min on" in result.output and "time budget of 1.7 min reached" in result.output
+    assert "1.6666" not in result.output

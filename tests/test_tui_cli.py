@@ -28,11 +28,34 @@ def test_plain_replay_prints_the_events(tmp_path: Path) -> None:
     assert "4-2 find-non-living-thing variation 0" in out
     assert "▶ navigate_to(kitchen)" in out and "✓ navigate_to(kitchen) (3 steps)" in out
     assert "move painting to red box +25" in out
-    assert "generated 'focus on the painting' (fuzzy)" in out
+    assert "↳ 'focus on the painting' (fuzzy)" in out
     assert out.rstrip().endswith("completed: score 100 in 5 steps")
     assert "episode 0" not in out  # one episode asked for, no separators
     everything = play("--replay", str(path), "--plain", workspace=tmp_path).output
     assert everything.count("completed: score 100") == 2 and "episode 1" in everything
+
+
+def test_plain_replay_says_why_in_readable_lines(tmp_path: Path) -> None:
+    from test_tui_why_help import why_episode
+
+    episode = why_episode()
+    episode.meta["planner"] = {"name": "planner-small", "path": "/w/checkpoints/planner-small"}
+    episode.meta["executor"] = {"name": "executor-small", "path": "/w/checkpoints/executor-small"}
+    path = tmp_path / "why.jsonl.gz"
+    write_episodes(path, [episode])
+    out = play("--replay", str(path), workspace=tmp_path).output
+    assert "planner planner-small executor executor-small" in out and "{" not in out  # no raw dicts
+    assert "↳ beam 2 (beam 1 'go to hallway' invalid)" in out
+    assert "beams: ✗ go to hallway  ✓ go to kitchen  · look around" in out
+    assert "scored: focus on painting -0.105, focus on chair -2.300" in out
+    assert "✗ focus_on(painting) (1 step, failed)" in out
+
+
+def test_piped_tables_are_not_cut(monkeypatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    result = runner.invoke(app, ["tasks"])
+    assert result.exit_code == 0
+    assert "change-the-state-of-matter-of" in result.output and "…" not in result.output
 
 
 def test_plain_live_oracle_goes_through_the_rollout_source(tmp_path: Path, monkeypatch) -> None:

@@ -6,6 +6,7 @@ A light module (rich only, no torch), so it is also where the Typer sub-app live
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 
 import typer
@@ -29,6 +30,13 @@ def _fmt(value: Any, digits: int = 3) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return str(value)
+
+
+def _rounded(text: Any) -> Any:
+    """Long decimals in a sentence to one place ("time budget of 1.6666666666666667 min")."""
+    if not isinstance(text, str):
+        return text
+    return re.sub(r"\d+\.\d{3,}", lambda m: f"{float(m.group()):.1f}", text)
 
 
 def _params(n: Any) -> str:
@@ -125,7 +133,7 @@ def show_command(
             "training",
             f"{training.get('steps')} steps, {training.get('epochs')} epochs, "
             f"{_fmt((training.get('seconds') or 0) / 60, 1)} min on {training.get('device')} "
-            f"x{training.get('processes')} ({training.get('mixed_precision')}); {training.get('stopped')}",
+            f"x{training.get('processes')} ({training.get('mixed_precision')}); {_rounded(training.get('stopped'))}",
         ),
         (
             "throughput",

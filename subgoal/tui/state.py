@@ -23,6 +23,33 @@ from subgoal.engine.events import (
     replay_events,
 )
 
+# What became of the first beam when another candidate was taken (agents._from_beams verdicts).
+FIRST_BEAM = {"invalid": "invalid", "avoided": "avoided", "focus": "focus refused"}
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+
+
+def grounding_note(step: Step, why: dict[str, Any] | None = None) -> str | None:
+    """One line on how the model's words became the action, when its first beam was not the action:
+    which beam was taken and what was wrong with the first, or how the first was grounded."""
+    beams = [b for b in (step.generated or []) if isinstance(b, str)]
+    if not beams or _same(beams[0], step.action):
+        return None
+    verdicts = dict(
+        (b[0], b[1]) for b in (why or {}).get("beams") or () if isinstance(b, (list, tuple)) and len(b) == 2
+    )
+    taken = next((number for number, beam in enumerate(beams, 1) if _same(beam, step.action)), None)
+    if taken is not None:
+        fault = FIRST_BEAM.get(verdicts.get(beams[0], ""), "not taken")
+        return f"↳ beam {taken} (beam 1 {beams[0]!r} {fault})"
+    how = step.grounding or "?"
+    similarity = (why or {}).get("similarity")
+    if isinstance(similarity, (int, float)) and how in ("fuzzy", "embedding"):
+        how += f" {similarity:.2f}"
+    return f"↳ {beams[0]!r} ({how})"
+
 
 @dataclass
 class SubgoalRow:
