@@ -211,3 +211,13 @@ def test_human_mode_small_terminal(snap_compare) -> None:
         await settled(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=your_move)
+
+
+def test_replay_search_line_small_terminal(snap_compare, tmp_path: Path) -> None:
+    # `/` opens the search line at the bottom; enter went to the first step that holds the text.
+    assert snap_compare(
+        replay_app(tmp_path),
+        press=["slash", *"painting", "enter"],
+        terminal_size=(80, 24),
+        run_before=settle_replay,
+    )

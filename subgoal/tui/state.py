@@ -320,3 +320,45 @@ class ReplayCursor:
 
     def end(self) -> bool:
         return self.go(self.length)
+
+    # -- jumps to what a person looks for ------------------------------------------------------
+    def changes(self) -> list[int]:
+        """Positions just after a step that changed the score."""
+        return [i + 1 for i, step in enumerate(self.episode.steps) if step.reward]
+
+    def next_change(self) -> bool:
+        later = [c for c in self.changes() if c > self.position]
+        return self.go(later[0]) if later else False
+
+    def previous_change(self) -> bool:
+        earlier = [c for c in self.changes() if c < self.position]
+        return self.go(earlier[-1]) if earlier else False
+
+    def failure(self) -> int | None:
+        """Where it first went wrong: just after the first step that lost points (a wrong focus is
+        -100), else where the first sub-goal the agent gave up on (failed, exhausted) ended."""
+        for i, step in enumerate(self.episode.steps):
+            if step.reward < 0 or step.score < 0:
+                return i + 1
+        for event in self.events:
+            if isinstance(event, SubgoalEnded) and event.ending in ("failed", "exhausted"):
+                return event.end
+        return None
+
+    def first_failure(self) -> bool:
+        where = self.failure()
+        return self.go(where) if where is not None else False
+
+    def search(self, text: str) -> bool:
+        """On to the next step (after the current one, wrapping around) whose action or observation
+        holds `text`, case aside; the position shows that step as the last one taken."""
+        needle = " ".join(text.lower().split())
+        if not needle:
+            return False
+        n = self.length
+        for offset in range(1, n + 1):
+            position = (self.position + offset - 1) % n + 1
+            step = self.episode.steps[position - 1]
+            if needle in " ".join(f"{step.action} {step.observation}".lower().split()):
+                return self.go(position) or position == self.position
+        return False

@@ -53,7 +53,7 @@ class PlayScreen(HelpfulScreen):
             "view('why')",
             "why",
             group=VIEW,
-            tooltip="Why the selected action: its candidates, and the planner's sub-goals.",
+            tooltip="The selected action's candidates, and why it was taken.",
         ),
     ]
     # The observation pane's views and their keys (human mode adds the valid actions, on F-keys).

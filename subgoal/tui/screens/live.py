@@ -79,7 +79,7 @@ class LiveScreen(PlayScreen):
             "w,ctrl+s",
             "save",
             "save",
-            tooltip="Write the episode so far to an episode file, for --replay.",
+            tooltip="Write the episode so far to a file, for --replay.",
         ),
         Binding("v,f5", "view('valid')", "valid", group=VIEW, tooltip="The actions the game accepts now."),
         Binding("ctrl+q", "quit", "quit", priority=True, tooltip="Leave the app (q would be typed)."),

@@ -1,5 +1,5 @@
 """The episode picker, for files with many episodes: filter by task (id, name or glob) and by
-score, then open one in the replay."""
+score, sort by score or by why it ended, then open one in the replay."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from subgoal.engine.episode import Episode
+from subgoal.engine.events import end_reason
 from subgoal.tui.screens.help import HelpfulScreen
 
 SCORE_FILTERS: list[tuple[str, str]] = [
@@ -52,11 +53,31 @@ def filter_episodes(episodes: list[Episode], task: str, score: str) -> list[int]
     return [i for i, ep in enumerate(episodes) if task_matches(ep, task) and score_matches(ep, score)]
 
 
+# The orders `s` cycles through: (name, key of an episode's index); sorted() keeps file order on ties.
+SORTS: list[tuple[str, str]] = [
+    ("file order", "file"),
+    ("score, best first", "score-down"),
+    ("score, worst first", "score-up"),
+    ("end reason", "reason"),
+]
+
+
+def sort_episodes(episodes: list[Episode], shown: list[int], order: str) -> list[int]:
+    if order == "score-down":
+        return sorted(shown, key=lambda i: -episodes[i].final_score)
+    if order == "score-up":
+        return sorted(shown, key=lambda i: episodes[i].final_score)
+    if order == "reason":
+        return sorted(shown, key=lambda i: end_reason(episodes[i]))
+    return list(shown)
+
+
 class PickerScreen(HelpfulScreen):
     CSS_PATH = Path(__file__).with_name("picker.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_filter", "filter", key_display="/", tooltip="Type a task id, name or glob."),
         Binding("escape", "focus_table", "list", show=False, tooltip="Back to the list from a filter."),
+        Binding("s", "sort", "sort", tooltip="Sort by file order, score (best or worst first), end."),
     ]
     help_title = "episodes"
 
@@ -65,6 +86,7 @@ class PickerScreen(HelpfulScreen):
         self.episodes = episodes
         self.source = source
         self.shown: list[int] = list(range(len(episodes)))
+        self.order = 0  # index into SORTS
 
     def compose(self) -> ComposeResult:
         yield Static(id="picker-title")
@@ -85,6 +107,7 @@ class PickerScreen(HelpfulScreen):
             ("steps", "steps", 5),
             ("sub-goals", "subgoals", 9),
             ("score", "score", 5),
+            ("end", "end", None),
         ):
             justify = "right" if key in {"n", "var", "steps", "subgoals", "score"} else "left"
             table.add_column(Text(label, justify=justify), key=key, width=width)
@@ -96,7 +119,8 @@ class PickerScreen(HelpfulScreen):
     def refilter(self) -> None:
         task = self.query_one("#task-filter", Input).value
         score = self.query_one("#score-filter", Select).value
-        self.shown = filter_episodes(self.episodes, task, str(score))
+        order_name, order = SORTS[self.order]
+        self.shown = sort_episodes(self.episodes, filter_episodes(self.episodes, task, str(score)), order)
         table = self.query_one("#episodes", DataTable)
         table.clear()
         for i in self.shown:
@@ -111,12 +135,14 @@ class PickerScreen(HelpfulScreen):
                 Text(str(len(ep.steps)), justify="right"),
                 Text(str(len(ep.subgoals)), justify="right"),
                 Text(str(ep.final_score), style=style, justify="right"),
+                Text(end_reason(ep), style="dim"),
                 key=str(i),
             )
         title = Content.assemble(
             (" episodes ", "bold reverse"),
             (f" {self.source}" if self.source else "", "bold"),
             (f"  {len(self.shown)} of {len(self.episodes)} shown", "$text-muted"),
+            (f"  {order_name}" if order != "file" else "", "$text-accent"),
             ("  enter opens one", "$text-muted"),
         )
         self.query_one("#picker-title", Static).update(title)
@@ -124,6 +150,10 @@ class PickerScreen(HelpfulScreen):
     @on(Input.Submitted, "#task-filter")
     def action_focus_table(self) -> None:
         self.query_one("#episodes", DataTable).focus()
+
+    def action_sort(self) -> None:
+        self.order = (self.order + 1) % len(SORTS)
+        self.refilter()
 
     def action_focus_filter(self) -> None:
         self.query_one("#task-filter", Input).focus()

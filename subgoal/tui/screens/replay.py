@@ -1,16 +1,23 @@
 """Replay: a saved episode (oracle, annotated or an eval trajectory), stepped through as it was
-played. The state at each position is the fold of the saved episode's events up to that step."""
+played. The state at each position is the fold of the saved episode's events up to that step.
+
+Besides stepping: jumps to the next or previous score change, to where it first went wrong, to the
+next step whose action or observation holds a text (`/`), and to the file's other episodes."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
+from textual.widgets import Input
 
 from subgoal.engine.episode import Episode
 from subgoal.tui.screens.base import PlayScreen
 from subgoal.tui.state import ReplayCursor
+from subgoal.tui.widgets.actions import ActionsLog
 
 AUTOPLAY_SECONDS = 0.5
 STEP = Binding.Group("step", compact=True)
@@ -56,7 +63,66 @@ class ReplayScreen(PlayScreen):
         Binding("end,G", "end", "end", key_display="G", priority=True, group=ENDS, tooltip="The last step."),
         Binding("space", "autoplay", "play", key_display="␣", tooltip="Step on by itself, or stop."),
         Binding("e,escape", "episodes", "episodes", tooltip="Back to the list of the file's episodes."),
+        Binding(
+            "slash",
+            "search",
+            "search",
+            key_display="/",
+            tooltip="The next step whose action or observation holds a text.",
+        ),
+        Binding(
+            "c",
+            "next_change",
+            "next change",
+            show=False,
+            priority=True,
+            tooltip="On to the next score change.",
+        ),
+        Binding(
+            "C",
+            "previous_change",
+            "previous change",
+            show=False,
+            priority=True,
+            tooltip="Back to the previous score change.",
+        ),
+        Binding(
+            "f",
+            "failure",
+            "first failure",
+            show=False,
+            priority=True,
+            tooltip="Where it first lost points (-100), or gave up a sub-goal.",
+        ),
+        Binding(
+            "left_square_bracket",
+            "episode(-1)",
+            "previous episode",
+            show=False,
+            tooltip="The file's previous episode.",
+        ),
+        Binding(
+            "right_square_bracket",
+            "episode(1)",
+            "next episode",
+            show=False,
+            tooltip="The file's next episode.",
+        ),
     ]
+    # Keys that move the replay; not while the search line is being typed in.
+    MOVES = frozenset(
+        {
+            "back",
+            "forward",
+            "previous_subgoal",
+            "next_subgoal",
+            "start",
+            "end",
+            "next_change",
+            "previous_change",
+            "failure",
+        }
+    )
     help_title = "replay"
 
     def __init__(self, episode: Episode, number: int = 0, count: int = 1, **kwargs):  # type: ignore[no-untyped-def]
@@ -67,13 +133,20 @@ class ReplayScreen(PlayScreen):
         self.state = self.cursor.state()
         self._autoplay: Timer | None = None
 
+    def compose_bottom(self) -> ComposeResult:
+        yield Input(
+            placeholder="search actions and observations; enter finds the next, escape closes",
+            id="replay-search",
+        )
+
     def on_mount(self) -> None:
         self.redraw()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "episodes":
+        if action in ("episodes", "episode"):
             return self.count > 1
-        return True
+        # Keys typed into the search line are text, not moves.
+        return not (action in self.MOVES and isinstance(self.focused, Input))
 
     def _moved(self, moved: bool) -> None:
         if moved:
@@ -136,5 +209,47 @@ class ReplayScreen(PlayScreen):
         self.redraw_status()
 
     def action_episodes(self) -> None:
+        if isinstance(self.focused, Input):  # escape in the search line closes it
+            self._close_search()
+            return
         self._stop_autoplay()
         self.app.show_picker()  # type: ignore[attr-defined]
+
+    def action_episode(self, offset: int) -> None:
+        number = self.number + offset
+        if 0 <= number < self.count:
+            self._stop_autoplay()
+            self.app.open_replay(number)  # type: ignore[attr-defined]
+        else:
+            self.app.bell()
+
+    def action_next_change(self) -> None:
+        self._moved(self.cursor.next_change())
+
+    def action_previous_change(self) -> None:
+        self._moved(self.cursor.previous_change())
+
+    def action_failure(self) -> None:
+        if self.cursor.failure() is None:
+            self.notify("nothing went wrong in this episode", timeout=3)
+            return
+        self._moved(self.cursor.first_failure())
+
+    # -- search --------------------------------------------------------------------------------
+    def action_search(self) -> None:
+        field = self.query_one("#replay-search", Input)
+        field.display = True
+        field.focus()
+
+    @on(Input.Submitted, "#replay-search")
+    def _search(self, message: Input.Submitted) -> None:
+        if not message.value.strip():
+            self._close_search()
+        elif self.cursor.search(message.value):
+            self._moved(True)
+        else:
+            self.notify(f"no step holds {message.value.strip()!r}", severity="warning", timeout=3)
+
+    def _close_search(self) -> None:
+        self.query_one("#replay-search", Input).display = False
+        self.query_one(ActionsLog).focus()
