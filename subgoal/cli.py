@@ -245,7 +245,10 @@ def play_command(
     executor: Annotated[Optional[str], typer.Option(help="Executor checkpoint (hierarchical agent).")] = None,
     checkpoint: Annotated[Optional[str], typer.Option(help="Checkpoint of the flat agent.")] = None,
     replay: Annotated[
-        Optional[Path], typer.Option("--replay", "-r", help="Replay an episode file instead of playing live.")
+        Optional[Path],
+        typer.Option(
+            "--replay", "-r", help="Replay an episode file (or an eval run folder) instead of playing live."
+        ),
     ] = None,
     episode: Annotated[
         Optional[int], typer.Option("--episode", "-e", min=0, help="Which episode of the file (0-based).")

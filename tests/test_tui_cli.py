@@ -51,6 +51,18 @@ def test_plain_replay_says_why_in_readable_lines(tmp_path: Path) -> None:
     assert "✗ focus_on(painting) (1 step, failed)" in out
 
 
+def test_a_run_folder_replays_its_episodes(tmp_path: Path) -> None:
+    run = tmp_path / "runs" / "eval-1"
+    run.mkdir(parents=True)
+    write_episodes(run / "episodes.jsonl.gz", [sample_episode()])
+    result = play("--replay", str(run), "--plain", workspace=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "completed: score 100 in 5 steps" in result.output
+    empty = play("--replay", str(tmp_path / "runs"), "--plain", workspace=tmp_path)
+    assert empty.exit_code == 2 and "a folder without episodes.jsonl.gz" in " ".join(empty.output.split())
+    assert "Traceback" not in empty.output
+
+
 def test_piped_tables_are_not_cut(monkeypatch) -> None:
     monkeypatch.delenv("COLUMNS", raising=False)
     result = runner.invoke(app, ["tasks"])

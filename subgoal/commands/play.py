@@ -56,6 +56,7 @@ def run(
     if replay is not None:
         if not replay.exists():
             raise EpisodeFileError(f"{replay}: no such episode file")
+        replay = episode_file(replay)
         if plain:
             _print_replay(replay, episode)
         else:
@@ -108,6 +109,18 @@ def run(
         PlayApp(live=config, theme=theme).run()
     finally:
         holder.close()
+
+
+def episode_file(path: Path) -> Path:
+    """An eval run folder stands for its episodes (RUN/episodes.jsonl.gz); a file for itself."""
+    if not path.is_dir():
+        return path
+    inside = path / "episodes.jsonl.gz"
+    if not inside.is_file():
+        raise EpisodeFileError(
+            f"{path}: a folder without episodes.jsonl.gz (give an episode file or a run folder)"
+        )
+    return inside
 
 
 def _checkpoint(name: str | None, workspace: Workspace) -> str | None:
