@@ -250,6 +250,14 @@ def play_command(
             "--replay", "-r", help="Replay an episode file (or an eval run folder) instead of playing live."
         ),
     ] = None,
+    beside: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--beside",
+            help="Another episode file or run folder, shown beside --replay's episodes: the same task "
+            "variations, steps aligned, the first difference marked.",
+        ),
+    ] = None,
     episode: Annotated[
         Optional[int], typer.Option("--episode", "-e", min=0, help="Which episode of the file (0-based).")
     ] = None,
@@ -282,6 +290,7 @@ def play_command(
         executor=executor,
         checkpoint=checkpoint,
         replay=replay,
+        beside=beside,
         episode=episode,
         plain=plain,
         theme="light" if light else "dark",

@@ -221,3 +221,31 @@ def test_replay_search_line_small_terminal(snap_compare, tmp_path: Path) -> None
         terminal_size=(80, 24),
         run_before=settle_replay,
     )
+
+
+def beside_app(tmp_path: Path) -> Any:
+    from test_tui_beside import write_runs
+
+    from subgoal.tui.beside_app import BesideApp
+
+    left, right = write_runs(tmp_path)
+    return BesideApp(left / "episodes.jsonl.gz", right / "episodes.jsonl.gz", theme="dark")
+
+
+async def settle_beside(pilot: Any) -> None:
+    from subgoal.tui.screens.beside import BesideScreen
+
+    while not (isinstance(pilot.app.screen, BesideScreen) and pilot.app.screen.is_mounted):
+        await pilot.pause(0.05)
+    await pilot.pause()
+
+
+def test_side_by_side_at_the_difference(snap_compare, tmp_path: Path) -> None:
+    # hierarchical and flat on one variation: they part at step 3 (≠3), d jumps just after it.
+    assert snap_compare(beside_app(tmp_path), press=["d"], terminal_size=(120, 36), run_before=settle_beside)
+
+
+def test_side_by_side_small_terminal(snap_compare, tmp_path: Path) -> None:
+    assert snap_compare(
+        beside_app(tmp_path), press=["right", "right"], terminal_size=(80, 24), run_before=settle_beside
+    )

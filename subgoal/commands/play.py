@@ -44,6 +44,7 @@ def run(
     executor: str | None = None,
     checkpoint: str | None = None,
     replay: Path | None = None,
+    beside: Path | None = None,
     episode: int | None = None,
     plain: bool | None = None,
     theme: str = "dark",
@@ -53,6 +54,9 @@ def run(
 ) -> None:
     if plain is None:
         plain = not sys.stdout.isatty()
+    if beside is not None:
+        _beside(replay, beside, plain, theme)
+        return
     if replay is not None:
         if not replay.exists():
             raise EpisodeFileError(f"{replay}: no such episode file")
@@ -109,6 +113,31 @@ def run(
         PlayApp(live=config, theme=theme).run()
     finally:
         holder.close()
+
+
+def _beside(replay: Path | None, beside: Path, plain: bool, theme: str) -> None:
+    """Two runs side by side: in the app, or a table of their pairs with --plain."""
+    if replay is None:
+        raise EpisodeFileError("--beside needs --replay: the run to put it beside")
+    for path in (replay, beside):
+        if not path.exists():
+            raise EpisodeFileError(f"{path}: no such episode file")
+    left, right = episode_file(replay), episode_file(beside)
+    if plain:
+        from subgoal.tui.beside import pair_episodes, print_pairs
+        from subgoal.tui.beside_app import side_names
+
+        pairs = pair_episodes(read_episodes(left), read_episodes(right))
+        if not pairs:
+            raise EpisodeFileError(f"{left} and {right} share no task variation")
+        print_pairs(out, pairs, side_names(left, right))
+        return
+    from subgoal.tui.beside_app import BesideApp
+
+    app = BesideApp(left, right, theme=theme)
+    app.run()
+    if app.error is not None:  # the app showed it; the shell gets its line and exit code too
+        raise app.error
 
 
 def episode_file(path: Path) -> Path:

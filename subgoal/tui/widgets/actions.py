@@ -34,9 +34,11 @@ def reward_cell(reward: int) -> Text:
 class ActionsLog(DataTable):
     DEFAULT_CSS = css_beside(__file__)
 
-    def __init__(self, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *, mark: int | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        """`mark`: a step to flag (≠), where two runs side by side first differ."""
         super().__init__(cursor_type="row", zebra_stripes=True, show_cursor=True, **kwargs)
         self._shown: list[Step] = []
+        self.mark = mark
 
     def on_mount(self) -> None:
         self.border_title = "actions"
@@ -57,7 +59,9 @@ class ActionsLog(DataTable):
             step = steps[index]
             action, height = action_cell(step, state.whys.get(index))
             self.add_row(
-                Text(str(index), style="dim", justify="right"),
+                Text(f"≠{index}", style="bold reverse", justify="right")
+                if index == self.mark
+                else Text(str(index), style="dim", justify="right"),
                 Text(str(step.score), justify="right"),
                 reward_cell(step.reward),
                 action,
