@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from test_tui_app import pane_text, run_async, sample_episode, wait_until
+from test_tui_app import pane_text, run_async, sample_episode, status_text, wait_until
 from test_tui_why_help import why_episode
 
 from subgoal.engine.episode import Episode, Step, write_episodes
@@ -71,6 +71,7 @@ async def test_replay_keys_for_changes_failure_search_and_episodes(tmp_path: Pat
         await pilot.press("right_square_bracket")
         await wait_until(pilot, lambda: isinstance(app.screen, ReplayScreen) and app.screen.number == 1)
         second = app.screen
+        assert "episode #1 of 3" in status_text(app)  # as -e 1 and the picker's # column say
         await pilot.press("f")
         assert second.position == 4 and second.state.score == -100
         assert "-100" in pane_text(app, "#score-now")

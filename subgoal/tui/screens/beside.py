@@ -143,7 +143,7 @@ class BesideScreen(HelpfulScreen):
         else:
             parts += [("  part at step ", "$text-muted"), (f"≠{self.parts}", "bold $text-warning")]
         if self.count > 1:
-            parts.append((f"  pair {self.number + 1}/{self.count}", "$text-muted"))
+            parts.append((f"  pair #{self.number} of {self.count}", "$text-muted"))
         self.query_one("#beside-header", Static).update(Content.assemble(*parts))
         for side, name in zip(SIDES, self.names, strict=True):
             state = self.side_state(side)

@@ -163,7 +163,8 @@ class ReplayScreen(PlayScreen):
         return "replay ▶" if self._autoplay else "replay"
 
     def run_extra(self) -> str:
-        return f"episode {self.number + 1}/{self.count}" if self.count > 1 else ""
+        # Numbered as -e and the picker's # column number it (from 0).
+        return f"episode #{self.number} of {self.count}" if self.count > 1 else ""
 
     def elapsed(self) -> float | None:
         seconds = self.episode.meta.get("seconds")
