@@ -249,3 +249,8 @@ def test_side_by_side_small_terminal(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(
         beside_app(tmp_path), press=["right", "right"], terminal_size=(80, 24), run_before=settle_beside
     )
+
+
+def test_replay_screen_tiny_terminal(snap_compare, tmp_path: Path) -> None:
+    # 60x15: the task shrinks to one line and the chart to one row; sub-goals and actions keep rows.
+    assert snap_compare(replay_app(tmp_path), press=["n"], terminal_size=(60, 15), run_before=settle_replay)

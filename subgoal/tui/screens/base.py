@@ -82,6 +82,12 @@ class PlayScreen(HelpfulScreen):
     def on_mount(self) -> None:
         self.query_one(ActionsLog).focus()
 
+    def on_resize(self) -> None:
+        # A short or narrow terminal gives the task and the score chart less room, so that the
+        # sub-goal and action panes still show rows (play.tcss: .-short, .-narrow).
+        self.set_class(self.size.height < 22, "-short")
+        self.set_class(self.size.width < 72, "-narrow")
+
     # -- drawing ---------------------------------------------------------------------------------
     def run_label(self) -> str:
         return ""

@@ -80,9 +80,13 @@ class HelpScreen(ModalScreen[None]):
 
 
 class HelpfulScreen(Screen):
-    """A screen whose `?` opens the overlay of its keys."""
+    """A screen whose `?` opens the overlay of its keys. Help and quit come first in its footer, so
+    that a narrow terminal, which cuts the footer's end, still shows them."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [HELP]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        HELP,
+        Binding("q", "app.quit", "quit", tooltip="Leave the app."),
+    ]
     help_title = "this screen"
 
     def action_help(self) -> None:
