@@ -276,3 +276,36 @@ async def test_human_typing_never_triggers_a_shortcut() -> None:
         await wait_until(pilot, lambda: app.screen is screen)
         assert screen.run_id == run and app.focused is field
         assert "your move" in status_text(app)
+
+
+@run_async
+async def test_a_live_learned_agent_fills_the_why_pane(tmp_path: Path) -> None:
+    # The whole path: the agent's Decision.info -> the rollout's StepTaken.why -> the pane -> the file.
+    from test_tui_app import FakePolicies, FakePolicy
+
+    from subgoal.tui.screens.live import LiveScreen
+    from subgoal.tui.sources import learned_agent
+
+    spec = LiveSpec("4-2", 0, "train", agent="flat", checkpoint="flat-ckpt")
+    policies = FakePolicies(
+        **{"flat-ckpt": FakePolicy("flat", ["focus on the painting", "focus on painting"])}
+    )
+    holder = FakeHolder()
+    app = live_app(
+        lambda link: rollout_source(spec, holder, learned_agent(spec, policies)), delay=0.0, save_dir=tmp_path
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen.stopped)
+        assert app.screen.state.whys[0]["beams"] == [
+            ["focus on the painting", "invalid"],
+            ["focus on painting", "taken"],
+        ]
+        await pilot.press("y")
+        text = pane_text(app, "#observation-text")
+        assert (
+            "✗ 1 focus on the painting  not a valid action here" in text and "✓ 2 focus on painting" in text
+        )
+        await pilot.press("w")
+        (saved,) = tmp_path.glob("play-*.jsonl.gz")
+    (episode,) = load_episodes(saved)
+    assert episode.meta["notes"][0]["why"]["beams"][1] == ["focus on painting", "taken"]
