@@ -95,3 +95,23 @@ def test_show_rounds_the_minutes(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-timed"])
     assert "1.7 min on" in result.output and "time budget of 1.7 min reached" in result.output
     assert "1.6666" not in result.output
+
+
+def test_show_draws_the_training_curves(tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from subgoal.cli import app
+    from subgoal.plots import training_curves
+
+    monkeypatch.setenv("COLUMNS", "120")
+    ws = Workspace(tmp_path / "ws")
+    path = _make(ws, "planner-curves")
+    lines = [{"kind": "train", "step": s, "loss": 5.0 / s} for s in range(10, 110, 10)]
+    lines += [{"kind": "eval", "step": s, "dev_loss": 1.0 / s, "dev_exact": s / 200} for s in (50, 100)]
+    (path / ck.LOG).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-curves"])
+    assert "loss" in result.output and "dev metrics" in result.output and "exact" in result.output
+    assert "\x1b[" not in result.output  # no colour codes in a pipe
+    assert training_curves([]) is None and training_curves([{"kind": "start"}]) is None

@@ -150,6 +150,18 @@ def show_command(
     for key, value in rows:
         table.add_row(key, _fmt(value))
     out.print(table)
+    _print_curves(log)
+
+
+def _print_curves(log: list[dict[str, Any]]) -> None:
+    """The training curves under the table: loss and dev metrics over the steps (plotext)."""
+    from rich.text import Text
+
+    from subgoal.plots import training_curves
+
+    curves = training_curves(log, width=min(out.width, 120), height=16, colour=out.is_terminal)
+    if curves:
+        out.print(Text.from_ansi(curves), soft_wrap=True)
 
 
 @app.command("rm")
