@@ -1,8 +1,11 @@
 """What a new user hit (issue 13, part 4): each case is one line on stderr, a non-zero exit, and
-nothing lost. Ctrl-C and kill -9 of the long jobs, a JVM that cannot start, an empty --tasks."""
+nothing lost. Ctrl-C and kill -9 of the long jobs, broken checkpoints, a JVM that cannot start,
+runs that fail at start, an empty --tasks, and the play app's error screens."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import platform
 import signal
@@ -217,6 +220,7 @@ HUGE_HEAP = {"SUBGOAL_JVM_HEAP": "999999g"}  # far beyond any machine's address 
 def test_a_jvm_that_cannot_start_is_one_line(tmp_path, args):
     line = error_line(invoke(tmp_path, *args, env=HUGE_HEAP))
     assert "the ScienceWorld JVM did not start" in line and "SUBGOAL_JVM_HEAP=999999g" in line
+    assert not (tmp_path / "runs" / "r").exists()
 
 
 # -- an empty --tasks --------------------------------------------------------------------------------
@@ -235,3 +239,147 @@ def test_empty_tasks_is_an_error_not_all_thirty(tmp_path, args):
     line = error_line(invoke(tmp_path, *args))
     assert "--tasks names no task; leave it out for all 30" in line
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
+
+
+# -- broken checkpoints ------------------------------------------------------------------------------
+def make_checkpoint(workspace: Path, name: str, role: str, truncate: bool = False) -> Path:
+    """A checkpoint folder whose weights are a real safetensors file (small), cut short if asked."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from subgoal.checkpoints import WEIGHTS, write_manifest
+
+    folder = workspace / "checkpoints" / name
+    folder.mkdir(parents=True)
+    save_file({"shared.weight": np.zeros((64, 16), dtype=np.float32)}, str(folder / WEIGHTS))
+    if truncate:  # a copy that stopped half way
+        data = (folder / WEIGHTS).read_bytes()
+        (folder / WEIGHTS).write_bytes(data[: len(data) // 2])
+    write_manifest(folder, {"role": role, "preset": "tiny"})
+    return folder
+
+
+def test_weights_problem_reads_only_the_header(tmp_path):
+    from subgoal.checkpoints import WEIGHTS, weights_problem
+
+    sound = make_checkpoint(tmp_path, "planner-a", "planner")
+    assert weights_problem(sound) is None
+    cut = make_checkpoint(tmp_path, "planner-b", "planner", truncate=True)
+    assert "model.safetensors is truncated (2" in weights_problem(cut)
+    (cut / WEIGHTS).write_bytes((cut / WEIGHTS).read_bytes()[:5])
+    assert "not even its header" in weights_problem(cut)
+    (cut / WEIGHTS).write_bytes((8).to_bytes(8, "little") + b"not json")
+    assert "unreadable header" in weights_problem(cut)
+    (cut / WEIGHTS).unlink()
+    assert weights_problem(cut) == "it has no model.safetensors"
+
+
+def test_checkpoints_list_and_show_mark_broken_ones(tmp_path):
+    make_checkpoint(tmp_path, "executor-ok", "executor")
+    make_checkpoint(tmp_path, "planner-cut", "planner", truncate=True)
+    (tmp_path / "checkpoints" / "flat-garbled").mkdir()
+    (tmp_path / "checkpoints" / "flat-garbled" / "manifest.json").write_text("{not json")
+
+    listed = invoke(tmp_path, "checkpoints", "list", env={"COLUMNS": "200"})
+    assert listed.exit_code == 1, listed.output
+    assert "planner-cut (broken)" in listed.output and "flat-garbled (broken)" in listed.output
+    assert "executor-ok (broken)" not in listed.output and "executor-ok" in listed.output
+    assert "broken: planner-cut: model.safetensors is truncated" in listed.output
+    assert "broken: flat-garbled:" in listed.output and "unreadable manifest" in listed.output
+
+    as_json = invoke(tmp_path, "checkpoints", "list", "--json")
+    assert as_json.exit_code == 1
+    rows = {row["name"]: row["problem"] for row in json.loads(as_json.stdout)}
+    assert rows["executor-ok"] is None and "truncated" in rows["planner-cut"]
+
+    shown = invoke(tmp_path, "checkpoints", "show", "planner-cut", env={"COLUMNS": "200"})
+    assert shown.exit_code == 1 and "broken: model.safetensors is truncated" in shown.output
+    sound = invoke(tmp_path, "checkpoints", "show", "executor-ok", env={"COLUMNS": "200"})
+    assert sound.exit_code == 0 and "sound" in sound.output
+
+
+def test_eval_refuses_a_broken_checkpoint_in_one_line_and_leaves_no_run(tmp_path):
+    make_checkpoint(tmp_path, "executor-ok", "executor")
+    make_checkpoint(tmp_path, "planner-old", "planner")
+    newest = make_checkpoint(tmp_path, "planner-new", "planner", truncate=True)
+    os.utime(newest / "manifest.json", (time.time() + 60, time.time() + 60))
+
+    line = error_line(invoke(tmp_path, "eval", "-t", "4-2", "-n", "1"))  # the newest planner by default
+    assert "the newest planner checkpoint, planner-new, is broken: model.safetensors is truncated" in line
+    assert "the newest sound one is planner-old" in line
+    line = error_line(invoke(tmp_path, "eval", "--planner", "planner-new", "-t", "4-2", "-n", "1"))
+    assert "planner-new is broken: model.safetensors is truncated" in line
+    assert not list((tmp_path / "runs").glob("*"))
+
+
+def test_play_refuses_a_broken_checkpoint_in_one_line(tmp_path):
+    make_checkpoint(tmp_path, "flat-cut", "flat", truncate=True)
+    line = error_line(invoke(tmp_path, "play", "--plain", "--agent", "flat", "--checkpoint", "flat-cut"))
+    assert "flat-cut is broken: model.safetensors is truncated" in line
+
+
+# -- runs that fail at start -------------------------------------------------------------------------
+def test_a_run_that_fails_at_start_leaves_no_folder_to_block_its_name(tmp_path):
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_bytes(b"not gzip")
+    args = ["eval", "--agent", "oracle", "-t", "4-2", "-n", "1", "--name", "mine"]
+    line = error_line(invoke(tmp_path, *args, "--oracle-file", str(bad)))
+    assert "bad.jsonl.gz:1: truncated or corrupt file" in line
+    assert not (tmp_path / "runs" / "mine").exists()
+    # The same name with other settings is not "a different run" now.
+    bad.write_bytes(gzip.compress(b'{"format": "subgoal.episode", "version": 1}\n'))
+    line = error_line(invoke(tmp_path, *args, "--oracle-file", str(bad)))
+    assert "corrupt episode" in line and "holds a different run" not in line
+
+
+def test_resume_last_is_the_run_changed_most_recently(tmp_path):
+    from subgoal.engine.evaluation import find_run
+
+    runs = tmp_path / "runs"
+    for name in ("quickstart-hierarchical", "20261125-101010-flat"):
+        (runs / name).mkdir(parents=True)
+        (runs / name / "config.json").write_text("{}")
+        (runs / name / "episodes.jsonl.gz").write_bytes(b"")
+        for path in (runs / name / "config.json", runs / name / "episodes.jsonl.gz", runs / name):
+            os.utime(path, (1_000_000, 1_000_000))
+    assert find_run("last", runs).name == "quickstart-hierarchical"
+    os.utime(runs / "20261125-101010-flat" / "episodes.jsonl.gz")  # an episode appended just now
+    assert find_run("last", runs).name == "20261125-101010-flat"
+
+
+# -- the play app's error screens exit 2, as --plain does ---------------------------------------------
+def test_the_app_exits_2_after_an_error_screen_and_play_prints_the_line(tmp_path, monkeypatch):
+    from subgoal.tui.app import PlayApp
+    from subgoal.tui.screens.error import ErrorScreen
+
+    garbled = tmp_path / "garbled.jsonl.gz"
+    garbled.write_bytes(b"\x1f\x8b" + bytes(range(256)))
+    headless_run = PlayApp.run
+
+    async def quit_on_the_error_screen(pilot) -> None:  # type: ignore[no-untyped-def]
+        while not isinstance(pilot.app.screen, ErrorScreen):
+            await pilot.pause(0.05)
+        await pilot.press("q")
+
+    def run(self, **options):  # type: ignore[no-untyped-def]
+        return headless_run(self, headless=True, size=(100, 30), auto_pilot=quit_on_the_error_screen)
+
+    monkeypatch.setattr(PlayApp, "run", run)
+    result = invoke(tmp_path, "play", "--tui", "--replay", str(garbled))
+    assert "garbled.jsonl.gz:1: truncated or corrupt file" in error_line(result)
+
+
+def test_the_app_exits_2_after_a_live_run_failed():
+    from test_tui_app import broken_source, live_app, run_async, wait_until
+
+    from subgoal.tui.screens.live import LiveScreen
+
+    @run_async
+    async def check() -> None:
+        app = live_app(lambda link: broken_source, delay=0.0)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen.failure)
+            await pilot.press("q")
+        assert app.return_code == 2 and "the model fell over" in str(app.error)
+
+    check()

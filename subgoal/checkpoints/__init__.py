@@ -25,6 +25,8 @@ from subgoal.workspace import Workspace
 
 MANIFEST = "manifest.json"
 LOG = "log.jsonl"
+WEIGHTS = "model.safetensors"
+WEIGHTS_INDEX = "model.safetensors.index.json"  # save_pretrained's list of shards, for big models
 FORMAT = "subgoal.checkpoint"
 VERSION = 1
 
@@ -34,10 +36,15 @@ class CheckpointInfo:
     name: str
     path: Path
     manifest: dict[str, Any]
+    problem: str | None = None  # why it cannot be loaded (None: it can)
 
     @property
     def role(self) -> str:
         return str(self.manifest.get("role", "?"))
+
+    @property
+    def broken(self) -> bool:
+        return self.problem is not None
 
 
 def is_checkpoint(path: Path) -> bool:
@@ -66,7 +73,8 @@ def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
 
 
 def list_checkpoints(workspace: Workspace) -> list[CheckpointInfo]:
-    """Complete checkpoints of the workspace, by name (staging folders and strays are skipped)."""
+    """Checkpoints of the workspace, by name, broken ones included with their problem (staging
+    folders and folders without a manifest are skipped)."""
     root = workspace.checkpoints
     if not root.is_dir():
         return []
@@ -75,10 +83,61 @@ def list_checkpoints(workspace: Workspace) -> list[CheckpointInfo]:
         if path.name.startswith(".") or not is_checkpoint(path):
             continue
         try:
-            found.append(CheckpointInfo(path.name, path, read_manifest(path)))
-        except CheckpointError:
+            manifest = read_manifest(path)
+        except CheckpointError as exc:
+            found.append(CheckpointInfo(path.name, path, {}, str(exc)))
             continue
+        found.append(CheckpointInfo(path.name, path, manifest, weights_problem(path)))
     return found
+
+
+def weights_problem(path: str | os.PathLike[str]) -> str | None:
+    """What keeps the weights of checkpoint `path` from loading, or None. Reads only the safetensors
+    headers (no torch): a copy cut short, the usual damage, is shorter than its header says."""
+    path = Path(path)
+    shards = [WEIGHTS]
+    if (path / WEIGHTS_INDEX).is_file():
+        try:
+            shards = sorted(set(json.loads((path / WEIGHTS_INDEX).read_text())["weight_map"].values()))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            return f"{WEIGHTS_INDEX} is unreadable ({exc})"
+    for shard in shards:
+        problem = _safetensors_problem(path / shard)
+        if problem:
+            return problem
+    return None
+
+
+def _safetensors_problem(file: Path) -> str | None:
+    """A safetensors file is an 8-byte header length, a JSON header, then exactly the tensors' bytes."""
+    try:
+        size = file.stat().st_size
+        with open(file, "rb") as fh:
+            length = int.from_bytes(fh.read(8), "little")
+            if size < 8 or length > size - 8:
+                return f"{file.name} is truncated ({size} bytes, not even its header)"
+            header = json.loads(fh.read(length))
+        end = max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"), default=0)
+    except FileNotFoundError:
+        return f"it has no {file.name}"
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        return f"{file.name} has an unreadable header ({type(exc).__name__})"
+    expected = 8 + length + int(end)
+    if size < expected:
+        return f"{file.name} is truncated ({size} of {expected} bytes)"
+    if size > expected:
+        return f"{file.name} holds {size - expected} bytes more than its header describes"
+    return None
+
+
+def check_weights(path: str | os.PathLike[str]) -> None:
+    """One-line CheckpointError if the weights of checkpoint `path` cannot load (before torch does)."""
+    problem = weights_problem(path)
+    if problem:
+        raise CheckpointError(
+            f"checkpoint {path} is broken: {problem}; train it again or remove it "
+            f"(`subgoal checkpoints rm {path}`)"
+        )
 
 
 def resolve(name_or_path: str | os.PathLike[str], workspace: Workspace) -> Path:

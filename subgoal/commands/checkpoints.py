@@ -12,7 +12,15 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from subgoal.checkpoints import list_checkpoints, read_log, read_manifest, remove, resolve
+from subgoal.checkpoints import (
+    CheckpointInfo,
+    list_checkpoints,
+    read_log,
+    read_manifest,
+    remove,
+    resolve,
+    weights_problem,
+)
 from subgoal.console import err, out
 
 app = typer.Typer(help="The checkpoints on disk: list them, show one, remove one.", no_args_is_help=True)
@@ -48,11 +56,16 @@ def list_command(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """Every checkpoint of the workspace: role, model, size, best dev metrics, training time."""
+    """Every checkpoint of the workspace: role, model, size, best dev metrics, training time.
+
+    A checkpoint that cannot be loaded is marked broken, with the reason; then the exit code is 1.
+    """
     workspace = _workspace(ctx)
     found = list_checkpoints(workspace)
     if as_json:
-        out.print_json(json.dumps([{"name": c.name, "path": str(c.path), **c.manifest} for c in found]))
+        rows = [{"name": c.name, "path": str(c.path), "problem": c.problem, **c.manifest} for c in found]
+        out.print_json(json.dumps(rows))
+        _exit_if_broken(found)
         return
     if not found:
         err.print(f"no checkpoints in {workspace.checkpoints}; `subgoal train` makes them")
@@ -75,9 +88,9 @@ def list_command(
         m = c.manifest
         metrics, training = m.get("metrics") or {}, m.get("training") or {}
         table.add_row(
-            c.name,
+            f"{c.name} [bold red](broken)[/]" if c.broken else c.name,
             c.role,
-            m.get("model") or f"preset {m.get('preset')}",
+            m.get("model") or (f"preset {m['preset']}" if m.get("preset") else "-"),
             _params(m.get("params")),
             _fmt(((m.get("data") or {}).get("train") or {}).get("examples")),
             _fmt(training.get("steps")),
@@ -87,6 +100,16 @@ def list_command(
             _fmt(m.get("created", "")[:16]),
         )
     out.print(table)
+    _exit_if_broken(found)
+
+
+def _exit_if_broken(found: list[CheckpointInfo]) -> None:
+    """One line on stderr per broken checkpoint, then exit 1."""
+    broken = [c for c in found if c.broken]
+    for c in broken:
+        err.print(f"[bold red]broken:[/] {c.name}: {c.problem}", highlight=False, soft_wrap=True)
+    if broken:
+        raise typer.Exit(1)
 
 
 @app.command("show")
@@ -98,14 +121,18 @@ def show_command(
     """One checkpoint's manifest: data, metrics, training figures, versions."""
     path = resolve(name, _workspace(ctx))
     manifest = read_manifest(path)
+    problem = weights_problem(path)
+    broken = [CheckpointInfo(path.name, path, manifest, problem)] if problem else []
     if as_json:
-        out.print_json(json.dumps({"path": str(path), **manifest}))
+        out.print_json(json.dumps({"path": str(path), "problem": problem, **manifest}))
+        _exit_if_broken(broken)
         return
     table = Table(title=f"{path.name}  ({path})", title_justify="left", show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
     data = manifest.get("data") or {}
     rows: list[tuple[str, Any]] = [
+        ("state", f"broken: {problem}" if problem else "sound"),
         ("role", manifest.get("role")),
         ("model", manifest.get("model") or f"preset {manifest.get('preset')}"),
         ("parameters", _params(manifest.get("params"))),
@@ -151,6 +178,7 @@ def show_command(
         table.add_row(key, _fmt(value))
     out.print(table)
     _print_curves(log)
+    _exit_if_broken(broken)
 
 
 def _print_curves(log: list[dict[str, Any]]) -> None:

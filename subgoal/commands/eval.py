@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import typer
@@ -19,6 +20,7 @@ from subgoal.engine.evaluation import (
 )
 from subgoal.engine.report import Summary, compare_table, results_table, timing_line
 from subgoal.engine.tasks import resolve_tasks
+from subgoal.errors import SubgoalError
 from subgoal.workspace import Workspace, ensure_dir
 
 
@@ -63,7 +65,14 @@ def run(
         spec.check()
         chosen = resolve_tasks(tasks)
         the_run = Run.create(runs_dir, spec, split, chosen, max_variations, step_limit, stall_limit, name)
-    return play_run(the_run, workers, batch)
+    try:
+        return play_run(the_run, workers, batch)
+    except SubgoalError:
+        # A run that failed before playing anything (a bad device, checkpoint or oracle file, no
+        # JVM) holds nothing to keep, and left behind it would block its --name.
+        if the_run.is_empty():
+            shutil.rmtree(the_run.path, ignore_errors=True)
+        raise
 
 
 def play_run(the_run: Run, workers: int, batch: int = 1) -> Summary:

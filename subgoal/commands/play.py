@@ -66,7 +66,7 @@ def run(
         else:
             from subgoal.tui.app import PlayApp
 
-            PlayApp(replay=replay, episode=episode, theme=theme).run()
+            _run_app(PlayApp(replay=replay, episode=episode, theme=theme))
         return
 
     if agent not in AGENTS:
@@ -110,9 +110,16 @@ def run(
             config = LiveConfig(lambda link: source, delay=delay, paused=paused, save_dir=workspace.runs)
         from subgoal.tui.app import PlayApp
 
-        PlayApp(live=config, theme=theme).run()
+        _run_app(PlayApp(live=config, theme=theme))
     finally:
         holder.close()
+
+
+def _run_app(app) -> None:  # type: ignore[no-untyped-def]
+    """Run the app; what went wrong in it is then one line and its exit code, as with --plain."""
+    app.run()
+    if app.error is not None:
+        raise app.error
 
 
 def _beside(replay: Path | None, beside: Path, plain: bool, theme: str) -> None:
@@ -156,9 +163,11 @@ def _checkpoint(name: str | None, workspace: Workspace) -> str | None:
     """A checkpoint's folder, from its name in the workspace or a path (checked now, loaded later)."""
     if not name:
         return None
-    from subgoal.checkpoints import resolve
+    from subgoal.checkpoints import check_weights, resolve
 
-    return str(resolve(name, workspace))
+    path = resolve(name, workspace)
+    check_weights(path)
+    return str(path)
 
 
 def _print_replay(path: Path, number: int | None) -> None:

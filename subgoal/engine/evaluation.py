@@ -14,6 +14,7 @@ running again on the same folder plays only what is missing (errored ones are re
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -77,9 +78,13 @@ class AgentSpec:
 
     def check(self) -> None:
         """Fail fast, before any JVM starts or weights load: each checkpoint has the right role
-        and the tokenizer it was trained with."""
+        and the tokenizer it was trained with, then whole weights."""
+        from subgoal.checkpoints import check_weights
+
         for slot, path in self.checkpoints.items():
             check_checkpoint(path, slot)
+        for path in self.checkpoints.values():
+            check_weights(path)
 
     def build(self, policy_for: Callable[[str | None, str], Any] | None = None) -> Agent:
         """A fresh agent. `policy_for(path, role)` supplies its models (default: load them here)."""
@@ -119,11 +124,18 @@ def check_checkpoint(path: str, role: str) -> dict[str, Any]:
 def load_policy(path: str | None, role: str, device: str | None = None):  # type: ignore[no-untyped-def]
     """A checkpoint loaded for `role`: a wrong role or a tokenizer that does not fit the model is
     one clear line, before a single episode is played with it."""
+    from safetensors import SafetensorError
+
+    from subgoal.checkpoints import check_weights
     from subgoal.engine.models import Policy
 
     assert path is not None
     check_checkpoint(path, role)
-    policy = Policy.load(path, device=device)
+    check_weights(path)
+    try:
+        policy = Policy.load(path, device=device)
+    except SafetensorError as exc:  # damage the header check cannot see
+        raise CheckpointError(f"{path}: cannot load the model ({str(exc).splitlines()[0]})") from None
     vocab = int(getattr(policy.model.config, "vocab_size", 0) or 0)
     if vocab and len(policy.tokenizer) > vocab:
         raise CheckpointError(
@@ -267,6 +279,11 @@ class Run:
         (path / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
         return run
 
+    def is_empty(self) -> bool:
+        """Nothing was played into it yet: no episode, no error."""
+        files = (self.path / EPISODES, self.path / ERRORS)
+        return not any(f.exists() and f.stat().st_size for f in files)
+
     @classmethod
     def open(cls, path: Path) -> Run:
         file = path / CONFIG
@@ -340,16 +357,25 @@ def _atomic_write(path: Path, text: str) -> None:
 
 
 def find_run(spec: str, runs_dir: Path) -> Path:
-    """A run folder from a path, a name under runs/, or `last` (the newest)."""
+    """A run folder from a path, a name under runs/, or `last` (the one changed most recently)."""
     if spec == "last":
-        runs = sorted((p for p in runs_dir.glob("*") if (p / CONFIG).exists()), key=lambda p: p.name)
+        runs = [p for p in runs_dir.glob("*") if (p / CONFIG).exists()]
         if not runs:
             raise SubgoalError(f"no eval runs in {runs_dir} yet")
-        return runs[-1]
+        return max(runs, key=_last_changed)
     for path in (runs_dir / spec, Path(spec).expanduser()):
         if (path / CONFIG).exists():
             return path
     raise SubgoalError(f"no eval run {spec!r} (neither {runs_dir / spec} nor a folder with {CONFIG})")
+
+
+def _last_changed(run: Path) -> float:
+    """When anything in `run` last changed: an appended episode changes its file, not the folder."""
+    times = [run.stat().st_mtime]
+    for path in run.iterdir():
+        with contextlib.suppress(OSError):  # a temporary file renamed away meanwhile
+            times.append(path.stat().st_mtime)
+    return max(times)
 
 
 # -- running -------------------------------------------------------------------------------------
@@ -469,13 +495,24 @@ def resolve_spec(
 
 
 def newest_checkpoint(workspace: Workspace, role: str) -> str:
+    """The name of the newest `role` checkpoint. A broken newest one is an error, not skipped: the
+    user meant that one, and an older model must not be benchmarked in its place unannounced."""
     from subgoal.checkpoints import MANIFEST, list_checkpoints
 
     found = [c for c in list_checkpoints(workspace) if c.role == role]
+    flag = "--checkpoint" if role == "flat" else f"--{role}"
     if not found:
-        flag = "--checkpoint" if role == "flat" else f"--{role}"
         raise CheckpointError(
             f"no {role} checkpoint in {workspace.checkpoints}: train one (`subgoal train {role}`) "
             f"or name one with {flag}"
         )
-    return max(found, key=lambda c: (c.path / MANIFEST).stat().st_mtime).name
+    found.sort(key=lambda c: (c.path / MANIFEST).stat().st_mtime, reverse=True)
+    newest = found[0]
+    if newest.broken:
+        sound = next((c.name for c in found if not c.broken), None)
+        other = f" (the newest sound one is {sound})" if sound else ""
+        raise CheckpointError(
+            f"the newest {role} checkpoint, {newest.name}, is broken: {newest.problem}; remove it "
+            f"(`subgoal checkpoints rm {newest.name}`) or name another with {flag}{other}"
+        )
+    return newest.name

@@ -3,7 +3,8 @@
 The app owns the workers (like harlequin and posting): a thread that reads the episode file, and a
 thread that drives a live run and posts each rollout event to the live screen. Worker errors are
 handled in one place, `on_worker_state_changed`: a file that cannot be read becomes the error screen,
-an agent that fails becomes a notification, and the app keeps running.
+an agent that fails becomes a notification, and the app keeps running. Quitting after either exits
+with the error's code (2), as `--plain` does, and `subgoal play` then prints its line.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from subgoal.engine.episode import Episode, read_intact
-from subgoal.errors import SubgoalError
+from subgoal.errors import AgentError, EpisodeFileError, SubgoalError
 from subgoal.tui.messages import EngineEvent, EpisodesLoaded, RunFailed, RunStopped
 from subgoal.tui.screens.error import ErrorScreen
 from subgoal.tui.screens.live import LiveScreen
@@ -64,6 +65,7 @@ class PlayApp(App[None]):
         self.theme = THEMES.get(theme, theme)
         self.episodes: list[Episode] = []
         self._runs: dict[Worker[None], tuple[LiveScreen, int]] = {}
+        self.error: SubgoalError | None = None  # what went wrong last: the exit code and line on quit
 
     def compose(self) -> ComposeResult:
         what = f"reading {self.replay_path} …" if self.replay_path else "starting …"
@@ -84,7 +86,11 @@ class PlayApp(App[None]):
             raise error
         self.post_message(EpisodesLoaded(episodes))
 
+    async def action_quit(self) -> None:
+        self.exit(return_code=self.error.exit_code if self.error else 0)
+
     def start_live(self, screen: LiveScreen, run_id: int, source: Source, control: RunControl) -> None:
+        self.error = None  # a new run: an earlier one's failure no longer stands
         worker = self._run_live(screen, run_id, source, control)
         self._runs[worker] = (screen, run_id)
 
@@ -105,8 +111,10 @@ class PlayApp(App[None]):
         error = worker.error
         if worker.group == "load":
             intact = getattr(error, "intact", None) or []
-            self.push_screen(ErrorScreen(f"cannot open {self.replay_path}", describe(error), intact))
+            own = error if isinstance(error, SubgoalError) else None  # it names the file and line
+            self.show_error(f"cannot open {self.replay_path}", describe(error), intact, own)
         elif worker.group == "live":
+            self.error = error if isinstance(error, SubgoalError) else AgentError(describe(error))
             screen, run_id = self._runs.pop(worker, (None, 0))
             self.notify(describe(error), title="the agent stopped", severity="error", timeout=15)
             if screen is not None:
@@ -124,14 +132,12 @@ class PlayApp(App[None]):
         while isinstance(self.screen, ErrorScreen):
             self.pop_screen()
         if not episodes:
-            self.push_screen(ErrorScreen(f"cannot open {self.replay_path}", "the file holds no episodes"))
+            self.show_error(f"cannot open {self.replay_path}", "the file holds no episodes")
         elif self.episode_number is not None:
             if not 0 <= self.episode_number < len(episodes):
-                self.push_screen(
-                    ErrorScreen(
-                        f"no episode {self.episode_number} in {source}",
-                        f"the file holds {len(episodes)} episodes, numbered 0 to {len(episodes) - 1}",
-                    )
+                self.show_error(
+                    f"no episode {self.episode_number} in {source}",
+                    f"the file holds {len(episodes)} episodes, numbered 0 to {len(episodes) - 1}",
                 )
             else:
                 self.open_replay(self.episode_number)
@@ -139,6 +145,17 @@ class PlayApp(App[None]):
             self.open_replay(0)
         else:
             self.push_screen(PickerScreen(episodes, source))
+
+    def show_error(
+        self,
+        title: str,
+        message: str,
+        intact: list[Episode] | None = None,
+        error: SubgoalError | None = None,
+    ) -> None:
+        """The error screen; the error stands (exit code 2 on quit) even if what is intact is opened."""
+        self.error = error or EpisodeFileError(f"{title}: {message}")
+        self.push_screen(ErrorScreen(title, message, intact))
 
     def open_replay(self, number: int) -> None:
         if isinstance(self.screen, ReplayScreen):
