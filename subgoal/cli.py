@@ -438,6 +438,9 @@ def eval_command(
         Optional[tuple[str, str]],
         typer.Option("--compare", metavar="RUN_A RUN_B", help="Print two finished runs side by side."),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --compare: print JSON (both summaries, every episode pair).")
+    ] = False,
     step_limit: Annotated[int, typer.Option(min=1, help="Steps per episode (protocol: 100).")] = 100,
     stall_limit: Annotated[
         int, typer.Option(min=1, help="End an episode after N steps without a score change (protocol: 50).")
@@ -455,8 +458,10 @@ def eval_command(
     from subgoal.commands import eval as command
 
     if compare:
-        command.compare(workspace_of(ctx), *compare)
+        command.compare(workspace_of(ctx), *compare, as_json=as_json)
         return
+    if as_json:
+        raise SubgoalError("--json goes with --compare (a run writes its results.json itself)")
     command.run(
         workspace_of(ctx),
         agent=agent,

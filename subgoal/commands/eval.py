@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from subgoal.engine.evaluation import (
     find_run,
     resolve_spec,
 )
+from subgoal.engine.events import end_reason
 from subgoal.engine.report import Summary, compare_table, results_table, timing_line
 from subgoal.engine.tasks import resolve_tasks
 from subgoal.errors import SubgoalError
@@ -123,7 +125,38 @@ def print_summary(the_run: Run, summary: Summary) -> None:
     out.print(f"watch an episode: [bold]subgoal play --replay {the_run.path / EPISODES}[/]", soft_wrap=True)
 
 
-def compare(workspace: Workspace, run_a: str, run_b: str) -> None:
+def compare(workspace: Workspace, run_a: str, run_b: str, as_json: bool = False) -> None:
+    """The two runs' tables side by side, then the episodes both played that scored differently."""
+    from subgoal.tui.beside import pair_episodes, print_pairs
+
     runs_dir = workspace.runs
     a, b = Run.open(find_run(run_a, runs_dir)), Run.open(find_run(run_b, runs_dir))
+    pairs = pair_episodes(a.episodes(), b.episodes())
+    differ = [p for p in pairs if p.left.clamped_score != p.right.clamped_score]
+    if as_json:
+        episodes = [
+            {
+                "task_id": p.left.task_id,
+                "variation": p.left.variation,
+                "score_a": p.left.clamped_score,
+                "score_b": p.right.clamped_score,
+                "end_a": end_reason(p.left),
+                "end_b": end_reason(p.right),
+                "parts_at_step": p.divergence,
+            }
+            for p in pairs
+        ]
+        runs = {
+            "a": {"name": a.name, **a.summary().to_json()},
+            "b": {"name": b.name, **b.summary().to_json()},
+        }
+        out.print_json(json.dumps({**runs, "episodes": episodes}))
+        return
     out.print(compare_table(a.summary(), b.summary(), a.name, b.name))
+    if differ:
+        print_pairs(out, differ, (a.name, b.name))
+        out.print(f"{len(differ)} of {len(pairs)} episodes both played scored differently", soft_wrap=True)
+    elif pairs:
+        out.print(f"the {len(pairs)} episodes both played scored the same", soft_wrap=True)
+    if pairs:
+        out.print(f"step by step: [bold]subgoal play --replay {a.path} --beside {b.path}[/]", soft_wrap=True)

@@ -1,0 +1,56 @@
+"""`subgoal eval --compare`: the tables, then the episodes both runs played that scored differently
+(and --json of all of it), from two run folders written by hand (no JVM)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from test_tui_beside import flat_run, hierarchical_run
+from typer.testing import CliRunner
+
+from subgoal.cli import app
+from subgoal.engine.episode import Episode, write_episodes
+
+
+def write_run(runs: Path, name: str, agent: str, episodes: list[Episode]) -> Path:
+    path = runs / name
+    path.mkdir(parents=True)
+    jobs = [[ep.task_id, ep.variation] for ep in episodes]
+    (path / "config.json").write_text(json.dumps({"agent": agent, "split": "train", "jobs": jobs}))
+    write_episodes(path / "episodes.jsonl.gz", episodes)
+    return path
+
+
+def test_compare_lists_the_episodes_that_differ_and_prints_json(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    runs = tmp_path / "runs"
+    write_run(runs, "hier", "hierarchical", hierarchical_run())
+    write_run(runs, "flat", "flat", flat_run())
+    runner = CliRunner()
+    base = ["--workspace", str(tmp_path), "eval"]
+    result = runner.invoke(app, [*base, "--compare", "hier", "flat"])
+    assert result.exit_code == 0, result.output
+    row = next(
+        line for line in result.output.splitlines() if "find-non-living-thing" in line and "failed" in line
+    )
+    assert "100" in row and "-100" in row and "│             3 │" in row
+    assert "1 of 1 episodes both played scored differently" in result.output
+    assert "--beside" in result.output
+    as_json = runner.invoke(app, [*base, "--compare", "hier", "flat", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    data = json.loads(as_json.output)
+    assert data["a"]["name"] == "hier" and data["b"]["name"] == "flat"
+    assert data["episodes"] == [
+        {
+            "task_id": "4-2",
+            "variation": 0,
+            "score_a": 100,
+            "score_b": 0,
+            "end_a": "completed",
+            "end_b": "failed",
+            "parts_at_step": 3,
+        }
+    ]
+    alone = runner.invoke(app, [*base, "--agent", "oracle", "--json"])
+    assert alone.exit_code == 2 and "--json goes with --compare" in alone.output
