@@ -1,10 +1,19 @@
-"""Plots drawn in the terminal with plotext: a checkpoint's training curves from its log.
+"""Plots drawn in the terminal: a checkpoint's training curves from its log (plotext), the
+per-task scores of one run or two as bars (rich), and the bars as an SVG file for reports.
 
 plotext is imported only when a plot is drawn (it stays out of `subgoal --help`)."""
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
+
+from rich.bar import Bar
+from rich.console import Console
+from rich.table import Table
+
+COLOURS = ("green", "magenta")  # the first run's bars, the second's
 
 NOT_METRICS = {"time", "kind", "step", "best", "dev_loss", "epoch"}
 
@@ -52,3 +61,32 @@ def training_curves(
     text = plt.build()
     plt.clf()
     return text if colour else plt.uncolorize(text)
+
+
+def score_bars(scores: dict[str, dict[str, float]], title: str = "score per task", width: int = 30) -> Table:
+    """One row per task, one bar (0-100) per run: `scores` maps a run's name to {task: score}, the
+    tasks in the first run's order (then any only the others played)."""
+    runs = list(scores)
+    tasks = list(dict.fromkeys(task for run in runs for task in scores[run]))
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
+    table.add_column("task")
+    for number, run in enumerate(runs):
+        table.add_column(run, width=width + 1)
+        table.add_column("", justify="right", style=COLOURS[number % len(COLOURS)])
+    for task in tasks:
+        row: list[Any] = [task]
+        for number, run in enumerate(runs):
+            value = scores[run].get(task)
+            if value is None:
+                row += ["", "-"]
+            else:
+                row += [Bar(100, 0, value, width=width, color=COLOURS[number % len(COLOURS)]), f"{value:.1f}"]
+        table.add_row(*row)
+    return table
+
+
+def write_svg(renderable: Any, path: Path, title: str, width: int = 110) -> None:
+    """`renderable` as rich draws it, saved as an SVG file (for reports beside results.json)."""
+    console = Console(record=True, width=width, file=io.StringIO())
+    console.print(renderable)
+    path.write_text(console.export_svg(title=title), encoding="utf-8")

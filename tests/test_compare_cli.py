@@ -36,6 +36,8 @@ def test_compare_lists_the_episodes_that_differ_and_prints_json(tmp_path: Path, 
     )
     assert "100" in row and "-100" in row and "│             3 │" in row
     assert "1 of 1 episodes both played scored differently" in result.output
+    bars = next(line for line in result.output.splitlines() if line.startswith("4-2 find-non-living-thing "))
+    assert "█" in bars and "100.0" in bars and "0.0" in bars  # one bar per run
     assert "--beside" in result.output
     as_json = runner.invoke(app, [*base, "--compare", "hier", "flat", "--json"])
     assert as_json.exit_code == 0, as_json.output
@@ -54,3 +56,14 @@ def test_compare_lists_the_episodes_that_differ_and_prints_json(tmp_path: Path, 
     ]
     alone = runner.invoke(app, [*base, "--agent", "oracle", "--json"])
     assert alone.exit_code == 2 and "--json goes with --compare" in alone.output
+
+
+def test_a_run_summary_draws_bars_and_writes_them_as_svg(tmp_path: Path, monkeypatch) -> None:
+    from subgoal.commands.eval import SCORES_SVG, print_summary
+    from subgoal.engine.evaluation import Run
+
+    monkeypatch.setenv("COLUMNS", "200")
+    the_run = Run.open(write_run(tmp_path / "runs", "hier", "hierarchical", hierarchical_run()))
+    print_summary(the_run, the_run.summary())
+    svg = (the_run.path / SCORES_SVG).read_text()
+    assert svg.startswith("<svg") and "find-non-living-thing" in svg

@@ -25,6 +25,8 @@ from subgoal.engine.tasks import resolve_tasks
 from subgoal.errors import SubgoalError
 from subgoal.workspace import Workspace, ensure_dir
 
+SCORES_SVG = "scores.svg"  # the per-task bars, beside results.json
+
 
 def run(
     workspace: Workspace,
@@ -106,9 +108,22 @@ def play_run(the_run: Run, workers: int, batch: int = 1) -> Summary:
     return summary
 
 
+def task_scores(summary: Summary) -> dict[str, float]:
+    """{"1-1 boil": 12.5, ...}: a run's per-task scores, for the bars."""
+    return {f"{t.task_id} {t.name}": t.score for t in summary.tasks}
+
+
 def print_summary(the_run: Run, summary: Summary) -> None:
+    from subgoal.plots import score_bars, write_svg
+
     agent = the_run.config.get("agent")
     out.print(results_table(summary, f"eval {the_run.name} ({the_run.config['split']} split)", agent))
+    bars = score_bars({the_run.name: task_scores(summary)})
+    out.print(bars)
+    try:  # the same bars for a report; the results stand without them
+        write_svg(bars, the_run.path / SCORES_SVG, f"eval {the_run.name}")
+    except OSError as exc:
+        err.print(f"[yellow]could not write {the_run.path / SCORES_SVG}: {exc}[/]", soft_wrap=True)
     out.print(timing_line(summary), soft_wrap=True)
     batching = the_run.batching()
     if batching:
@@ -121,7 +136,10 @@ def print_summary(the_run: Run, summary: Summary) -> None:
         err.print(
             f"[yellow]{summary.errors} episodes could not be played (counted as 0): see errors.jsonl[/]"
         )
-    out.print(f"results: {the_run.path / 'results.json'}, {the_run.path / 'report.md'}", soft_wrap=True)
+    out.print(
+        f"results: {the_run.path / 'results.json'}, {the_run.path / 'report.md'}, {the_run.path / SCORES_SVG}",
+        soft_wrap=True,
+    )
     out.print(f"watch an episode: [bold]subgoal play --replay {the_run.path / EPISODES}[/]", soft_wrap=True)
 
 
@@ -152,7 +170,12 @@ def compare(workspace: Workspace, run_a: str, run_b: str, as_json: bool = False)
         }
         out.print_json(json.dumps({**runs, "episodes": episodes}))
         return
-    out.print(compare_table(a.summary(), b.summary(), a.name, b.name))
+    from subgoal.plots import score_bars
+
+    summary_a, summary_b = a.summary(), b.summary()
+    out.print(compare_table(summary_a, summary_b, a.name, b.name))
+    names = (a.name, b.name) if a.name != b.name else ("A", "B")
+    out.print(score_bars({names[0]: task_scores(summary_a), names[1]: task_scores(summary_b)}))
     if differ:
         print_pairs(out, differ, (a.name, b.name))
         out.print(f"{len(differ)} of {len(pairs)} episodes both played scored differently", soft_wrap=True)
