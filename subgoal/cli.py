@@ -241,9 +241,15 @@ def play_command(
     agent: Annotated[
         str, typer.Option("--agent", "-a", help="oracle, hierarchical, flat or human.")
     ] = "oracle",
-    planner: Annotated[Optional[str], typer.Option(help="Planner checkpoint (hierarchical agent).")] = None,
-    executor: Annotated[Optional[str], typer.Option(help="Executor checkpoint (hierarchical agent).")] = None,
-    checkpoint: Annotated[Optional[str], typer.Option(help="Checkpoint of the flat agent.")] = None,
+    planner: Annotated[
+        Optional[str], typer.Option(help="Planner checkpoint (hierarchical agent). Default: the newest.")
+    ] = None,
+    executor: Annotated[
+        Optional[str], typer.Option(help="Executor checkpoint (hierarchical agent). Default: the newest.")
+    ] = None,
+    checkpoint: Annotated[
+        Optional[str], typer.Option(help="Checkpoint of the flat agent. Default: the newest.")
+    ] = None,
     replay: Annotated[
         Optional[Path],
         typer.Option(

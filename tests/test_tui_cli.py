@@ -89,6 +89,38 @@ def test_plain_live_oracle_goes_through_the_rollout_source(tmp_path: Path, monke
     assert "completed: score 100 in 5 steps" in result.output
 
 
+def test_a_learned_agent_takes_the_newest_checkpoints(tmp_path: Path, monkeypatch) -> None:
+    """As eval does: no --planner/--executor/--checkpoint means the newest of each role."""
+    import os
+
+    from test_user_errors import make_checkpoint
+
+    from subgoal.commands import play as command
+    from subgoal.tui import sources
+
+    for number, (name, role) in enumerate(
+        [
+            ("planner-old", "planner"),
+            ("planner-new", "planner"),
+            ("executor-a", "executor"),
+            ("flat-a", "flat"),
+        ]
+    ):
+        folder = make_checkpoint(tmp_path, name, role)
+        os.utime(folder / "manifest.json", (1000 + number, 1000 + number))
+    seen = []
+
+    def fake_rollout_source(spec, holder, make):  # type: ignore[no-untyped-def]
+        seen.append(spec)
+        return sources.replay_source(sample_episode())
+
+    monkeypatch.setattr(command, "rollout_source", fake_rollout_source)
+    assert play("--agent", "hierarchical", workspace=tmp_path).exit_code == 0
+    assert Path(seen[0].planner).name == "planner-new" and Path(seen[0].executor).name == "executor-a"
+    assert play("--agent", "flat", workspace=tmp_path).exit_code == 0
+    assert Path(seen[1].checkpoint).name == "flat-a"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -96,8 +128,8 @@ def test_plain_live_oracle_goes_through_the_rollout_source(tmp_path: Path, monke
         (["--task", "boill"], "unknown task 'boill'; did you mean boil"),
         (["--task", "4-2", "--variation", "9999"], "has variations 0-299"),
         (["--agent", "wizard"], "unknown agent 'wizard'"),
-        (["--agent", "hierarchical"], "needs --planner and --executor"),
-        (["--agent", "flat"], "needs --checkpoint"),
+        (["--agent", "hierarchical"], "no planner checkpoint"),  # none to take as the newest
+        (["--agent", "flat"], "no flat checkpoint"),
         (["--agent", "human", "--plain"], "needs a terminal"),
         (["--agent", "hierarchical", "--planner", "nope", "--executor", "nope"], "unknown checkpoint 'nope'"),
     ],

@@ -73,6 +73,14 @@ def run(
         raise AgentError(f"unknown agent {agent!r}; choose one of {', '.join(AGENTS)}")
     chosen = get_task(task)
     check_variation(chosen, variation)
+    if agent in ("hierarchical", "flat"):  # as eval: a slot left empty takes the newest checkpoint
+        from subgoal.engine.evaluation import newest_checkpoint
+
+        if agent == "hierarchical":
+            planner = planner or newest_checkpoint(workspace, "planner")
+            executor = executor or newest_checkpoint(workspace, "executor")
+        else:
+            checkpoint = checkpoint or newest_checkpoint(workspace, "flat")
     split = chosen.split_of(variation)
     spec = LiveSpec(
         task_id=chosen.id,
