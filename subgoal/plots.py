@@ -35,7 +35,7 @@ def training_curves(
         return None
     import plotext as plt
 
-    plt.clf()
+    plt.main().clear_figure()  # the whole figure: plotext keeps one per process, subplots and all
     plt.theme("clear")
     plt.plotsize(width, height)  # the whole figure; the subplots share it
     if metrics:
@@ -59,7 +59,7 @@ def training_curves(
                 marker="braille",
             )
     text = plt.build()
-    plt.clf()
+    plt.main().clear_figure()
     return text if colour else plt.uncolorize(text)
 
 

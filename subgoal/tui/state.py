@@ -219,6 +219,17 @@ class EpisodeState:
                 found.append(f"{key} {value}")
         return " · ".join(found)
 
+    @property
+    def checkpoint_paths(self) -> dict[str, Path]:
+        """The agent's checkpoints on disk, by role, as EpisodeStarted.info names them."""
+        found = {}
+        for key in ("planner", "executor", "flat"):
+            value = self.info.get(key)
+            path = value.get("path") if isinstance(value, dict) else value
+            if isinstance(path, str) and path:
+                found[key] = Path(path)
+        return found
+
     def to_episode(self) -> Episode:
         """The episode as far as it went (for saving a live run, finished or not)."""
         spans = [

@@ -55,6 +55,9 @@ class PlayScreen(HelpfulScreen):
             group=VIEW,
             tooltip="The selected action's candidates, and why it was taken.",
         ),
+        Binding(
+            "T", "curves", "curves", show=False, tooltip="The training curves of the agent's checkpoints."
+        ),
     ]
     # The observation pane's views and their keys (human mode adds the valid actions, on F-keys).
     views: ClassVar[dict[str, str]] = {"observation": "o", "look": "l", "inventory": "i", "why": "y"}
@@ -112,6 +115,11 @@ class PlayScreen(HelpfulScreen):
 
     def redraw_status(self) -> None:
         self.query_one(StatusBar).show(self.state, self.run_label(), self.elapsed(), self.run_extra())
+
+    def action_curves(self) -> None:
+        from subgoal.tui.screens.curves import CurvesScreen
+
+        self.app.push_screen(CurvesScreen(self.state.checkpoint_paths))
 
     def action_view(self, view: str) -> None:
         pane = self.query_one(ObservationPane)
