@@ -67,3 +67,17 @@ def test_a_run_summary_draws_bars_and_writes_them_as_svg(tmp_path: Path, monkeyp
     print_summary(the_run, the_run.summary())
     svg = (the_run.path / SCORES_SVG).read_text()
     assert svg.startswith("<svg") and "find-non-living-thing" in svg
+
+
+def test_the_watch_hint_is_quoted_for_the_shell(tmp_path: Path, monkeypatch, capsys) -> None:
+    import shlex
+
+    from subgoal.commands.eval import print_summary
+    from subgoal.engine.evaluation import Run
+
+    monkeypatch.setenv("COLUMNS", "300")
+    the_run = Run.open(write_run(tmp_path / "my runs", "hier [1]", "hierarchical", hierarchical_run()))
+    print_summary(the_run, the_run.summary())
+    hint = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("watch an episode:"))
+    command = shlex.split(hint.removeprefix("watch an episode:"))
+    assert command == ["subgoal", "play", "--replay", str(the_run.path)]

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import TextColumn
 
 from subgoal.console import err, out, progress
 from subgoal.engine.evaluation import (
-    EPISODES,
     Progress,
     Run,
     check_parallelism,
@@ -140,7 +141,9 @@ def print_summary(the_run: Run, summary: Summary) -> None:
         f"results: {the_run.path / 'results.json'}, {the_run.path / 'report.md'}, {the_run.path / SCORES_SVG}",
         soft_wrap=True,
     )
-    out.print(f"watch an episode: [bold]subgoal play --replay {the_run.path / EPISODES}[/]", soft_wrap=True)
+    # Quoted for the shell, and escaped for rich: a path may hold spaces or brackets.
+    replay = escape(shlex.quote(str(the_run.path)))
+    out.print(f"watch an episode: [bold]subgoal play --replay {replay}[/]", soft_wrap=True)
 
 
 def compare(workspace: Workspace, run_a: str, run_b: str, as_json: bool = False) -> None:
@@ -182,4 +185,5 @@ def compare(workspace: Workspace, run_a: str, run_b: str, as_json: bool = False)
     elif pairs:
         out.print(f"the {len(pairs)} episodes both played scored the same", soft_wrap=True)
     if pairs:
-        out.print(f"step by step: [bold]subgoal play --replay {a.path} --beside {b.path}[/]", soft_wrap=True)
+        left, right = (escape(shlex.quote(str(run.path))) for run in (a, b))
+        out.print(f"step by step: [bold]subgoal play --replay {left} --beside {right}[/]", soft_wrap=True)

@@ -9,9 +9,11 @@ reuses what the first finished), so Ctrl-C costs at most the stage in flight.
 from __future__ import annotations
 
 import os
+import shlex
 import time
 from dataclasses import dataclass, field
 
+from rich.markup import escape
 from rich.progress import TextColumn
 
 from subgoal.console import err, out, progress
@@ -193,7 +195,8 @@ def _finish(ws: Workspace, runs: dict, seconds: float) -> None:  # type: ignore[
         out.print(f"{kind}: {timing_line(the_run.summary())}", soft_wrap=True)
     replay = _best_episode(hier)
     out.print(f"\ndone in {seconds / 60:.1f} min. Next:", soft_wrap=True)
-    out.print(f"  watch an episode:    [bold]subgoal play --replay {replay}[/]", soft_wrap=True)
+    quoted = escape(shlex.quote(str(replay)))  # for the shell, and for rich's markup
+    out.print(f"  watch an episode:    [bold]subgoal play --replay {quoted}[/]", soft_wrap=True)
     out.print(
         f"  the whole benchmark: [bold]subgoal -w {ws.root} eval --agent hierarchical[/]", soft_wrap=True
     )
