@@ -642,7 +642,7 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
                     state.stopped = f"early stop: no better dev metrics in {cfg.patience} evaluations"
                     accelerator.set_trigger()
                 if main and out_of_time:
-                    state.stopped = f"time budget of {cfg.max_minutes} min reached"
+                    state.stopped = f"time budget of {cfg.max_minutes:g} min reached"
                     accelerator.set_trigger()
             if accelerator.check_trigger():
                 break
