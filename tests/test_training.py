@@ -248,3 +248,13 @@ def test_bucketed_batches_cover_every_example_once_with_less_padding():
     assert sorted(i for b in bucketed for i in b) == list(range(1000))
     assert padding(bucketed) < padding(plain) / 5
     assert batch_order(lengths, 16, random.Random(1)) == bucketed  # seeded
+
+
+def test_an_equal_dev_exact_is_equal_after_rounding_and_the_lower_loss_wins():
+    from subgoal.engine.training import improved
+
+    best = {"step": 1200, "dev_loss": 0.97059, "dev_exact": 0.17969}  # as stored: rounded to 5 places
+    assert improved({"dev_loss": 0.91411, "dev_exact": 0.1796875}, best)
+    assert not improved({"dev_loss": 0.99, "dev_exact": 0.1796875}, best)
+    assert improved({"dev_loss": 2.0, "dev_exact": 0.1875}, best)
+    assert not improved({"dev_loss": 0.1, "dev_exact": 0.171875}, best)

@@ -299,10 +299,11 @@ def evaluate(model: Any, tokenizer: Any, dev: Encoded, cfg: TrainConfig, device:
 
 
 def improved(metrics: dict[str, float], best: dict[str, Any]) -> bool:
-    """Exact match first; at equal exact match, lower dev loss."""
+    """Exact match first; at equal exact match, lower dev loss. `best` is stored rounded to 5
+    places, so "equal" is within that rounding (0.1796875 ties 0.17969)."""
     if not best:
         return True
-    if metrics["dev_exact"] != best["dev_exact"]:
+    if abs(metrics["dev_exact"] - best["dev_exact"]) > 1e-5:
         return metrics["dev_exact"] > best["dev_exact"]
     return metrics["dev_loss"] < best["dev_loss"] - 1e-4
 
