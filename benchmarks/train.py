@@ -2,12 +2,19 @@
 
     python benchmarks/train.py --data workspace/annotated/train.rules.jsonl.gz --role flat --steps 30
     python benchmarks/train.py --data workspace/annotated/train.rules.jsonl.gz --stats-only
+    accelerate launch --multi_gpu --num_processes 2 benchmarks/train.py --data ... --processes
 
 Both arms train the same model (same preset, seed and examples) with the same optimizer for the
 same number of steps, one after the other in one process; each reports examples/s and real
 (non-padding) tokens/s, and the script prints the ratio. `--stats-only` prints, per role, the number
 of examples and the input/target length percentiles in tokens (the figures behind the 1024 budget).
 On CUDA it also prints model FLOPs utilisation (6 · params · tokens / s over the GPU's bf16 peak).
+
+`--processes`: one arm (bucketed batches) through Accelerate, as `subgoal train` runs: under
+`accelerate launch` each process takes its share of the same batch sequence (DDP; on a machine
+without a GPU `--multi_gpu` starts torchrun ranks that join a gloo group), and the main process
+prints the examples/s of all processes together. Run it once plainly (one process) and once under
+`accelerate launch --num_processes N` to compare.
 """
 
 from __future__ import annotations
@@ -29,7 +36,14 @@ PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}
 
 
 def arm(
-    name: str, model, data: Encoded, batches: list[list[int]], pad_id: int, pad_to: int | None, device
+    name: str,
+    model,
+    data: Encoded,
+    batches: list[list[int]],
+    pad_id: int,
+    pad_to: int | None,
+    device,
+    quiet: bool = False,
 ) -> dict:
     """Train `len(batches)` steps; real tokens exclude padding in both arms."""
     import torch
@@ -64,10 +78,14 @@ def arm(
         "arm": name,
         "steps": len(batches) - 1,
         "seconds": seconds,
+        "examples": examples,
+        "tokens": tokens,
         "examples_per_s": examples / seconds,
         "tokens_per_s": tokens / seconds,
         "padding": 1 - tokens / padded,
     }
+    if quiet:
+        return result
     print(
         f"{name:>10}: {result['examples_per_s']:8.1f} examples/s  {result['tokens_per_s']:9.0f} tokens/s  "
         f"padding {result['padding']:.0%}  ({result['steps']} steps, {seconds:.1f} s)"
@@ -91,6 +109,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads.")
     parser.add_argument(
         "--stats-only", action="store_true", help="Only the example counts and lengths per role."
+    )
+    parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="One arm through Accelerate (DDP under `accelerate launch`): examples/s of all processes.",
     )
     args = parser.parse_args()
 
@@ -138,6 +161,11 @@ def main() -> None:
             out += batch_order(lengths, args.batch_size, rng, bucketed=bucketed)
         return out[: args.steps + 1]
 
+    if args.processes:
+        model_for = lambda: models.build_model(args.preset, tokenizer)  # noqa: E731
+        processes_arm(args, model_for, data, lengths, tokenizer.pad_token_id)
+        return
+
     results = []
     for name, bucketed, pad_to in [("padded", False, max(lengths)), ("bucketed", True, None)]:
         torch.manual_seed(0)
@@ -154,6 +182,39 @@ def main() -> None:
     print(
         f"bucketed / padded: {ratio:.2f}x tokens/s, {results[1]['examples_per_s'] / results[0]['examples_per_s']:.2f}x examples/s"
     )
+
+
+def processes_arm(args, model_for, data: Encoded, lengths: list[int], pad_id: int) -> None:
+    """Each process trains `--steps` + 1 micro-batches of one shared sequence, taking every n-th (as
+    the loop's epoch_batches does); the first step of each is not timed. Examples and real tokens
+    are summed over the processes and divided by the slowest process's time."""
+    import torch
+    from accelerate import Accelerator
+
+    accelerator = Accelerator(cpu=models.pick_device(None).type == "cpu")
+    n, rank = accelerator.num_processes, accelerator.process_index
+    rng, sequence = random.Random(0), []
+    while len(sequence) < (args.steps + 1) * n:
+        sequence += batch_order(lengths, args.batch_size, rng, bucketed=True)
+    torch.manual_seed(0)
+    model = model_for()
+    model = accelerator.prepare(model)
+    mine = sequence[: (args.steps + 1) * n][rank::n]
+    result = arm("ddp", model, data, mine, pad_id, None, accelerator.device, quiet=True)
+    counts = accelerator.reduce(
+        torch.tensor([result["examples"], result["tokens"]], dtype=torch.float64, device=accelerator.device),
+        "sum",
+    )
+    seconds = float(
+        accelerator.reduce(torch.tensor([result["seconds"]], device=accelerator.device), "max")[0]
+    )
+    if accelerator.is_main_process:
+        print(
+            f"{n} process(es) x {torch.get_num_threads()} thread(s), {accelerator.distributed_type}: "
+            f"{counts[0] / seconds:8.1f} examples/s  {counts[1] / seconds:9.0f} tokens/s  "
+            f"({args.steps} steps of {args.batch_size} per process, {seconds:.1f} s)"
+        )
+    accelerator.end_training()
 
 
 if __name__ == "__main__":

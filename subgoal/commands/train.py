@@ -156,6 +156,8 @@ def run(workspace: Workspace, role: str, opts: Options) -> list[Any]:
     for cfg in configs:
         with progress(TextColumn("{task.fields[stats]}"), TextColumn("{task.fields[dev]}")) as bar:
             results.append(train(cfg, workspace, on_log=ProgressView(bar)))
+    if not all(r.manifest for r in results):  # a non-main process of `accelerate launch`: the main prints
+        return results
     table = Table(title=f"trained → {workspace.checkpoints}", title_justify="left")
     for column in ("checkpoint", "role", "train ex.", "steps", "dev loss", "dev exact", "ex/s", "minutes"):
         table.add_column(column, justify="left" if column in ("checkpoint", "role") else "right")

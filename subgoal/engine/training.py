@@ -398,7 +398,7 @@ def make_accelerator(cfg: TrainConfig) -> Any:
 def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -> TrainResult:
     """Train one role into WORKSPACE/checkpoints/<cfg.name>/ (resuming an interrupted run)."""
     import torch
-    from accelerate.utils import set_seed
+    from accelerate.utils import broadcast, set_seed
 
     started = time.perf_counter()
     if cfg.role not in ("planner", "executor", "flat"):
@@ -613,6 +613,10 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
             optimizer.zero_grad(set_to_none=True)
             state.step += 1
             state.seconds = seconds_before + time.perf_counter() - session_start
+            if cfg.max_minutes is not None and accelerator.num_processes > 1:
+                # One clock for all processes: the schedule reads it, so with each process's own
+                # clock their learning rates (and weights) would drift apart.
+                state.seconds = float(broadcast(torch.tensor([state.seconds], device=device), 0)[0])
 
             if state.step % cfg.log_every == 0 or state.step == total_steps:
                 counts = accelerator.reduce(
