@@ -75,3 +75,21 @@ def test_quickstart_runs_the_whole_chain_and_resumes(tmp_path):
     both = runner.invoke(app, [*args[:-2], "--name", "both", "--batch", "2", "--workers", "2"])
     assert both.exit_code == 2 and "use it without --workers" in both.output
     assert not (root / "runs" / "both").exists()
+
+
+def test_the_watch_hint_quotes_the_path_alone(tmp_path):
+    """`subgoal play --replay 'PATH' --episode N`: the path is one shell word, the option its own."""
+    import shlex
+    from types import SimpleNamespace
+
+    from subgoal.commands.quickstart import _best_episode
+    from subgoal.engine.episode import Episode, Step, write_episodes
+    from subgoal.engine.evaluation import EPISODES
+
+    run = tmp_path / "a run [1]"
+    run.mkdir()
+    low = Episode("4-2", "t", 0, "test", "d", steps=[Step("look around", "o", 10, 10)])
+    high = Episode("4-2", "t", 1, "test", "d", steps=[Step("look around", "o", 90, 90)])
+    write_episodes(run / EPISODES, [low, high])
+    words = shlex.split(shlex.join(_best_episode(SimpleNamespace(path=run))))
+    assert words == [str(run / EPISODES), "--episode", "1"]

@@ -195,7 +195,7 @@ def _finish(ws: Workspace, runs: dict, seconds: float) -> None:  # type: ignore[
         out.print(f"{kind}: {timing_line(the_run.summary())}", soft_wrap=True)
     replay = _best_episode(hier)
     out.print(f"\ndone in {seconds / 60:.1f} min. Next:", soft_wrap=True)
-    quoted = escape(shlex.quote(str(replay)))  # for the shell, and for rich's markup
+    quoted = escape(shlex.join(replay))  # for the shell, and for rich's markup
     out.print(f"  watch an episode:    [bold]subgoal play --replay {quoted}[/]", soft_wrap=True)
     out.print(
         f"  the whole benchmark: [bold]subgoal -w {ws.root} eval --agent hierarchical[/]", soft_wrap=True
@@ -205,13 +205,14 @@ def _finish(ws: Workspace, runs: dict, seconds: float) -> None:  # type: ignore[
     )
 
 
-def _best_episode(the_run) -> str:  # type: ignore[no-untyped-def]
-    """`FILE --episode N` for the hierarchical agent's best episode: the most to look at."""
+def _best_episode(the_run) -> list[str]:  # type: ignore[no-untyped-def]
+    """`FILE --episode N` for the hierarchical agent's best episode: the most to look at (as
+    arguments: the path is quoted for the shell on its own)."""
     from subgoal.engine.episode import read_episodes
     from subgoal.engine.evaluation import EPISODES
 
     path = the_run.path / EPISODES
     scores = [(ep.clamped_score, len(ep.subgoals), -i) for i, ep in enumerate(read_episodes(path))]
     if not scores:
-        return str(path)
-    return f"{path} --episode {-max(scores)[2]}"
+        return [str(path)]
+    return [str(path), "--episode", str(-max(scores)[2])]
