@@ -293,11 +293,18 @@ DEFAULT_ALLOWANCE = 8  # steps a sub-goal may take when the executor's manifest 
 
 
 class _LearnedAgent(Agent):
-    def __init__(self, grounder: Grounder | None, settings: GenerationSettings | None, max_repeats: int):
+    def __init__(
+        self,
+        grounder: Grounder | None,
+        settings: GenerationSettings | None,
+        max_repeats: int,
+        chooser: Policy,
+    ):
         self.grounder = grounder or Grounder()
         self.settings = settings or GenerationSettings()
         self.guard = LoopGuard(max_repeats)
-        self.focus_heads: dict[str, list[str]] = {}  # task id -> kinds of focus training saw (manifest)
+        # task id -> kinds of focus training saw, from the manifest of the model that picks focuses
+        self.focus_heads: dict[str, list[str]] = dict((chooser.manifest or {}).get("focus_heads") or {})
 
     def _focus_fits(self, episode: Episode, target: str) -> bool:
         return focus_allowed(episode.task_description, target, self.focus_heads.get(episode.task_id))
@@ -414,9 +421,8 @@ class FlatAgent(_LearnedAgent):
         max_repeats: int = 3,
     ):
         _check_role(policy, "flat", "flat policy")
-        super().__init__(grounder, settings, max_repeats)
+        super().__init__(grounder, settings, max_repeats, chooser=policy)
         self.policy = policy
-        self.focus_heads = dict((policy.manifest or {}).get("focus_heads") or {})
 
     def reset(self, episode: Episode, gold: list[str] | None = None) -> None:
         self.guard.reset()
@@ -469,9 +475,8 @@ class HierarchicalAgent(_LearnedAgent):
     ):
         _check_role(planner, "planner", "planner")
         _check_role(executor, "executor", "executor")
-        super().__init__(grounder, settings, max_repeats)
+        super().__init__(grounder, settings, max_repeats, chooser=planner)
         self.planner, self.executor = planner, executor
-        self.focus_heads = dict((planner.manifest or {}).get("focus_heads") or {})
         self.max_failures = max_failures
         self.planner_beams = planner_beams
         table = (executor.manifest or {}).get("subgoal_allowance") or {}

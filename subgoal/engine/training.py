@@ -152,13 +152,6 @@ def prepare(episodes: list[Episode], teleport: bool) -> list[Episode]:
     return [teleport_navigation(ep) for ep in episodes] if teleport else episodes
 
 
-def focus_heads(episodes: list[Episode]) -> dict[str, list[str]]:
-    """The kinds of thing each generic-focus task's gold paths focus on (subgoals.focus_allowed)."""
-    from subgoal.engine.subgoals import focus_heads as heads
-
-    return heads(episodes)
-
-
 def subgoal_allowance(episodes: list[Episode]) -> dict[str, int]:
     """Steps a sub-goal of each verb may take at play time, from the kept span lengths here."""
     from subgoal.engine.examples import is_training_target
@@ -664,6 +657,8 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
         return TrainResult(cfg.name, final, {})
     source = staging / "best" if (staging / "best" / "config.json").exists() else staging / "last"
     count = lambda ex: len(tokenizer(ex)["input_ids"])  # noqa: E731
+    from subgoal.engine.subgoals import focus_heads  # kinds of focus per task, for focus_allowed
+
     manifest = {
         "name": cfg.name,
         "role": cfg.role,
