@@ -451,3 +451,39 @@ def test_each_decision_says_why_its_action_was_chosen():
     why = decision.info["why"]
     assert set(why["served"]) == {"use thermometer on water", "examine water"}
     assert why["scored"] == [["examine water", -0.0], ["use thermometer on water", -1.0]]
+
+
+def test_both_agents_keep_to_what_the_tasks_train_plans_use():
+    """A planner that plans a boil for a circuit task, and a flat model that teleports to a room the
+    task is never played in: with the checkpoint's task_vocabulary, each takes its next beam."""
+    gold = gold_episode()  # task 4-2
+    valid = ["teleport to bathroom", "teleport to kitchen", "pick up thermometer", "look around"]
+    planner = Scripted(
+        "planner", lambda text: ["heat(metal pot, stove)", "navigate_to(bathroom)", "navigate_to(kitchen)"]
+    )
+    planner.manifest = {
+        "name": "planner",
+        "task_vocabulary": {"4-2": {"verbs": ["navigate_to", "focus_on"], "rooms": ["kitchen"]}},
+    }
+    executor = Scripted("executor", lambda text: ["wait1"])
+    agent = HierarchicalAgent(planner, executor)
+    agent.reset(prefix(gold, 0))
+    decision = agent.act(Turn(prefix(gold, 0), lambda: valid))
+    assert (decision.subgoal, decision.action) == ("navigate_to(kitchen)", "teleport to kitchen")
+
+    flat = Scripted(
+        "flat", lambda text: ["teleport to bathroom", "pick up thermometer", "teleport to kitchen"]
+    )
+    flat.manifest = {
+        "name": "flat",
+        "task_vocabulary": {"4-2": {"verbs": ["teleport to", "focus"], "rooms": ["kitchen"]}},
+    }
+    decision = FlatAgent(flat).act(Turn(prefix(gold, 0), lambda: valid))
+    assert decision.action == "teleport to kitchen"
+    assert decision.info["why"]["beams"][:2] == [
+        ["teleport to bathroom", "off-task"],
+        ["pick up thermometer", "off-task"],
+    ]
+    # Without a vocabulary (older checkpoints) nothing is bounded.
+    flat.manifest = {"name": "flat"}
+    assert FlatAgent(flat).act(Turn(prefix(gold, 0), lambda: valid)).action == "teleport to bathroom"

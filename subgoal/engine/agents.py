@@ -35,6 +35,7 @@ from subgoal.engine.subgoals import (
     parse_subgoal,
     proposable,
 )
+from subgoal.engine.vocabulary import action_fits, action_verb, subgoal_fits
 from subgoal.errors import AgentError
 
 
@@ -305,6 +306,8 @@ class _LearnedAgent(Agent):
         self.guard = LoopGuard(max_repeats)
         # task id -> kinds of focus training saw, from the manifest of the model that picks focuses
         self.focus_heads: dict[str, list[str]] = dict((chooser.manifest or {}).get("focus_heads") or {})
+        # task id -> the verbs (and the one room) its train plans use (vocabulary.py); None: unbounded
+        self.vocabulary = (chooser.manifest or {}).get("task_vocabulary")
 
     def _focus_fits(self, episode: Episode, target: str) -> bool:
         return focus_allowed(episode.task_description, target, self.focus_heads.get(episode.task_id))
@@ -335,15 +338,23 @@ class _LearnedAgent(Agent):
         return candidates[best], [[candidates[i], round(float(scores[i]), 3)] for i in order]
 
     def _from_beams(
-        self, policy: Policy, text: str, beams: list[str], turn: Turn, focus_ok: Callable[[str], bool]
+        self,
+        policy: Policy,
+        text: str,
+        beams: list[str],
+        turn: Turn,
+        focus_ok: Callable[[str], bool],
+        on_task: Callable[[str], bool] = lambda action: True,
     ) -> tuple[str, str, dict[str, Any]]:
         """An action from generated beams, never an episode-ending mistake: an exact valid beam
         first; else the valid actions of the beams' own verbs, scored by the model; else the most
         similar valid action above FUZZY_FLOOR; else `look around`. A `focus on` is taken only
         from an exact beam that `focus_ok` accepts (a wrong focus ends the episode at -100).
         The third value says why, for the viewer: each beam's verdict (taken, valid, invalid,
-        avoided by the loop guard, a focus the guard refused), the scored candidates, the similarity."""
+        avoided by the loop guard, a focus the guard refused, off the task's vocabulary), the scored
+        candidates, the similarity. `on_task` bounds the actions by what the task's plans use."""
         valid = self._allowed(turn, turn.valid_actions())
+        valid = [a for a in valid if on_task(a)] or valid
         by_key = {normalize(a): a for a in valid}
         every = {normalize(a) for a in turn.valid_actions()}
         verdicts: list[list[str]] = []
@@ -353,7 +364,8 @@ class _LearnedAgent(Agent):
             key = normalize(beam)
             hit = by_key.get(key)
             if hit is None:
-                verdicts.append([beam, "avoided" if key in every else "invalid"])
+                off = key in every and not on_task(beam)
+                verdicts.append([beam, "off-task" if off else "avoided" if key in every else "invalid"])
             elif FOCUS.match(normalize(hit)) and not focus_ok(hit):
                 verdicts.append([beam, "focus"])
             elif taken is None:
@@ -364,8 +376,8 @@ class _LearnedAgent(Agent):
         if taken is not None:
             return taken, "exact", why
         safe = [a for a in valid if not FOCUS.match(normalize(a))]
-        verbs = {_verb(b) for b in beams if b.strip()}
-        pointed = [a for a in safe if _verb(a) in verbs]
+        verbs = {action_verb(b) for b in beams if b.strip()}
+        pointed = [a for a in safe if action_verb(a) in verbs]
         if pointed and beams:
             ranked = _closest(beams[0], pointed, MAX_SCORED)
             action, why["scored"] = self._best(policy, text, ranked)
@@ -377,14 +389,6 @@ class _LearnedAgent(Agent):
             if grounded is not None and grounded.similarity >= FUZZY_FLOOR:
                 return grounded.action, grounded.method, why
         return "look around", "fallback", why
-
-
-def _verb(action: str) -> str:
-    """An action's verb as the simulator's grammar has it (`pick up`, `move`, `teleport to` ...)."""
-    from subgoal.engine.teachers.rules import parse
-
-    act = parse(action)
-    return act.verb if act.verb != "nav" else " ".join(action.split()[:2]).lower()
 
 
 def _closest(query: str, choices: list[str], limit: int) -> list[str]:
@@ -440,6 +444,7 @@ class FlatAgent(_LearnedAgent):
             beams,
             turn,
             focus_ok=lambda a: self._focus_fits(turn.episode, _focus_of(a) or ""),
+            on_task=lambda a: action_fits(self.vocabulary, turn.episode.task_id, a),
         )
         return Decision(action, generated=beams, grounding=method, info={"why": why})
 
@@ -675,6 +680,8 @@ class HierarchicalAgent(_LearnedAgent):
         ):
             return False
         if parsed.verb in ONCE and name in self.completed:
+            return False
+        if not subgoal_fits(self.vocabulary, self._episode.task_id, name):
             return False
         return self._progress[1][name] < REPEATS_WITHOUT_PROGRESS.get(parsed.verb, 10**9)
 

@@ -658,6 +658,7 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
     source = staging / "best" if (staging / "best" / "config.json").exists() else staging / "last"
     count = lambda ex: len(tokenizer(ex)["input_ids"])  # noqa: E731
     from subgoal.engine.subgoals import focus_heads  # kinds of focus per task, for focus_allowed
+    from subgoal.engine.vocabulary import task_vocabulary  # what each task's plans use
 
     manifest = {
         "name": cfg.name,
@@ -671,6 +672,7 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
         "teleport": cfg.teleport,
         "subgoal_allowance": subgoal_allowance(train_eps) if cfg.role != "flat" else None,
         "focus_heads": focus_heads(train_eps),
+        "task_vocabulary": task_vocabulary(train_eps, cfg.role),
         "task_name_in_input": True,  # examples.render names the task (older checkpoints: false)
         "data": {
             "train_files": [str(f) for f in cfg.train_files],
