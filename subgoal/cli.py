@@ -460,6 +460,8 @@ def eval_command(
     """Benchmark an agent on held-out variations: per task, per bucket, overall, beside the paper.
 
     The default is the protocol: the first 10 test variations of each task, 100 steps, 50 without a score change. The run is saved under [i]runs/[/] as it goes (trajectories, results.json, report.md); Ctrl-C keeps what finished and [b]--resume[/] continues it.
+
+    Exits 1 when some episodes could not be played: they count as 0, the last line says how many and where they are listed (the run's errors.jsonl), and [b]--resume[/] plays them again.
     """
     from subgoal.commands import eval as command
 
@@ -468,7 +470,7 @@ def eval_command(
         return
     if as_json:
         raise SubgoalError("--json goes with --compare (a run writes its results.json itself)")
-    command.run(
+    summary = command.run(
         workspace_of(ctx),
         agent=agent,
         planner=planner,
@@ -488,6 +490,8 @@ def eval_command(
         grounding=grounding,
         device=device,
     )
+    if summary.errors:
+        raise typer.Exit(1)
 
 
 @app.command("annotate")

@@ -16,7 +16,9 @@ from jvm_utils import default_sigint, finish, new_tag, wait_until_gone
 from typer.testing import CliRunner
 
 from subgoal.cli import app
-from subgoal.engine.episode import load_episodes
+from subgoal.engine.episode import Episode, Step, load_episodes
+from subgoal.engine.pool import Outcome
+from subgoal.engine.tasks import get_task
 
 runner = CliRunner()
 
@@ -60,6 +62,70 @@ def test_unknown_agent_and_run(tmp_path):
     assert "unknown agent 'smart'" in one_error_line(invoke(tmp_path, "eval", "--agent", "smart"))
     assert "no eval run 'zzz'" in one_error_line(invoke(tmp_path, "eval", "--resume", "zzz"))
     assert "no eval runs" in one_error_line(invoke(tmp_path, "eval", "--resume", "last"))
+
+
+def made_up_episode(job) -> Episode:  # type: ignore[no-untyped-def]
+    """A solved one-step episode of `job`, as a run stores it (no JVM played it)."""
+    step = Step("focus on it", "You focus on it.", 100, 100, done=True)
+    name = get_task(job.task_id).name
+    return Episode(
+        job.task_id, name, job.variation, job.split, "a task", steps=[step], meta={"end_reason": "completed"}
+    )
+
+
+class ScriptedPool:
+    """An EnvPool that starts no JVM: the jobs whose (task, variation) is in `failing` error as when
+    their JVM died twice; the others are solved in one step."""
+
+    def __init__(self, failing: set[tuple[str, int]]):
+        self.failing = failing
+
+    def __enter__(self) -> ScriptedPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def imap_unordered(self, fn, jobs):  # type: ignore[no-untyped-def]
+        for job in jobs:
+            if (job.task_id, job.variation) in self.failing:
+                yield Outcome(job, None, "EnvironmentCrashed: the ScienceWorld JVM stopped answering", 2)
+            else:
+                yield Outcome(job, made_up_episode(job))
+
+
+@pytest.fixture
+def failing(monkeypatch) -> set[tuple[str, int]]:  # type: ignore[no-untyped-def]
+    """Eval's pool made a ScriptedPool; the test says which episodes fail by filling this set."""
+    from subgoal.engine import evaluation
+
+    keys: set[tuple[str, int]] = set()
+    monkeypatch.setattr(evaluation, "EnvPool", lambda **_options: ScriptedPool(keys))
+    return keys
+
+
+def test_eval_exits_1_when_episodes_errored_and_resume_plays_them_again(tmp_path, failing):
+    failing.add(("4-2", 1))
+    args = ["eval", "--agent", "oracle", "-t", "4-2", "-s", "train", "-n", "3", "--name", "r"]
+    result = invoke(tmp_path, *args)
+    assert result.exit_code == 1, result.output
+    errors = tmp_path / "runs" / "r" / "errors.jsonl"
+    assert [json.loads(line)["variation"] for line in errors.read_text().splitlines()] == [1]
+    last = [line for line in result.output.splitlines() if line.strip()][-1]
+    assert last == (
+        f"1 of 3 episodes could not be played (counted as 0), listed in {errors}; "
+        "retry them with: subgoal eval --resume r"
+    ), result.output
+    assert "4-2 v1 failed: EnvironmentCrashed" in result.output and "Traceback" not in result.output
+
+    failing.clear()  # the JVM behaves this time
+    resumed = invoke(tmp_path, "eval", "--resume", "r")
+    assert resumed.exit_code == 0, resumed.output
+    assert "could not be played" not in resumed.output
+    played = load_episodes(tmp_path / "runs" / "r" / "episodes.jsonl.gz")
+    assert sorted(ep.variation for ep in played) == [0, 1, 2]  # the errored one, played again
+    results = json.loads((tmp_path / "runs" / "r" / "results.json").read_text())
+    assert results["errors"] == 0 and results["overall"] == 100.0
 
 
 @pytest.mark.jvm

@@ -13,6 +13,7 @@ from rich.progress import TextColumn
 
 from subgoal.console import err, out, progress
 from subgoal.engine.evaluation import (
+    ERRORS,
     Progress,
     Run,
     check_parallelism,
@@ -133,10 +134,6 @@ def print_summary(the_run: Run, summary: Summary) -> None:
             f"model calls, {batching['mean_batch']:.1f} inputs per call (largest {batching['largest']})",
             soft_wrap=True,
         )
-    if summary.errors:
-        err.print(
-            f"[yellow]{summary.errors} episodes could not be played (counted as 0): see errors.jsonl[/]"
-        )
     out.print(
         f"results: {the_run.path / 'results.json'}, {the_run.path / 'report.md'}, {the_run.path / SCORES_SVG}",
         soft_wrap=True,
@@ -144,6 +141,18 @@ def print_summary(the_run: Run, summary: Summary) -> None:
     # Quoted for the shell, and escaped for rich: a path may hold spaces or brackets.
     replay = escape(shlex.quote(str(the_run.path)))
     out.print(f"watch an episode: [bold]subgoal play --replay {replay}[/]", soft_wrap=True)
+    if summary.errors:  # last, where a user (or a log's tail) sees it
+        err.print(f"[red]{errored_line(the_run, summary)}[/]", soft_wrap=True)
+
+
+def errored_line(the_run: Run, summary: Summary) -> str:
+    """How many episodes errored, where they are listed, and how to retry them (the exit is 1)."""
+    errors = escape(str(the_run.path / ERRORS))
+    resume = escape(shlex.quote(the_run.name))
+    return (
+        f"{summary.errors} of {summary.episodes} episodes could not be played (counted as 0), listed in "
+        f"{errors}; retry them with: subgoal eval --resume {resume}"
+    )
 
 
 def compare(workspace: Workspace, run_a: str, run_b: str, as_json: bool = False) -> None:
