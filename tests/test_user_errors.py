@@ -343,6 +343,37 @@ def test_a_run_that_fails_at_start_leaves_no_folder_to_block_its_name(tmp_path):
     assert "corrupt episode" in line and "holds a different run" not in line
 
 
+@pytest.mark.parametrize("parallel", [[], ["-j", "2"], ["--batch", "2"]])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not gzip", "bad.jsonl.gz:1: truncated or corrupt file"),
+        (gzip.compress(b'{"format": "subgoal.episode", "version": 1}\n'), "bad.jsonl.gz:1: corrupt episode"),
+        (None, "bad.jsonl.gz: no such episode file"),
+    ],
+)
+def test_a_bad_oracle_file_is_one_line_whatever_the_workers(tmp_path, parallel, content, message):
+    """Workers read it too, but not first: with -j 2 every episode used to fail on its own, exit 0."""
+    bad = tmp_path / "bad.jsonl.gz"
+    if content is not None:
+        bad.write_bytes(content)
+    args = ["eval", "--agent", "oracle", "-t", "4-2", "-n", "2", "--name", "r", "--oracle-file", str(bad)]
+    assert message in error_line(invoke(tmp_path, *args, *parallel))
+    assert not (tmp_path / "runs" / "r").exists()
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize(
+    "command", [["collect", "-t", "4-2", "-n", "2", "--output"], ["annotate", "--input"]]
+)
+def test_a_corrupt_episode_file_is_one_line_whatever_the_workers(tmp_path, command, workers):
+    bad = tmp_path / "bad.jsonl.gz"
+    bad.write_bytes(gzip.compress(b'{"format": "subgoal.episode", "version": 1}\n'))
+    assert "bad.jsonl.gz:1: corrupt episode" in error_line(
+        invoke(tmp_path, *command, str(bad), "-j", workers)
+    )
+
+
 def test_resume_last_is_the_run_changed_most_recently(tmp_path):
     from subgoal.engine.evaluation import find_run
 

@@ -427,6 +427,10 @@ def evaluate(
             progress.score_sum += ep.clamped_score
     if on_start:
         on_start(progress)
+    if jobs and spec.kind == "oracle":
+        # Its --oracle-file is read here, whatever --workers or --batch: a bad one is one line, not
+        # an error for each episode in a worker. (Cheap: no model, and this agent is kept for -j 1.)
+        agent_for(spec, threads)
     step_limit = run.config["step_limit"]
     batcher = GenerationBatcher(max_batch=max(64, batch)) if jobs and batch > 1 else None
     pool: EnvPool | ThreadedEnvPool
