@@ -186,6 +186,13 @@ def test_other_settings_do_not_resume_silently(annotated):
         train(cfg, annotated, on_log=interrupt_at(10))
     with pytest.raises(TrainingError, match="--restart"):
         train(config(annotated, role="flat", max_steps=20, seed=1), annotated)
+    state_file = staging_dir(annotated, cfg.name) / "last" / "state.json"
+    saved = json.loads(state_file.read_text())
+    assert saved["state"]["processes"] == 1
+    saved["state"]["processes"] = 2  # as if `accelerate launch --num_processes 2` had started it
+    state_file.write_text(json.dumps(saved))
+    with pytest.raises(TrainingError, match="was trained by 2 processes, this one has 1"):
+        train(cfg, annotated)
     result = train(config(annotated, role="flat", max_steps=20, seed=1, restart=True), annotated)
     assert result.manifest["seed"] == 1
 

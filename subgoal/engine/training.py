@@ -112,6 +112,36 @@ class TrainState:
     best: dict[str, Any] = field(default_factory=dict)  # best dev metrics so far
     bad_evals: int = 0  # evaluations since the last improvement
     stopped: str = ""
+    processes: int | None = None  # how many train the run (None: saved before they were noted)
+
+
+def resumable_state(saved: dict[str, Any], cfg: TrainConfig, processes: int, staging: Path) -> TrainState:
+    """The state saved in `staging`'s last/, once that interrupted run is known to fit this one:
+    the same settings and as many processes (each process's share of an epoch's batches, and so
+    the position in the epoch that last/ holds, depends on how many there are)."""
+    if saved["config"] != cfg.fingerprint():
+        raise TrainingError(
+            f"an interrupted run of {cfg.name} with other settings is in {staging}; "
+            "pass --restart to discard it, or the same settings to resume it"
+        )
+    state = TrainState(**saved["state"])
+    if state.processes is not None and state.processes != processes:
+        before = state.processes
+        again = (
+            "`subgoal train ...`"
+            if before == 1
+            else f"`accelerate launch --num_processes {before} -m subgoal train ...`"
+        )
+        raise TrainingError(
+            f"the interrupted run of {cfg.name} in {staging} was trained by {_processes(before)}, this one "
+            f"has {_processes(processes)}: its last/ state and batch order hold for {before}; resume it with "
+            f"{again}, or pass --restart to discard it"
+        )
+    return state
+
+
+def _processes(count: int) -> str:
+    return "1 process" if count == 1 else f"{count} processes"
 
 
 # --- data ----------------------------------------------------------------------------------------------
@@ -430,15 +460,10 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
             ensure_dir(staging)
         last = None
     accelerator.wait_for_everyone()
-    state = TrainState()
+    state = TrainState(processes=accelerator.num_processes)
     if last:
         saved = json.loads((last / "state.json").read_text())
-        if saved["config"] != cfg.fingerprint():
-            raise TrainingError(
-                f"an interrupted run of {cfg.name} with other settings is in {staging}; "
-                "pass --restart to discard it, or the same settings to resume it"
-            )
-        state = TrainState(**saved["state"])
+        state = resumable_state(saved, cfg, accelerator.num_processes, staging)
     set_seed(cfg.seed + state.step)
     models.quiet_transformers()
 
