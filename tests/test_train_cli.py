@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -52,12 +53,24 @@ def invoke(ws: Workspace, *args: str):
     return CliRunner().invoke(app, ["--workspace", str(ws.root), *args])
 
 
-def test_train_all_then_list_show_and_rm(ws):
+def test_train_all_then_list_show_and_rm(ws, monkeypatch):
+    from subgoal.commands import train
+
+    monkeypatch.setattr(train, "LINE_SECONDS", 0)  # a progress line at every log record
     result = invoke(ws, "train", "all", *FAST)
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in ws.checkpoints.iterdir())
     assert names == ["executor-micro", "flat-micro", "planner-micro"]
     assert "planner-micro" in result.output and "dev" in result.output
+    # Not a terminal: plain lines, no bar.
+    assert "100%" not in result.output
+    for name in names:
+        assert re.search(
+            rf"^{name} step 4/4 · [0-9.]+ ex/s · loss [0-9.]+ · elapsed 0:00:\d\d · eta 0:00:00$",
+            result.output,
+            re.M,
+        ), result.output
+        assert re.search(rf"^{name} step 2 · dev [0-9.]+ / [0-9.]+%", result.output, re.M)
 
     listed = invoke(ws, "checkpoints", "list", "--json")
     assert listed.exit_code == 0, listed.output

@@ -2,12 +2,17 @@
 
 Picks the data files (annotated train/dev of the workspace by default; the flat baseline falls back
 to the oracle files), names the checkpoint `<role>-<tag>`, shows a progress bar fed by the training
-loop's log records, and prints a summary table on stdout.
+loop's log records (plain lines every 30 s when stderr is not a terminal), and prints a summary
+table on stdout.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +24,7 @@ from subgoal.errors import TrainingError
 from subgoal.workspace import Workspace
 
 ROLES = ("planner", "executor", "flat")
+LINE_SECONDS = 30.0  # between two progress lines when stderr is not a terminal
 
 
 @dataclass
@@ -108,37 +114,128 @@ def make_config(workspace: Workspace, role: str, opts: Options) -> Any:
     )
 
 
-class ProgressView:
-    """Turns the loop's log records into a rich progress bar (stderr) and a line per evaluation."""
+class TrainingView:
+    """Shows the loop's log records on stderr: a line when a run starts and when it stops; what
+    comes between is the subclass's."""
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        kind = record["kind"]
+        if kind == "start":
+            err.print(start_line(record))
+            self.started(record)
+        elif kind == "train":
+            self.trained(record)
+        elif kind == "eval":
+            self.evaluated(record)
+        elif kind == "done":
+            err.print(f"{record['stopped']}")
+
+    def started(self, record: dict[str, Any]) -> None: ...
+
+    def trained(self, record: dict[str, Any]) -> None: ...
+
+    def evaluated(self, record: dict[str, Any]) -> None: ...
+
+
+def start_line(record: dict[str, Any]) -> str:
+    resumed = f" (resumed at step {record['resumed_at']})" if record["resumed_at"] else ""
+    return (
+        f"[bold]{record['name']}[/]: {record['train_examples']} train / {record['dev_examples']} dev "
+        f"examples, {record['params'] / 1e6:.1f} M parameters, {record['device']} "
+        f"x{record['processes']} ({record['mixed_precision']}){resumed}"
+    )
+
+
+def dev_text(record: dict[str, Any]) -> str:
+    mark = " *" if record["best"] else ""  # a new best
+    return f"dev {record['dev_loss']:.3f} / {record['dev_exact']:.1%}{mark}"
+
+
+class ProgressView(TrainingView):
+    """On a terminal: a rich progress bar with the latest loss, speed and dev metrics."""
 
     def __init__(self, bar: Any):
         self.bar = bar
         self.task: Any = None
 
-    def __call__(self, record: dict[str, Any]) -> None:
-        kind = record["kind"]
-        if kind == "start":
-            resumed = f" (resumed at step {record['resumed_at']})" if record["resumed_at"] else ""
-            err.print(
-                f"[bold]{record['name']}[/]: {record['train_examples']} train / {record['dev_examples']} dev "
-                f"examples, {record['params'] / 1e6:.1f} M parameters, {record['device']} "
-                f"x{record['processes']} ({record['mixed_precision']}){resumed}"
-            )
-            self.task = self.bar.add_task(
-                record["name"], total=record["total_steps"], completed=record["resumed_at"], stats="", dev=""
-            )
-        elif kind == "train" and self.task is not None:
+    def started(self, record: dict[str, Any]) -> None:
+        self.task = self.bar.add_task(
+            record["name"], total=record["total_steps"], completed=record["resumed_at"], stats="", dev=""
+        )
+
+    def trained(self, record: dict[str, Any]) -> None:
+        if self.task is not None:
             self.bar.update(
                 self.task,
                 completed=record["step"],
                 stats=f"loss {record['loss']:.3f} · {record['examples_per_s']:.1f} ex/s · "
                 f"{record['tokens_per_s']:.0f} tok/s",
             )
-        elif kind == "eval" and self.task is not None:
-            mark = " *" if record["best"] else ""
-            self.bar.update(self.task, dev=f"dev {record['dev_loss']:.3f} / {record['dev_exact']:.1%}{mark}")
-        elif kind == "done":
-            err.print(f"{record['stopped']}")
+
+    def evaluated(self, record: dict[str, Any]) -> None:
+        if self.task is not None:
+            self.bar.update(self.task, dev=dev_text(record))
+
+
+class ProgressLines(TrainingView):
+    """Without a terminal a bar shows nothing until the run ends (a log file stays empty for
+    minutes): a plain line every `every` seconds instead, and one per evaluation. `clock` is
+    injectable so that tests need not wait."""
+
+    def __init__(
+        self,
+        every: float = LINE_SECONDS,
+        max_minutes: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.every, self.max_minutes, self.clock = every, max_minutes, clock
+        self.name, self.first_step, self.began, self.last_line = "", 0, 0.0, 0.0
+
+    def started(self, record: dict[str, Any]) -> None:
+        self.name, self.first_step = record["name"], record["resumed_at"]
+        self.began = self.last_line = self.clock()
+
+    def trained(self, record: dict[str, Any]) -> None:
+        now = self.clock()
+        if now - self.last_line >= self.every:
+            self.last_line = now
+            err.print(self.line(record, now - self.began), soft_wrap=True, highlight=False)
+
+    def evaluated(self, record: dict[str, Any]) -> None:
+        err.print(f"{self.name} step {record['step']} · {dev_text(record)}", soft_wrap=True, highlight=False)
+
+    def line(self, record: dict[str, Any], elapsed: float) -> str:
+        step, total = record["step"], record["total_steps"]
+        return (
+            f"{self.name} step {step}/{total} · {record['examples_per_s']:.1f} ex/s · "
+            f"loss {record['loss']:.3f} · elapsed {clock_time(elapsed)} · eta {self.eta(step, total, elapsed)}"
+        )
+
+    def eta(self, step: int, total: int, elapsed: float) -> str:
+        """From this session's pace; never past the time budget (counted from this session's
+        start: a resumed run stops sooner)."""
+        done = step - self.first_step
+        if done <= 0 or elapsed <= 0:
+            return "-:--:--"
+        left = (total - step) * elapsed / done
+        if self.max_minutes is not None:
+            left = min(left, max(0.0, self.max_minutes * 60 - elapsed))
+        return clock_time(left)
+
+
+def clock_time(seconds: float) -> str:
+    """h:mm:ss, as the bar shows times."""
+    return str(timedelta(seconds=int(seconds)))
+
+
+@contextmanager
+def training_view(cfg: Any) -> Iterator[TrainingView]:
+    """The bar where stderr is a terminal; plain lines every LINE_SECONDS where it is not."""
+    if not err.is_terminal:
+        yield ProgressLines(LINE_SECONDS, cfg.max_minutes)
+        return
+    with progress(TextColumn("{task.fields[stats]}"), TextColumn("{task.fields[dev]}")) as bar:
+        yield ProgressView(bar)
 
 
 def run(workspace: Workspace, role: str, opts: Options) -> list[Any]:
@@ -154,8 +251,8 @@ def run(workspace: Workspace, role: str, opts: Options) -> list[Any]:
     configs = [make_config(workspace, r, opts) for r in roles]  # check every role's data up front
     results = []
     for cfg in configs:
-        with progress(TextColumn("{task.fields[stats]}"), TextColumn("{task.fields[dev]}")) as bar:
-            results.append(train(cfg, workspace, on_log=ProgressView(bar)))
+        with training_view(cfg) as view:
+            results.append(train(cfg, workspace, on_log=view))
     if not all(r.manifest for r in results):  # a non-main process of `accelerate launch`: the main prints
         return results
     table = Table(title=f"trained → {workspace.checkpoints}", title_justify="left")
