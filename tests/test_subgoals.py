@@ -193,6 +193,14 @@ def test_a_focus_must_fit_what_the_task_names():
     two = "First, focus on the thermometer. Next, focus on the unknown substance B. If ..."
     assert focus_allowed(two, "thermometer") and focus_allowed(two, "unknown substance B in inventory")
     assert not focus_allowed(two, "blue box")
+    # A colour tells apart names that share every other word.
+    violet = (
+        "Your task is to use chemistry to create violet paint. When you are done, focus on the violet paint."
+    )
+    assert focus_allowed(violet, "violet paint") and focus_allowed(violet, "paint in jug")
+    assert not focus_allowed(violet, "blue paint") and not focus_allowed(named, "green light bulb")
+    fruit = "Your task is to grow a apple. ... When you are done, focus on the grown apple."
+    assert focus_allowed(fruit, "red apple on apple tree")  # the name has no colour to keep to
     # A kind, not a name: the agent chooses.
     assert focus_allowed("Your task is to find a(n) animal. First, focus on the thing.", "frog egg")
     assert focus_allowed("Focus on the animal with the longest life span.", "baby wolf")

@@ -683,7 +683,7 @@ class HierarchicalAgent(_LearnedAgent):
             return False
         if not subgoal_fits(self.vocabulary, self._episode.task_id, name):
             return False
-        return self._progress[1][name] < REPEATS_WITHOUT_PROGRESS.get(parsed.verb, 10**9)
+        return self._progress[1][name] < REPEATS_WITHOUT_PROGRESS.get(parsed.verb, REPEATS_DEFAULT)
 
     def info(self) -> dict[str, Any]:
         return {"agent": self.name, "planner": _describe(self.planner), "executor": _describe(self.executor)}
@@ -693,9 +693,12 @@ class HierarchicalAgent(_LearnedAgent):
 ONCE = frozenset({"focus_on", "pick_up"})
 # How often a sub-goal may be completed while the score stands still. A from-scratch planner was
 # seen sending the agent between two rooms until the stall limit (143 of 271 test episodes
-# repeated a teleport 3+ times without a score change): a third trip is not taken until the score
-# moves, so the planner's next-best sub-goal gets its turn.
-REPEATS_WITHOUT_PROGRESS = {"navigate_to": 2}
+# repeated a teleport 3+ times without a score change), and proposing `wait(2)` 23 times in a row:
+# the next repeat waits until the score moves, so the planner's next-best sub-goal gets its turn.
+# Train plans complete one wait at most twice without a score change between, a fill three times,
+# a heat or a measurement once: the wait cap and the default are one more than that.
+REPEATS_WITHOUT_PROGRESS = {"navigate_to": 2, "wait": 3}
+REPEATS_DEFAULT = 4
 
 
 def _focus_of(action: str) -> str | None:

@@ -347,6 +347,24 @@ _FOCUS_PHRASE = re.compile(r"focus on (?:the |a |an )?([^.;]+)", re.I)
 # life span") leaves the choice to the agent; any other phrase names the object.
 _GENERIC = frozenset({"thing", "animal", "plant", "organism", "substance"})
 _STOP = frozenset({"the", "a", "an", "of", "in", "on", "with", "you", "and", "to", "that", "is"})
+# Colours tell apart things that share every other word: "violet paint" is not "blue paint", the red
+# light bulb not the green one (a 6-2 focus on blue paint for "focus on the violet paint" ended at -100).
+_COLOURS = frozenset(
+    {
+        "red",
+        "green",
+        "blue",
+        "yellow",
+        "orange",
+        "violet",
+        "purple",
+        "brown",
+        "black",
+        "white",
+        "pink",
+        "gray",
+    }
+)
 
 
 def _words(text: str) -> set[str]:
@@ -391,12 +409,18 @@ def _generic_only(task_description: str) -> bool:
     return bool(phrases) and all(p.split()[0].lower() in _GENERIC for p in phrases)
 
 
+def _names(target: str, phrase: str) -> bool:
+    """Whether TARGET could be what PHRASE names: a shared word, and no colour PHRASE does not say."""
+    words, named = _words(target), _words(phrase)
+    return bool(words & named) and (not named & _COLOURS or words & _COLOURS <= named)
+
+
 def focus_allowed(task_description: str, target: str, heads: Sequence[str] | None = None) -> bool:
     """Whether `focus on TARGET` fits what the task says to focus on. ScienceWorld ends an episode
     at -100 on a wrong focus, so:
     - where the task names the object ("focus on the red light bulb") the target shares a word
-      with that name, or is the simulator's name for a liquid in a container (`substance in jug`
-      once the chocolate melted);
+      with that name and names no other colour than it does, or is the simulator's name for a
+      liquid in a container (`substance in jug` once the chocolate melted);
     - "the substance" is the one the task is about ("boil orange juice"), or the substance itself
       where it sits in a container (`substance in metal pot`);
     - where it names only a kind ("the thing", "the animal with ..."), the target is of a kind the
@@ -404,7 +428,7 @@ def focus_allowed(task_description: str, target: str, heads: Sequence[str] | Non
     phrases = _phrases(task_description)
     named = [p for p in phrases if p.split()[0].lower() not in _GENERIC]
     if named:
-        return focus_head(target) == "substance" or any(_words(target) & _words(p) for p in named)
+        return focus_head(target) == "substance" or any(_names(target, p) for p in named)
     if any(p.split()[0].lower() == "substance" for p in phrases):
         about = _TASK_OBJECT.search(task_description)
         return focus_head(target) in {"substance", focus_head(about.group(1)) if about else "substance"}
