@@ -445,7 +445,12 @@ def eval_command(
         typer.Option("--compare", metavar="RUN_A RUN_B", help="Print two finished runs side by side."),
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="With --compare: print JSON (both summaries, every episode pair).")
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the run's per-task table (tasks, buckets, overall) as JSON on stdout instead of "
+            "the tables; with --compare, both summaries and every episode pair.",
+        ),
     ] = False,
     step_limit: Annotated[int, typer.Option(min=1, help="Steps per episode (protocol: 100).")] = 100,
     stall_limit: Annotated[
@@ -468,8 +473,6 @@ def eval_command(
     if compare:
         command.compare(workspace_of(ctx), *compare, as_json=as_json)
         return
-    if as_json:
-        raise SubgoalError("--json goes with --compare (a run writes its results.json itself)")
     summary = command.run(
         workspace_of(ctx),
         agent=agent,
@@ -489,6 +492,7 @@ def eval_command(
         num_beams=beams,
         grounding=grounding,
         device=device,
+        as_json=as_json,
     )
     if summary.errors:
         raise typer.Exit(1)

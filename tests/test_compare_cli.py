@@ -54,8 +54,6 @@ def test_compare_lists_the_episodes_that_differ_and_prints_json(tmp_path: Path, 
             "parts_at_step": 3,
         }
     ]
-    alone = runner.invoke(app, [*base, "--agent", "oracle", "--json"])
-    assert alone.exit_code == 2 and "--json goes with --compare" in alone.output
 
 
 def test_a_run_summary_draws_bars_and_writes_them_as_svg(tmp_path: Path, monkeypatch) -> None:

@@ -128,6 +128,27 @@ def test_eval_exits_1_when_episodes_errored_and_resume_plays_them_again(tmp_path
     assert results["errors"] == 0 and results["overall"] == 100.0
 
 
+def test_eval_json_prints_the_per_task_table_alone_on_stdout(tmp_path, failing):
+    failing.add(("4-2", 1))
+    args = ["eval", "--agent", "oracle", "-t", "4-2,7-1", "-s", "train", "-n", "2", "--name", "r", "--json"]
+    result = invoke(tmp_path, *args)
+    assert result.exit_code == 1, result.output  # an episode errored: said on stderr, not in the JSON
+    assert "could not be played" in result.stderr
+    data = json.loads(result.stdout)
+    rows = [(t["task_id"], t["episodes"], t["errors"], t["solved"], t["score"]) for t in data["tasks"]]
+    assert rows == [("4-2", 2, 1, 1, 50.0), ("7-1", 2, 0, 2, 100.0)]
+    assert (data["name"], data["agent"], data["split"], data["overall"]) == ("r", "oracle", "train", 75.0)
+    results = json.loads((tmp_path / "runs" / "r" / "results.json").read_text())
+    assert {k: data[k] for k in ("tasks", "buckets", "overall", "episodes", "errors")} == {
+        k: results[k] for k in ("tasks", "buckets", "overall", "episodes", "errors")
+    }
+
+    failing.clear()
+    resumed = invoke(tmp_path, "eval", "--resume", "r", "--json")
+    assert resumed.exit_code == 0, resumed.output
+    assert json.loads(resumed.stdout)["overall"] == 100.0
+
+
 @pytest.mark.jvm
 def test_oracle_eval_resume_and_compare(tmp_path):
     result = invoke(tmp_path, "eval", "--agent", "oracle", "--tasks", "4-2", "-n", "1", "--name", "a")

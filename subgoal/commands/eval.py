@@ -6,6 +6,7 @@ import json
 import shlex
 import shutil
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -22,7 +23,7 @@ from subgoal.engine.evaluation import (
     resolve_spec,
 )
 from subgoal.engine.events import end_reason
-from subgoal.engine.report import Summary, compare_table, results_table, timing_line
+from subgoal.engine.report import PAPER, Summary, compare_table, results_table, timing_line
 from subgoal.engine.tasks import resolve_tasks
 from subgoal.errors import SubgoalError
 from subgoal.workspace import Workspace, ensure_dir
@@ -50,6 +51,7 @@ def run(
     num_beams: int = 5,
     grounding: str = "fuzzy",
     device: str | None = None,
+    as_json: bool = False,
 ) -> Summary:
     check_parallelism(workers, batch)  # before a run folder is made for it
     runs_dir = ensure_dir(workspace.runs)
@@ -72,7 +74,7 @@ def run(
         chosen = resolve_tasks(tasks)
         the_run = Run.create(runs_dir, spec, split, chosen, max_variations, step_limit, stall_limit, name)
     try:
-        return play_run(the_run, workers, batch)
+        return play_run(the_run, workers, batch, as_json)
     except SubgoalError:
         # A run that failed before playing anything (a bad device, checkpoint or oracle file, no
         # JVM) holds nothing to keep, and left behind it would block its --name.
@@ -81,9 +83,9 @@ def run(
         raise
 
 
-def play_run(the_run: Run, workers: int, batch: int = 1) -> Summary:
-    """Play what is missing in `the_run` with a progress bar; print the table. Ctrl-C keeps what
-    finished and says how to resume."""
+def play_run(the_run: Run, workers: int, batch: int = 1, as_json: bool = False) -> Summary:
+    """Play what is missing in `the_run` with a progress bar; print the table (or its JSON).
+    Ctrl-C keeps what finished and says how to resume."""
     with progress(TextColumn("{task.fields[score]}")) as bar:
         bar_id = bar.add_task(f"eval {the_run.config['agent']}", total=len(the_run.jobs), score="")
 
@@ -106,7 +108,7 @@ def play_run(the_run: Run, workers: int, batch: int = 1) -> Summary:
                 f"resume with [bold]subgoal eval --resume {the_run.name}[/]"
             )
             raise typer.Exit(130) from None
-    print_summary(the_run, summary)
+    print_summary(the_run, summary, as_json)
     return summary
 
 
@@ -115,17 +117,47 @@ def task_scores(summary: Summary) -> dict[str, float]:
     return {f"{t.task_id} {t.name}": t.score for t in summary.tasks}
 
 
-def print_summary(the_run: Run, summary: Summary) -> None:
-    from subgoal.plots import score_bars, write_svg
+def print_summary(the_run: Run, summary: Summary, as_json: bool = False) -> None:
+    """The run's tables and bars, or with `as_json` the same numbers as JSON (stdout holds only
+    that); scores.svg either way; last, on stderr, how many episodes errored."""
+    from subgoal.plots import score_bars
 
-    agent = the_run.config.get("agent")
-    out.print(results_table(summary, f"eval {the_run.name} ({the_run.config['split']} split)", agent))
     bars = score_bars({the_run.name: task_scores(summary)})
-    out.print(bars)
+    write_scores_svg(the_run, bars)
+    if as_json:
+        out.print_json(json.dumps(run_json(the_run, summary)))
+    else:
+        print_tables(the_run, summary, bars)
+    if summary.errors:  # last, where a user (or a log's tail) sees it
+        err.print(f"[red]{errored_line(the_run, summary)}[/]", soft_wrap=True)
+
+
+def run_json(the_run: Run, summary: Summary) -> dict[str, Any]:
+    """A run's summary as `--json` prints it: the per-task rows, buckets and overall of its table."""
+    agent = the_run.config.get("agent")
+    return {
+        "name": the_run.name,
+        "path": str(the_run.path),
+        "agent": agent,
+        "split": the_run.config.get("split"),
+        "paper": PAPER.get(str(agent)),  # the table's paper row (None for the oracle)
+        **summary.to_json(),
+    }
+
+
+def write_scores_svg(the_run: Run, bars: Any) -> None:
+    from subgoal.plots import write_svg
+
     try:  # the same bars for a report; the results stand without them
         write_svg(bars, the_run.path / SCORES_SVG, f"eval {the_run.name}")
     except OSError as exc:
         err.print(f"[yellow]could not write {the_run.path / SCORES_SVG}: {exc}[/]", soft_wrap=True)
+
+
+def print_tables(the_run: Run, summary: Summary, bars: Any) -> None:
+    agent = the_run.config.get("agent")
+    out.print(results_table(summary, f"eval {the_run.name} ({the_run.config['split']} split)", agent))
+    out.print(bars)
     out.print(timing_line(summary), soft_wrap=True)
     batching = the_run.batching()
     if batching:
@@ -141,8 +173,6 @@ def print_summary(the_run: Run, summary: Summary) -> None:
     # Quoted for the shell, and escaped for rich: a path may hold spaces or brackets.
     replay = escape(shlex.quote(str(the_run.path)))
     out.print(f"watch an episode: [bold]subgoal play --replay {replay}[/]", soft_wrap=True)
-    if summary.errors:  # last, where a user (or a log's tail) sees it
-        err.print(f"[red]{errored_line(the_run, summary)}[/]", soft_wrap=True)
 
 
 def errored_line(the_run: Run, summary: Summary) -> str:
@@ -176,10 +206,7 @@ def compare(workspace: Workspace, run_a: str, run_b: str, as_json: bool = False)
             }
             for p in pairs
         ]
-        runs = {
-            "a": {"name": a.name, **a.summary().to_json()},
-            "b": {"name": b.name, **b.summary().to_json()},
-        }
+        runs = {"a": run_json(a, a.summary()), "b": run_json(b, b.summary())}
         out.print_json(json.dumps({**runs, "episodes": episodes}))
         return
     from subgoal.plots import score_bars
