@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 
 from subgoal.cli import app
 from subgoal.engine.episode import load_episodes, write_episodes
-from subgoal.engine.pool import Outcome
 
 runner = CliRunner()
 
@@ -147,27 +146,13 @@ def test_an_interrupt_py4j_turned_into_another_error_is_an_interrupt_again():
         py4j_handling_a_ctrl_c()
 
 
-class _FailingPool:
-    """An EnvPool whose every job fails, as when JVMs crash twice in a row."""
-
-    def __init__(self, **_options: object):
-        pass
-
-    def __enter__(self) -> _FailingPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def imap_unordered(self, fn, jobs):  # type: ignore[no-untyped-def]
-        for job in jobs:
-            yield Outcome(job, None, "EnvironmentCrashed: the ScienceWorld JVM stopped answering", 2)
-
-
 def test_collect_exits_1_when_episodes_errored(tmp_path, monkeypatch):
+    from test_eval_cli import ScriptedPool
+
     from subgoal.engine import oracle
 
-    monkeypatch.setattr(oracle, "EnvPool", _FailingPool)
+    failing = {("4-2", 0), ("4-2", 1)}  # as when their JVMs crash twice in a row
+    monkeypatch.setattr(oracle, "EnvPool", lambda **_options: ScriptedPool(failing))
     result = invoke(tmp_path, "collect", "-t", "4-2", "-n", "2")
     assert result.exit_code == 1, result.output
     assert "4-2 v0 failed: EnvironmentCrashed" in result.output
