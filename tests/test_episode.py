@@ -88,6 +88,17 @@ def test_corrupt_line_names_file_and_line_and_is_not_repaired_away(tmp_path):
         repair(path)  # real corruption in the middle must reach the user
 
 
+def test_repair_rewrites_only_what_a_crash_leaves(tmp_path):
+    notes = tmp_path / "notes.jsonl.gz"
+    notes.write_text("my notes\n")  # not gzip at all: someone else's file, given as an output
+    with pytest.raises(EpisodeFileError, match=r"notes\.jsonl\.gz:1: truncated or corrupt file"):
+        repair(notes)
+    assert notes.read_text() == "my notes\n"
+    first = tmp_path / "first.jsonl.gz"
+    first.write_bytes(b"\x1f")  # killed one byte into its first episode
+    assert repair(first) == [] and load_episodes(first) == []
+
+
 def test_not_an_episode_record(tmp_path):
     path = tmp_path / "other.jsonl.gz"
     path.write_bytes(gzip.compress(b'{"hello": 1}\n'))

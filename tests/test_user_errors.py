@@ -351,12 +351,18 @@ def test_a_bad_oracle_file_is_one_line_whatever_the_workers(tmp_path, parallel, 
 @pytest.mark.parametrize(
     "command", [["collect", "-t", "4-2", "-n", "2", "--output"], ["annotate", "--input"]]
 )
-def test_a_corrupt_episode_file_is_one_line_whatever_the_workers(tmp_path, command, workers):
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not gzip", "bad.jsonl.gz:1: truncated or corrupt file"),  # collect used to empty it, exit 0
+        (gzip.compress(b'{"format": "subgoal.episode", "version": 1}\n'), "bad.jsonl.gz:1: corrupt episode"),
+    ],
+)
+def test_a_bad_episode_file_is_one_line_whatever_the_workers(tmp_path, command, workers, content, message):
     bad = tmp_path / "bad.jsonl.gz"
-    bad.write_bytes(gzip.compress(b'{"format": "subgoal.episode", "version": 1}\n'))
-    assert "bad.jsonl.gz:1: corrupt episode" in error_line(
-        invoke(tmp_path, *command, str(bad), "-j", workers)
-    )
+    bad.write_bytes(content)
+    assert message in error_line(invoke(tmp_path, *command, str(bad), "-j", workers))
+    assert bad.read_bytes() == content
 
 
 def test_resume_last_is_the_run_changed_most_recently(tmp_path):

@@ -27,6 +27,7 @@ from subgoal.errors import EpisodeFileError
 
 FORMAT = "subgoal.episode"
 VERSION = 1
+GZIP_MAGIC = b"\x1f\x8b"  # the first bytes of every gzip member
 
 
 @dataclass
@@ -229,11 +230,19 @@ def repair(path: str | os.PathLike[str]) -> list[Episode]:
     good, error = read_intact(path)
     if error is not None:
         # Only a broken gzip tail is a crash's mark; a bad JSON line in the middle is real
-        # corruption that the user must see, not something to drop silently.
-        if getattr(error, "truncated_after", None) is None:
+        # corruption that the user must see, not something to drop silently, and a file that is
+        # not gzip at all is not ours to rewrite (`collect -o notes.txt` would empty it).
+        if getattr(error, "truncated_after", None) is None or not _begins_as_gzip(path):
             raise error
         write_episodes(path, good)
     return good
+
+
+def _begins_as_gzip(path: Path) -> bool:
+    """Whether `path` begins as every episode file does (one cut in its first write may be shorter)."""
+    with open(path, "rb") as fh:
+        head = fh.read(len(GZIP_MAGIC))
+    return GZIP_MAGIC.startswith(head)
 
 
 def read_intact(path: str | os.PathLike[str]) -> tuple[list[Episode], EpisodeFileError | None]:
