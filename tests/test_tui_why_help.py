@@ -309,3 +309,10 @@ async def test_a_live_learned_agent_fills_the_why_pane(tmp_path: Path) -> None:
         (saved,) = tmp_path.glob("play-*.jsonl.gz")
     (episode,) = load_episodes(saved)
     assert episode.meta["notes"][0]["why"]["beams"][1] == ["focus on painting", "taken"]
+
+
+def test_a_beam_off_the_tasks_vocabulary_says_so() -> None:
+    episode = why_episode()
+    episode.meta["notes"][1]["why"]["beams"][0] = ["go to hallway", "off-task"]
+    text = str(render_why(fold(replay_events(episode)), 1))
+    assert "⊘ 1 go to hallway  off-task: no train plan of this task acts so" in text

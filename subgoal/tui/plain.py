@@ -35,7 +35,14 @@ def checkpoint_name(value: Any) -> str:
     return str(value)
 
 
-MARKS = {"taken": "✓", "valid": "·", "invalid": "✗", "avoided": "⊘", "focus": "⚠"}  # as the why pane
+MARKS = {
+    "taken": "✓",
+    "valid": "·",
+    "invalid": "✗",
+    "avoided": "⊘",
+    "focus": "⚠",
+    "off-task": "⊘",
+}  # as the why pane
 
 
 class PlainPrinter:

@@ -24,7 +24,7 @@ from subgoal.engine.events import (
 )
 
 # What became of the first beam when another candidate was taken (agents._from_beams verdicts).
-FIRST_BEAM = {"invalid": "invalid", "avoided": "avoided", "focus": "focus refused"}
+FIRST_BEAM = {"invalid": "invalid", "avoided": "avoided", "focus": "focus refused", "off-task": "off-task"}
 
 
 def _same(a: str, b: str) -> bool:

@@ -24,6 +24,7 @@ VERDICTS: dict[str, tuple[str, str, str]] = {
     "invalid": ("✗", "$text-error", "not a valid action here"),
     "avoided": ("⊘", "$text-warning", "avoided: it changed nothing here before, or was repeated"),
     "focus": ("⚠", "$text-warning", "a focus the guard refused (a wrong focus ends at -100)"),
+    "off-task": ("⊘", "$text-warning", "off-task: no train plan of this task acts so (its vocabulary)"),
 }
 
 # How the taken action came about (Step.grounding), in a sentence.
