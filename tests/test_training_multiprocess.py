@@ -22,8 +22,11 @@ from pathlib import Path
 
 import pytest
 from test_training import as_dev, chunked
+from typer.testing import CliRunner
 
 from subgoal.checkpoints import is_checkpoint, read_manifest, staging_dir
+from subgoal.cli import app
+from subgoal.engine import models
 from subgoal.engine.episode import write_episodes
 from subgoal.workspace import Workspace
 
@@ -146,7 +149,7 @@ def ws(oracle_episodes, tmp_path) -> Workspace:
     return ws
 
 
-def test_two_processes_train_their_shares_publish_one_checkpoint_and_resume(ws, tmp_path):
+def test_two_processes_train_their_shares_publish_one_checkpoint_and_resume(ws, tmp_path, monkeypatch):
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(HOOK)
@@ -172,6 +175,13 @@ def test_two_processes_train_their_shares_publish_one_checkpoint_and_resume(ws, 
     # Only the main process writes last/.
     assert [e["step"] for e in main if e["event"] == "saved"] == [2, 2]  # at step 2, then on Ctrl-C
     assert not [e for e in other if e["event"] == "saved"]
+
+    # One process may not resume it: last/ holds where each of the two was in the epoch.
+    micro = models.Preset(d_model=32, d_ff=64, num_layers=1, num_heads=2, d_kv=16)  # the ranks' (HOOK)
+    monkeypatch.setitem(models.PRESETS, "micro", micro)
+    alone = CliRunner().invoke(app, ["--workspace", str(ws.root), *ARGS])
+    assert alone.exit_code == 2 and "Traceback" not in alone.output, alone.output
+    assert "was trained by 2 processes, this one has 1" in " ".join(alone.output.split())
 
     # Session 2: the same command continues from step 2 to 4 and publishes one checkpoint.
     second = launch(ws, tmp_path / "trace2", hook)
