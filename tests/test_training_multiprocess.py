@@ -21,13 +21,12 @@ import time
 from pathlib import Path
 
 import pytest
-from test_training import as_dev, chunked
+from test_training import annotated  # noqa: F401 - a fixture the test below takes
 from typer.testing import CliRunner
 
 from subgoal.checkpoints import is_checkpoint, read_manifest, staging_dir
 from subgoal.cli import app
 from subgoal.engine import models
-from subgoal.engine.episode import write_episodes
 from subgoal.workspace import Workspace
 
 pytestmark = [pytest.mark.jvm, pytest.mark.slow]
@@ -141,15 +140,8 @@ def events(trace: Path, rank: int) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-@pytest.fixture
-def ws(oracle_episodes, tmp_path) -> Workspace:
-    ws = Workspace(tmp_path / "ws")
-    write_episodes(ws.annotated_file("train"), chunked(oracle_episodes))
-    write_episodes(ws.annotated_file("dev"), as_dev(chunked(oracle_episodes)[:2]))
-    return ws
-
-
-def test_two_processes_train_their_shares_publish_one_checkpoint_and_resume(ws, tmp_path, monkeypatch):
+def test_two_processes_train_their_shares_publish_one_checkpoint_and_resume(annotated, tmp_path, monkeypatch):  # noqa: F811
+    ws = annotated  # test_training's annotated workspace: the same episodes one process trains on
     hook = tmp_path / "hook"
     hook.mkdir()
     (hook / "sitecustomize.py").write_text(HOOK)
