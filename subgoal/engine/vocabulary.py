@@ -27,19 +27,20 @@ from subgoal.engine.examples import is_training_target
 Vocabulary = Mapping[str, Mapping[str, Sequence[str]]]  # task id -> {"verbs": [...], "rooms": [...]}
 
 
+def _action_parts(action: str) -> tuple[str, str | None]:
+    """An action's verb as the simulator's grammar has it (`pick up`, `move`, `teleport to` ...)
+    and the room it goes to, if it is a navigation: one parse (the flat agent checks every valid
+    action, every step)."""
+    from subgoal.engine.teachers.rules import parse
+
+    act = parse(action)
+    if act.verb != "nav":
+        return act.verb, None
+    return " ".join(action.split()[:2]).lower(), act.objects[0] if act.objects else None
+
+
 def action_verb(action: str) -> str:
-    """An action's verb as the simulator's grammar has it (`pick up`, `move`, `teleport to` ...)."""
-    from subgoal.engine.teachers.rules import parse
-
-    act = parse(action)
-    return act.verb if act.verb != "nav" else " ".join(action.split()[:2]).lower()
-
-
-def _action_room(action: str) -> str | None:
-    from subgoal.engine.teachers.rules import parse
-
-    act = parse(action)
-    return act.objects[0] if act.verb == "nav" and act.objects else None
+    return _action_parts(action)[0]
 
 
 def _subgoal_parts(name: str) -> tuple[str, str | None] | None:
@@ -59,11 +60,7 @@ def task_vocabulary(episodes: Iterable[Any], role: str) -> dict[str, dict[str, l
     rooms: dict[str, set[str]] = {}
     for episode in episodes:
         if role == "flat":
-            parts = [
-                (action_verb(s.action), _action_room(s.action))
-                for s in episode.steps
-                if is_training_target(s)
-            ]
+            parts = [_action_parts(s.action) for s in episode.steps if is_training_target(s)]
         else:
             parts = [p for p in (_subgoal_parts(span.name) for span in episode.subgoals) if p]
         task_verbs = verbs.setdefault(episode.task_id, set())
@@ -98,4 +95,4 @@ def subgoal_fits(vocabulary: Vocabulary | None, task_id: str, name: str) -> bool
 
 
 def action_fits(vocabulary: Vocabulary | None, task_id: str, action: str) -> bool:
-    return fits(vocabulary, task_id, action_verb(action), _action_room(action))
+    return fits(vocabulary, task_id, *_action_parts(action))
