@@ -503,3 +503,75 @@ def test_a_wait_is_not_repeated_past_its_cap_while_the_score_stands_still():
         episode.steps.append(Step(decision.action, "You wait.", 0, 0, look("kitchen", f"a clock at {n}"), ""))
     assert taken[:6] == ["wait1"] * 6  # wait(2) three times: the train plans' most, plus one
     assert taken[6] == "pick up cup"
+
+
+MELT = (
+    "Your task is to measure the melting point of tin. First, focus on the thermometer. If the melting "
+    "point of tin is above 50.0 degrees celsius, focus on the red box. If the melting point of tin is "
+    "below 50.0 degrees celsius, focus on the green box."
+)
+
+
+def test_neither_agent_answers_before_the_experiment_its_train_plans_make():
+    """2-2 in §9: every episode ended on a box focused right after the thermometer, a coin flip
+    taken before any measurement; the task's plans always measure first."""
+    gold = gold_episode()
+    episode = prefix(gold, 0)
+    episode.task_id, episode.task_description = "2-2", MELT
+    valid = ["focus on red box", "use thermometer on tin", "look around"]
+    planner = Scripted("planner", lambda text: ["focus_on(red box)", "measure_temperature(tin)"])
+    planner.manifest = {
+        "name": "planner",
+        "task_vocabulary": {
+            "2-2": {"verbs": ["focus_on", "measure_temperature"], "answer_after": ["measure_temperature"]}
+        },
+    }
+    executor = Scripted("executor", lambda text: [END_SUBGOAL, "use thermometer on tin"])
+    agent = HierarchicalAgent(planner, executor)
+    agent.reset(episode)
+    decision = agent.act(Turn(episode, lambda: valid))
+    assert decision.subgoal == "measure_temperature(tin)"
+    episode.steps.append(Step("use thermometer on tin", "the thermometer measures 20 degrees", 0, 0, "", ""))
+    decision = agent.act(Turn(episode, lambda: valid))  # the executor ends the measurement
+    assert (decision.subgoal, decision.action) == ("focus_on(red box)", "focus on red box")
+
+    flat = Scripted("flat", lambda text: ["focus on red box", "use thermometer on tin"])
+    flat.manifest = {
+        "name": "flat",
+        "task_vocabulary": {"2-2": {"verbs": ["focus", "measure"], "answer_after": ["measure"]}},
+    }
+    before = prefix(gold, 0)
+    before.task_id, before.task_description = "2-2", MELT
+    decision = FlatAgent(flat).act(Turn(before, lambda: valid))
+    assert decision.action == "use thermometer on tin"
+    assert decision.info["why"]["beams"][0] == ["focus on red box", "focus"]
+    assert FlatAgent(flat).act(Turn(episode, lambda: valid)).action == "focus on red box"
+
+
+def test_the_planner_does_not_tour_the_house():
+    """4-1 in §9: the box's room reached, the planner teleported on for 20 more steps. A task whose
+    plans never navigate twice in a row gets at most two in a row; then the next beam."""
+    gold = gold_episode()
+    episode = prefix(gold, 0)
+    valid = ["teleport to workshop", "teleport to bathroom", "move egg to red box", "look around"]
+    planner = Scripted(
+        "planner",
+        lambda text: ["navigate_to(workshop)", "navigate_to(bathroom)", "move(egg, red box)"],
+    )
+    planner.manifest = {
+        "name": "planner",
+        "task_vocabulary": {"4-2": {"verbs": ["navigate_to", "move"], "navigation_run": 1}},
+    }
+    executor = Scripted("executor", lambda text: ["wait1"])
+    agent = HierarchicalAgent(planner, executor)
+    agent.reset(episode)
+    taken = []
+    for room in ("workshop", "bathroom", "bathroom"):
+        decision = agent.act(Turn(episode, lambda: valid))
+        taken.append((decision.subgoal, decision.action))
+        episode.steps.append(Step(decision.action, "ok", 0, 0, look(room), ""))
+    assert taken == [
+        ("navigate_to(workshop)", "teleport to workshop"),
+        ("navigate_to(bathroom)", "teleport to bathroom"),
+        ("move(egg, red box)", "move egg to red box"),
+    ]

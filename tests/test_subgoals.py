@@ -219,6 +219,24 @@ def test_the_substance_is_the_one_the_task_is_about():
     assert focus_allowed(melted, "substance in jug")  # the simulator's name for melted chocolate
 
 
+def test_the_answer_is_the_focus_a_result_decides():
+    from subgoal.engine.subgoals import is_answer
+
+    melt = (
+        "Your task is to measure the melting point of tin. First, focus on the thermometer. Next, "
+        "focus on the tin. If the melting point of tin is above 50.0 degrees celsius, focus on the red "
+        "box. If the melting point of tin is below 50.0 degrees celsius, focus on the green box."
+    )
+    assert is_answer(melt, "red box") and is_answer(melt, "green box")  # "50.0" ends no sentence
+    assert not is_answer(melt, "thermometer") and not is_answer(melt, "tin")
+    planes = (
+        "Your task is to determine which of the two inclined planes (C, B) has the shallowest angle. "
+        "After completing your experiment, focus on the inclined plane with the shallowest angle."
+    )
+    assert is_answer(planes, "inclined plane b") and not is_answer(planes, "block")
+    assert not is_answer("Your task is to find a(n) animal. First, focus on the thing.", "frog")
+
+
 def test_a_kind_is_checked_against_the_kinds_training_focused_on():
     from subgoal.engine.episode import Episode, Step
     from subgoal.engine.subgoals import focus_allowed, focus_head, focus_heads

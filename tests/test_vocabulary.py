@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from subgoal.engine.episode import Episode, Step, SubgoalSpan
-from subgoal.engine.vocabulary import action_fits, action_verb, subgoal_fits, task_vocabulary
+from subgoal.engine.vocabulary import (
+    action_fits,
+    action_verb,
+    answer_ready,
+    navigation_allowed,
+    navigations_in_a_row,
+    subgoal_fits,
+    task_vocabulary,
+)
 
 
 def episode(task: str, variation: int, spans: list[tuple[str, list[str]]]) -> Episode:
@@ -36,9 +44,13 @@ EPISODES = [
 
 def test_the_planners_vocabulary_is_its_plans_verbs_and_the_one_room_of_a_one_room_task():
     vocabulary = task_vocabulary(EPISODES, "planner")
-    assert vocabulary["3-1"] == {"verbs": ["focus_on", "navigate_to", "wait"], "rooms": ["workshop"]}
+    assert vocabulary["3-1"] == {
+        "verbs": ["focus_on", "navigate_to", "wait"],
+        "navigation_run": 1,
+        "rooms": ["workshop"],
+    }
     # 1-1's plans go to two rooms (where the substance is varies): every room stays open.
-    assert vocabulary["1-1"] == {"verbs": ["heat", "navigate_to", "pick_up"]}
+    assert vocabulary["1-1"] == {"verbs": ["heat", "navigate_to", "pick_up"], "navigation_run": 1}
     assert not subgoal_fits(vocabulary, "3-1", "heat(metal pot, stove)")
     assert not subgoal_fits(vocabulary, "3-1", "navigate_to(kitchen)")
     assert subgoal_fits(vocabulary, "3-1", "navigate_to(Workshop)")
@@ -49,9 +61,69 @@ def test_the_planners_vocabulary_is_its_plans_verbs_and_the_one_room_of_a_one_ro
 
 def test_the_flat_vocabulary_is_its_gold_paths_action_verbs():
     vocabulary = task_vocabulary(EPISODES, "flat")
-    assert vocabulary["3-1"] == {"verbs": ["focus", "teleport to", "wait"], "rooms": ["workshop"]}
+    assert vocabulary["3-1"] == {
+        "verbs": ["focus", "teleport to", "wait"],
+        "navigation_run": 1,
+        "rooms": ["workshop"],
+    }
     assert action_verb("pick up metal pot") == "pick" and action_verb("teleport to kitchen") == "teleport to"
     assert action_fits(vocabulary, "3-1", "teleport to workshop")
     assert not action_fits(vocabulary, "3-1", "teleport to kitchen")
     assert not action_fits(vocabulary, "3-1", "pick up thermometer")
     assert action_fits(vocabulary, "1-1", "move pot to stove")
+
+
+MELT = (
+    "Your task is to measure the melting point of tin. First, focus on the thermometer. If the melting "
+    "point of tin is above 50.0 degrees celsius, focus on the red box. If the melting point of tin is "
+    "below 50.0 degrees celsius, focus on the green box."
+)
+
+
+def melt(variation: int, spans: list[tuple[str, list[str]]]) -> Episode:
+    made = episode("2-2", variation, spans)
+    made.task_description = MELT
+    return made
+
+
+def test_an_answer_focus_waits_for_what_every_plan_does_before_it():
+    plans = [
+        melt(
+            0,
+            [
+                ("navigate_to(kitchen)", ["teleport to kitchen"]),
+                ("focus_on(thermometer)", ["focus on thermometer"]),
+                ("heat(metal pot, stove)", ["move metal pot to stove"]),
+                ("measure_temperature(tin)", ["use thermometer on tin"]),
+                ("focus_on(red box)", ["focus on red box"]),
+            ],
+        ),
+        melt(
+            1,
+            [
+                ("focus_on(thermometer)", ["focus on thermometer"]),
+                ("cool(metal pot, freezer)", ["move metal pot to freezer"]),
+                ("measure_temperature(tin)", ["use thermometer on tin"]),
+                ("focus_on(green box)", ["focus on green box"]),
+            ],
+        ),
+    ]
+    vocabulary = task_vocabulary(plans, "planner")
+    # heat in one plan, cool in the other: only what both do before the answer is required.
+    assert vocabulary["2-2"]["answer_after"] == ["focus_on", "measure_temperature"]
+    assert not answer_ready(vocabulary, "2-2", {"focus_on", "navigate_to", "heat"})
+    assert answer_ready(vocabulary, "2-2", {"focus_on", "measure_temperature"})
+    assert answer_ready(vocabulary, "3-1", set())  # no answer focus: nothing to wait for
+    assert answer_ready(None, "2-2", set())
+    flat = task_vocabulary(plans, "flat")
+    assert flat["2-2"]["answer_after"] == ["focus", "measure", "move"]
+
+
+def test_a_navigation_may_follow_one_more_navigation_than_the_plans_ever_make():
+    vocabulary = task_vocabulary(EPISODES, "planner")  # never two navigations in a row
+    assert navigations_in_a_row(["navigate_to", "pick_up"]) == 0
+    assert navigations_in_a_row(["pick_up", "teleport to", "go to"]) == 2
+    assert navigation_allowed(vocabulary, "3-1", 0) and navigation_allowed(vocabulary, "3-1", 1)
+    assert not navigation_allowed(vocabulary, "3-1", 2)
+    assert navigation_allowed(vocabulary, "9-9", 5)  # a task training never saw
+    assert navigation_allowed(None, "3-1", 5)

@@ -31,11 +31,20 @@ from subgoal.engine.subgoals import (
     focus_allowed,
     grounded,
     is_ambiguous,
+    is_answer,
     is_done,
     parse_subgoal,
     proposable,
 )
-from subgoal.engine.vocabulary import action_fits, action_verb, subgoal_fits
+from subgoal.engine.vocabulary import (
+    NAVIGATION,
+    action_fits,
+    action_verb,
+    answer_ready,
+    navigation_allowed,
+    navigations_in_a_row,
+    subgoal_fits,
+)
 from subgoal.errors import AgentError
 
 
@@ -309,8 +318,14 @@ class _LearnedAgent(Agent):
         # task id -> the verbs (and the one room) its train plans use (vocabulary.py); None: unbounded
         self.vocabulary = (chooser.manifest or {}).get("task_vocabulary")
 
-    def _focus_fits(self, episode: Episode, target: str) -> bool:
-        return focus_allowed(episode.task_description, target, self.focus_heads.get(episode.task_id))
+    def _focus_fits(self, episode: Episode, target: str, done: Callable[[], set[str]]) -> bool:
+        """Whether `focus on TARGET` is what the task asks for and, if it is the task's answer,
+        whether the verbs its train plans use before the answer are `done()` (verbs so far)."""
+        if not focus_allowed(episode.task_description, target, self.focus_heads.get(episode.task_id)):
+            return False
+        if not is_answer(episode.task_description, target):
+            return True
+        return answer_ready(self.vocabulary, episode.task_id, done())
 
     def _generate(self, policy: Policy, text: str, beams: int | None = None) -> list[str]:
         n = beams or self.settings.num_beams
@@ -438,13 +453,18 @@ class FlatAgent(_LearnedAgent):
             "flat", agent_context(turn.episode, turn.index, policy=self.policy), budget=self.policy.fits
         )
         beams = self._generate(self.policy, text)
+        task = turn.episode.task_id
+        verbs = [action_verb(s.action) for s in turn.episode.steps]  # the flat agent's plan so far
+        navigation = navigation_allowed(self.vocabulary, task, navigations_in_a_row(verbs))
         action, method, why = self._from_beams(
             self.policy,
             text,
             beams,
             turn,
-            focus_ok=lambda a: self._focus_fits(turn.episode, _focus_of(a) or ""),
-            on_task=lambda a: action_fits(self.vocabulary, turn.episode.task_id, a),
+            focus_ok=lambda a: self._focus_fits(turn.episode, _focus_of(a) or "", lambda: set(verbs)),
+            on_task=lambda a: (
+                action_fits(self.vocabulary, task, a) and (navigation or action_verb(a) not in NAVIGATION)
+            ),
         )
         return Decision(action, generated=beams, grounding=method, info={"why": why})
 
@@ -500,6 +520,7 @@ class HierarchicalAgent(_LearnedAgent):
         self._endings: list[str] = []
         self._episode = episode
         self._progress = (0, Counter())  # (score, sub-goals completed since the score last changed)
+        self.navigations = 0  # navigate_to sub-goals acted on in a row (one found done needs no act)
 
     def act(self, turn: Turn) -> Decision:
         if turn.score != self._progress[0]:
@@ -610,6 +631,8 @@ class HierarchicalAgent(_LearnedAgent):
 
     def _close(self, closed: list[str], completed: bool, status: str, acted: bool = True) -> None:
         assert self.current is not None
+        if acted:
+            self.navigations = self.navigations + 1 if self.parsed and self.parsed.verb in NAVIGATION else 0
         closed.append(self.current)
         self._endings.append(status)
         if completed:
@@ -675,8 +698,13 @@ class HierarchicalAgent(_LearnedAgent):
             return False
         if self.failures.get(name, 0) >= self.max_failures:
             return False
+        done = [parse_subgoal(name).verb for name in self.completed]
         if parsed.verb == "focus_on" and not self._focus_fits(
-            self._episode, parsed.args[0] if parsed.args else ""
+            self._episode, parsed.args[0] if parsed.args else "", lambda: set(done)
+        ):
+            return False
+        if parsed.verb in NAVIGATION and not navigation_allowed(
+            self.vocabulary, self._episode.task_id, self.navigations
         ):
             return False
         if parsed.verb in ONCE and name in self.completed:

@@ -404,6 +404,20 @@ def _phrases(task_description: str) -> list[str]:
     return _FOCUS_PHRASE.findall(task_description)
 
 
+# "If the melting point of tin is above 50.0 degrees, focus on the red box." / "After completing your
+# experiment, focus on the inclined plane with the most friction.": the focus that states the result.
+_ANSWER_SENTENCE = re.compile(r"^(?:if|after completing)\b", re.I)
+
+
+def is_answer(task_description: str, target: str) -> bool:
+    """Whether `focus on TARGET` is the task's answer: a focus its description makes depend on a
+    result ("If ... focus on the blue box"). Taken before the experiment, it is a coin flip that
+    ends the episode at -100 when wrong (every 2-2 and 2-3 test episode of §9 ended so)."""
+    sentences = re.split(r"(?<=[.;])\s+", task_description)  # "50.0 degrees" is not a sentence end
+    phrases = [p for s in sentences if _ANSWER_SENTENCE.match(s) for p in _phrases(s)]
+    return any(_names(target, phrase) for phrase in phrases)
+
+
 def _generic_only(task_description: str) -> bool:
     phrases = _phrases(task_description)
     return bool(phrases) and all(p.split()[0].lower() in _GENERIC for p in phrases)

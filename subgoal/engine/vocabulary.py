@@ -53,25 +53,71 @@ def _subgoal_parts(name: str) -> tuple[str, str | None] | None:
     return parsed.verb, room
 
 
-def task_vocabulary(episodes: Iterable[Any], role: str) -> dict[str, dict[str, list[str]]]:
-    """Per task id, the verbs its gold plans use and, where they all navigate to one room, that room.
-    `role` says which verbs: sub-goal verbs (planner, executor) or action verbs (flat)."""
+NAVIGATION = frozenset({"navigate_to", "teleport to", "go to"})  # a sub-goal's verb, an action's
+
+
+def _plan(episode: Any, role: str) -> list[tuple[str, str | None, str | None]]:
+    """An episode's plan as (verb, room, focus target) items: its sub-goals (planner, executor) or
+    its gold actions (flat)."""
+    from subgoal.engine.subgoals import parse_subgoal
+
+    items: list[tuple[str, str | None, str | None]] = []
+    if role == "flat":
+        for step in episode.steps:
+            if is_training_target(step):
+                verb, room = _action_parts(step.action)
+                target = step.action.strip()[len("focus on ") :] if verb == "focus" else None
+                items.append((verb, room, target))
+        return items
+    for span in episode.subgoals:
+        parts = _subgoal_parts(span.name)
+        if parts:
+            parsed = parse_subgoal(span.name)
+            focus = parsed.args[0] if parsed.verb == "focus_on" and parsed.args else None
+            items.append((*parts, focus))
+    return items
+
+
+def _before_answer(episode: Any, plan: list[tuple[str, str | None, str | None]]) -> set[str] | None:
+    """The verbs a plan uses before its answer focus (subgoals.is_answer); None if it has none."""
+    from subgoal.engine.subgoals import is_answer
+
+    answers = [
+        i for i, (_, _, target) in enumerate(plan) if target and is_answer(episode.task_description, target)
+    ]
+    return {verb for verb, _, _ in plan[: answers[-1]]} if answers else None
+
+
+def _navigation_run(plan: list[tuple[str, str | None, str | None]]) -> int:
+    run = longest = 0
+    for verb, _, _ in plan:
+        run = run + 1 if verb in NAVIGATION else 0
+        longest = max(longest, run)
+    return longest
+
+
+def task_vocabulary(episodes: Iterable[Any], role: str) -> dict[str, dict[str, Any]]:
+    """Per task id: the verbs its gold plans use; where they all navigate to one room, that room;
+    the longest run of navigations in a row; and, for a task whose answer is a focus, the verbs
+    every plan uses before it. `role` says which verbs: sub-goal verbs (planner, executor) or
+    action verbs (flat)."""
     verbs: dict[str, set[str]] = {}
     rooms: dict[str, set[str]] = {}
+    runs: dict[str, int] = {}
+    before: dict[str, set[str]] = {}
     for episode in episodes:
-        if role == "flat":
-            parts = [_action_parts(s.action) for s in episode.steps if is_training_target(s)]
-        else:
-            parts = [p for p in (_subgoal_parts(span.name) for span in episode.subgoals) if p]
-        task_verbs = verbs.setdefault(episode.task_id, set())
-        task_rooms = rooms.setdefault(episode.task_id, set())
-        for verb, room in parts:
-            task_verbs.add(verb)
-            if room:
-                task_rooms.add(room.lower())
+        plan = _plan(episode, role)
+        task = episode.task_id
+        verbs.setdefault(task, set()).update(verb for verb, _, _ in plan)
+        rooms.setdefault(task, set()).update(room.lower() for _, room, _ in plan if room)
+        runs[task] = max(runs.get(task, 0), _navigation_run(plan))
+        answer = _before_answer(episode, plan)
+        if answer is not None:
+            before[task] = before[task] & answer if task in before else answer
     return {
-        task: {"verbs": sorted(verbs[task])}
+        task: {"verbs": sorted(verbs[task]), "navigation_run": runs[task]}
         | ({"rooms": sorted(rooms[task])} if len(rooms[task]) == 1 else {})
+        | ({"answer_after": sorted(before[task])} if before.get(task) else {})
         for task in sorted(verbs)
         if verbs[task]
     }
@@ -96,3 +142,29 @@ def subgoal_fits(vocabulary: Vocabulary | None, task_id: str, name: str) -> bool
 
 def action_fits(vocabulary: Vocabulary | None, task_id: str, action: str) -> bool:
     return fits(vocabulary, task_id, *_action_parts(action))
+
+
+def answer_ready(vocabulary: Vocabulary | None, task_id: str, done: Iterable[str]) -> bool:
+    """Whether the task's answer focus may be taken now: every verb its train plans use before the
+    answer is among the verbs `done` so far (a measurement, for 2-2; both timings, for 9-x)."""
+    entry = (vocabulary or {}).get(task_id) or {}
+    return set(entry.get("answer_after", ())) <= set(done)
+
+
+def navigations_in_a_row(verbs: Sequence[str]) -> int:
+    """How many of the last `verbs` (oldest first) are navigations."""
+    run = 0
+    for verb in reversed(verbs):
+        if verb not in NAVIGATION:
+            break
+        run += 1
+    return run
+
+
+def navigation_allowed(vocabulary: Vocabulary | None, task_id: str, in_a_row: int) -> bool:
+    """Whether one more navigation may follow `in_a_row` navigations: train plans of most tasks
+    never navigate twice in a row, yet a from-scratch planner toured the house from room to room
+    after reaching the one it needed (4-1: the box's room, then 20 more teleports). One more than
+    the task's longest run is allowed, for a search."""
+    entry = (vocabulary or {}).get(task_id) or {}
+    return "navigation_run" not in entry or in_a_row <= int(entry["navigation_run"])
