@@ -491,18 +491,19 @@ def test_both_agents_keep_to_what_the_tasks_train_plans_use():
 
 def test_a_wait_is_not_repeated_past_its_cap_while_the_score_stands_still():
     gold = gold_episode()
-    planner = Scripted("planner", lambda text: ["wait(2)", "pick_up(cup)"])
+    waits = iter(["wait(2)", "wait(1)", "wait(5)"])  # a new length each time: the cap is on waiting
+    planner = Scripted("planner", lambda text: [next(waits, "wait(3)"), "pick_up(cup)"])
     executor = Scripted("executor", lambda text: ["wait1"])
     agent = HierarchicalAgent(planner, executor)
     episode = prefix(gold, 0)
     agent.reset(episode)
     taken = []
-    for n in range(8):
+    for n in range(6):
         decision = agent.act(Turn(episode, lambda: ["wait1", "pick up cup"]))
-        taken.append(decision.action)
+        taken.append(decision.subgoal)
         episode.steps.append(Step(decision.action, "You wait.", 0, 0, look("kitchen", f"a clock at {n}"), ""))
-    assert taken[:6] == ["wait1"] * 6  # wait(2) three times: the train plans' most, plus one
-    assert taken[6] == "pick up cup"
+    # two waits (the train plans' most without a score change, plus one), then the next beam
+    assert taken[:4] == ["wait(2)", "wait(2)", "wait(1)", "pick_up(cup)"]
 
 
 MELT = (

@@ -711,6 +711,9 @@ class HierarchicalAgent(_LearnedAgent):
             return False
         if not subgoal_fits(self.vocabulary, self._episode.task_id, name):
             return False
+        idle = self._progress[1]
+        if parsed.verb == "wait" and sum(n for s, n in idle.items() if s.startswith("wait(")) >= IDLE_WAITS:
+            return False
         return self._progress[1][name] < REPEATS_WITHOUT_PROGRESS.get(parsed.verb, REPEATS_DEFAULT)
 
     def info(self) -> dict[str, Any]:
@@ -721,12 +724,15 @@ class HierarchicalAgent(_LearnedAgent):
 ONCE = frozenset({"focus_on", "pick_up"})
 # How often a sub-goal may be completed while the score stands still. A from-scratch planner was
 # seen sending the agent between two rooms until the stall limit (143 of 271 test episodes
-# repeated a teleport 3+ times without a score change), and proposing `wait(2)` 23 times in a row:
-# the next repeat waits until the score moves, so the planner's next-best sub-goal gets its turn.
-# Train plans complete one wait at most twice without a score change between, a fill three times,
-# a heat or a measurement once: the wait cap and the default are one more than that.
-REPEATS_WITHOUT_PROGRESS = {"navigate_to": 2, "wait": 3}
+# repeated a teleport 3+ times without a score change): the next repeat waits until the score
+# moves, so the planner's next-best sub-goal gets its turn. Train plans complete a fill three times
+# without a score change between, a heat or a measurement once: the default is one more than that.
+REPEATS_WITHOUT_PROGRESS = {"navigate_to": 2}
 REPEATS_DEFAULT = 4
+# Waits of any length while the score stands still. No train plan of any task waits twice without
+# a score change between; the planner proposed `wait(2)` 23 times in a row, and a 3-1 episode
+# waited 37 steps in five waits of different lengths.
+IDLE_WAITS = 2
 
 
 def _focus_of(action: str) -> str | None:
