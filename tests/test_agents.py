@@ -576,3 +576,37 @@ def test_the_planner_does_not_tour_the_house():
         ("navigate_to(bathroom)", "teleport to bathroom"),
         ("move(egg, red box)", "move egg to red box"),
     ]
+
+
+def test_a_focus_is_chosen_among_the_valid_ones_only_where_the_task_names_it_by_a_kind():
+    """7-2 in §9: the planner spelled animals that were not there (`focus_on(baby elephant)`) while
+    a juvenile mouse was; training focused only on short-lived kinds in 7-2, so the constrained
+    choice may offer the mouse and not the wolf. A task that names its focus never gets one so."""
+    gold = gold_episode()
+    episode = prefix(gold, 0)
+    episode.task_id = "7-2"
+    episode.task_description = "Your task is to find the animal with the shortest life span. Focus on the animal with the shortest life span."
+    valid = ["focus on juvenile wolf", "focus on juvenile mouse", "wait1"]
+    planner = Scripted("planner", lambda text: ["focus_on(baby elephant)", "focus_on(juvenile wolf)"])
+    planner.manifest = {"name": "planner", "focus_heads": {"7-2": ["mouse", "dragonfly"]}}
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]))
+    agent.reset(episode)
+    decision = agent.act(Turn(episode, lambda: valid))
+    assert [o for o in planner.allowed[0] if o.startswith("focus")] == ["focus_on(juvenile mouse)"]
+    assert (decision.subgoal, decision.action) == ("focus_on(juvenile mouse)", "focus on juvenile mouse")
+
+    flat = Scripted("flat", lambda text: ["focus on baby elephant", "focus on juvenile wolf"])
+    flat.manifest = {"name": "flat", "focus_heads": {"7-2": ["mouse", "dragonfly"]}}
+    decision = FlatAgent(flat).act(Turn(episode, lambda: valid))
+    assert (decision.action, decision.grounding) == ("focus on juvenile mouse", "scored")
+
+    named = prefix(gold, 0)
+    named.task_description = "Your task is to find the thermometer. First, focus on the thermometer."
+    planner.manifest = flat.manifest = {"name": "named"}
+    valid = ["focus on thermometer", "wait1"]
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]))
+    agent.reset(named)
+    agent.act(Turn(named, lambda: valid))
+    assert not [o for o in planner.allowed[0] if o.startswith("focus")]
+    flat = Scripted("flat", lambda text: ["focus on thermometers"])
+    assert FlatAgent(flat).act(Turn(named, lambda: valid)).action != "focus on thermometer"
