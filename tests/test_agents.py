@@ -547,6 +547,10 @@ def test_neither_agent_answers_before_the_experiment_its_train_plans_make():
     assert decision.action == "use thermometer on tin"
     assert decision.info["why"]["beams"][0] == ["focus on red box", "focus"]
     assert FlatAgent(flat).act(Turn(episode, lambda: valid)).action == "focus on red box"
+    elsewhere = prefix(gold, 0)
+    elsewhere.task_id, elsewhere.task_description = "2-2", MELT
+    elsewhere.steps.append(Step("use thermometer on drawing", "the thermometer measures 20", 0, 0, "", ""))
+    assert FlatAgent(flat).act(Turn(elsewhere, lambda: valid)).action == "use thermometer on tin"
 
 
 def test_the_planner_does_not_tour_the_house():

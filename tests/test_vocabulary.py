@@ -111,10 +111,13 @@ def test_an_answer_focus_waits_for_what_every_plan_does_before_it():
     vocabulary = task_vocabulary(plans, "planner")
     # heat in one plan, cool in the other: only what both do before the answer is required.
     assert vocabulary["2-2"]["answer_after"] == ["focus_on", "measure_temperature"]
-    assert not answer_ready(vocabulary, "2-2", {"focus_on", "navigate_to", "heat"})
-    assert answer_ready(vocabulary, "2-2", {"focus_on", "measure_temperature"})
-    assert answer_ready(vocabulary, "3-1", set())  # no answer focus: nothing to wait for
-    assert answer_ready(None, "2-2", set())
+    ready = lambda *done: answer_ready(vocabulary, "2-2", MELT, done)  # noqa: E731
+    assert not ready(("focus_on", "thermometer"), ("navigate_to", "kitchen"), ("heat", "metal pot, stove"))
+    assert ready(("focus_on", "thermometer"), ("measure_temperature", "tin"))
+    # a measurement counts only of something the task names
+    assert not ready(("focus_on", "thermometer"), ("measure_temperature", "drawing"))
+    assert answer_ready(vocabulary, "3-1", "", [])  # no answer focus: nothing to wait for
+    assert answer_ready(None, "2-2", MELT, [])
     flat = task_vocabulary(plans, "flat")
     assert flat["2-2"]["answer_after"] == ["focus", "measure", "move"]
 

@@ -326,14 +326,14 @@ class _LearnedAgent(Agent):
         without this bound ended 18 of 30 episodes on a focus the constraint offered)."""
         return bool(self.focus_heads.get(episode.task_id))
 
-    def _focus_fits(self, episode: Episode, target: str, done: Callable[[], set[str]]) -> bool:
+    def _focus_fits(self, episode: Episode, target: str, done: Callable[[], list[tuple[str, str]]]) -> bool:
         """Whether `focus on TARGET` is what the task asks for and, if it is the task's answer,
-        whether the verbs its train plans use before the answer are `done()` (verbs so far)."""
+        whether what its train plans do before the answer is `done()` ((verb, object) pairs)."""
         if not focus_allowed(episode.task_description, target, self.focus_heads.get(episode.task_id)):
             return False
         if not is_answer(episode.task_description, target):
             return True
-        return answer_ready(self.vocabulary, episode.task_id, done())
+        return answer_ready(self.vocabulary, episode.task_id, episode.task_description, done())
 
     def _generate(self, policy: Policy, text: str, beams: int | None = None) -> list[str]:
         n = beams or self.settings.num_beams
@@ -465,14 +465,14 @@ class FlatAgent(_LearnedAgent):
         )
         beams = self._generate(self.policy, text)
         task = turn.episode.task_id
-        verbs = [action_verb(s.action) for s in turn.episode.steps]  # the flat agent's plan so far
-        navigation = navigation_allowed(self.vocabulary, task, navigations_in_a_row(verbs))
+        acted = _acted_on(turn.episode)  # the flat agent's plan so far
+        navigation = navigation_allowed(self.vocabulary, task, navigations_in_a_row([v for v, _ in acted]))
         action, method, why = self._from_beams(
             self.policy,
             text,
             beams,
             turn,
-            focus_ok=lambda a: self._focus_fits(turn.episode, _focus_of(a) or "", lambda: set(verbs)),
+            focus_ok=lambda a: self._focus_fits(turn.episode, _focus_of(a) or "", lambda: acted),
             on_task=lambda a: (
                 action_fits(self.vocabulary, task, a) and (navigation or action_verb(a) not in NAVIGATION)
             ),
@@ -710,9 +710,8 @@ class HierarchicalAgent(_LearnedAgent):
             return False
         if self.failures.get(name, 0) >= self.max_failures:
             return False
-        done = [parse_subgoal(name).verb for name in self.completed]
         if parsed.verb == "focus_on" and not self._focus_fits(
-            self._episode, parsed.args[0] if parsed.args else "", lambda: set(done)
+            self._episode, parsed.args[0] if parsed.args else "", self._completed_on
         ):
             return False
         if parsed.verb in NAVIGATION and not navigation_allowed(
@@ -727,6 +726,15 @@ class HierarchicalAgent(_LearnedAgent):
         if parsed.verb == "wait" and sum(n for s, n in idle.items() if s.startswith("wait(")) >= IDLE_WAITS:
             return False
         return self._progress[1][name] < REPEATS_WITHOUT_PROGRESS.get(parsed.verb, REPEATS_DEFAULT)
+
+    def _completed_on(self) -> list[tuple[str, str]]:
+        """Each completed sub-goal's verb and what it was done to."""
+        pairs = []
+        for name in self.completed:
+            parsed = parse_subgoal(name)
+            if parsed is not None:
+                pairs.append((parsed.verb, ", ".join(parsed.args)))
+        return pairs
 
     def info(self) -> dict[str, Any]:
         return {"agent": self.name, "planner": _describe(self.planner), "executor": _describe(self.executor)}
@@ -745,6 +753,11 @@ REPEATS_DEFAULT = 4
 # a score change between; the planner proposed `wait(2)` 23 times in a row, and a 3-1 episode
 # waited 37 steps in five waits of different lengths.
 IDLE_WAITS = 2
+
+
+def _acted_on(episode: Episode) -> list[tuple[str, str]]:
+    """Each action's verb and what it was done to (`use thermometer on tin` -> measure, tin)."""
+    return [(action_verb(s.action), s.action.rsplit(" on ", 1)[-1]) for s in episode.steps]
 
 
 def _focus_of(action: str) -> str | None:

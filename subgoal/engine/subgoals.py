@@ -418,6 +418,11 @@ def is_answer(task_description: str, target: str) -> bool:
     return any(_names(target, phrase) for phrase in phrases)
 
 
+def mentions(task_description: str, thing: str) -> bool:
+    """Whether the task's description names `thing` (shares a word with it, stop words aside)."""
+    return bool(_words(thing) & _words(task_description))
+
+
 def _generic_only(task_description: str) -> bool:
     phrases = _phrases(task_description)
     return bool(phrases) and all(p.split()[0].lower() in _GENERIC for p in phrases)

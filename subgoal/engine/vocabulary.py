@@ -144,11 +144,22 @@ def action_fits(vocabulary: Vocabulary | None, task_id: str, action: str) -> boo
     return fits(vocabulary, task_id, *_action_parts(action))
 
 
-def answer_ready(vocabulary: Vocabulary | None, task_id: str, done: Iterable[str]) -> bool:
+# Verbs whose doing is a measurement (sub-goal verbs; `measure` is `use thermometer on X`).
+MEASURING = frozenset({"measure_temperature", "measure_time", "measure"})
+
+
+def answer_ready(
+    vocabulary: Vocabulary | None, task_id: str, task_description: str, done: Iterable[tuple[str, str]]
+) -> bool:
     """Whether the task's answer focus may be taken now: every verb its train plans use before the
-    answer is among the verbs `done` so far (a measurement, for 2-2; both timings, for 9-x)."""
+    answer is among the verbs `done` so far, as (verb, what it was done to) pairs: a measurement for
+    2-2, both timings for 9-x. A measurement counts only of something the task names (a 2-2
+    episode measured a drawing in the bedroom and then chose a box)."""
+    from subgoal.engine.subgoals import mentions
+
     entry = (vocabulary or {}).get(task_id) or {}
-    return set(entry.get("answer_after", ())) <= set(done)
+    verbs = {verb for verb, what in done if verb not in MEASURING or mentions(task_description, what)}
+    return set(entry.get("answer_after", ())) <= verbs
 
 
 def navigations_in_a_row(verbs: Sequence[str]) -> int:
