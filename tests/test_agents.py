@@ -614,3 +614,22 @@ def test_a_focus_is_chosen_among_the_valid_ones_only_where_the_task_names_it_by_
     assert not [o for o in planner.allowed[0] if o.startswith("focus")]
     flat = Scripted("flat", lambda text: ["focus on thermometers"])
     assert FlatAgent(flat).act(Turn(named, lambda: valid)).action != "focus on thermometer"
+
+
+def test_a_task_that_focuses_twice_takes_each_kind_at_its_place():
+    """7-3: the longest-lived first, then the shortest-lived (a flat run focused the mouse first)."""
+    gold = gold_episode()
+    episode = prefix(gold, 0)
+    episode.task_id = "7-3"
+    episode.task_description = "Your task is to find the animal with the longest life span, then the shortest. Focus on the animal with the longest life span."
+    valid = ["focus on juvenile mouse", "focus on adult bear", "wait1"]
+    flat = Scripted("flat", lambda text: ["focus on juvenile mouse", "focus on adult bear"])
+    flat.manifest = {
+        "name": "flat",
+        "focus_heads": {"7-3": ["bear", "mouse"]},
+        "focus_heads_in_order": {"7-3": [["bear"], ["mouse"]]},
+    }
+    agent = FlatAgent(flat)
+    assert agent.act(Turn(episode, lambda: valid)).action == "focus on adult bear"
+    episode.steps.append(Step("focus on adult bear", "You focus on the bear.", 50, 50, "", ""))
+    assert agent.act(Turn(episode, lambda: valid)).action == "focus on juvenile mouse"

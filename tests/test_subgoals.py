@@ -269,3 +269,18 @@ def test_a_kind_is_checked_against_the_kinds_training_focused_on():
         longest, "thermometer", heads["7-1"]
     )
     assert focus_allowed(longest, "baby mouse")  # no table (an older checkpoint): the agent chooses
+
+
+def test_a_task_that_focuses_twice_has_the_kinds_of_each_place():
+    from subgoal.engine.episode import Episode, Step
+    from subgoal.engine.subgoals import focus_heads_in_order
+
+    both = "Your task is to find the animal with the longest life span, then the shortest. Focus on the animal with the longest life span."
+
+    def gold(variation: int, *focuses: str) -> Episode:
+        steps = [Step(f"focus on {f}", "You focus.", 50, 50) for f in focuses]
+        return Episode("7-3", "t", variation, "train", both, steps=steps)
+
+    order = focus_heads_in_order([gold(0, "adult bear", "baby mouse"), gold(1, "elephant", "ant")])
+    assert order == {"7-3": [["bear", "elephant"], ["ant", "mouse"]]}
+    assert focus_heads_in_order([gold(0, "adult bear")]) == {}  # one focus: focus_heads says it all

@@ -297,6 +297,7 @@ def target_limit(policy: Policy, default: int = 32, margin: int = 4) -> int:
 
 
 FOCUS = re.compile(r"^focus on (.+)$")
+FOCUS_VERBS = frozenset({"focus_on", "focus"})  # a sub-goal's verb, an action's
 MAX_SCORED = 16  # candidates scored per decision at most (scoring cost grows with their number)
 FUZZY_FLOOR = 0.6  # a fuzzy grounding below this similarity is no grounding at all
 DEFAULT_ALLOWANCE = 8  # steps a sub-goal may take when the executor's manifest has no table
@@ -315,6 +316,10 @@ class _LearnedAgent(Agent):
         self.guard = LoopGuard(max_repeats)
         # task id -> kinds of focus training saw, from the manifest of the model that picks focuses
         self.focus_heads: dict[str, list[str]] = dict((chooser.manifest or {}).get("focus_heads") or {})
+        # task id -> those kinds by place: the first focus's, the second's ... (tasks focusing twice)
+        self.focus_order: dict[str, list[list[str]]] = dict(
+            (chooser.manifest or {}).get("focus_heads_in_order") or {}
+        )
         # task id -> the verbs (and the one room) its train plans use (vocabulary.py); None: unbounded
         self.vocabulary = (chooser.manifest or {}).get("task_vocabulary")
 
@@ -329,7 +334,12 @@ class _LearnedAgent(Agent):
     def _focus_fits(self, episode: Episode, target: str, done: Callable[[], list[tuple[str, str]]]) -> bool:
         """Whether `focus on TARGET` is what the task asks for and, if it is the task's answer,
         whether what its train plans do before the answer is `done()` ((verb, object) pairs)."""
-        if not focus_allowed(episode.task_description, target, self.focus_heads.get(episode.task_id)):
+        heads = self.focus_heads.get(episode.task_id)
+        order = self.focus_order.get(episode.task_id) or []
+        if order:  # the kinds training focused on at this place (7-3: the longest-lived first)
+            place = sum(verb in FOCUS_VERBS for verb, _ in done())
+            heads = order[place] if place < len(order) else heads
+        if not focus_allowed(episode.task_description, target, heads):
             return False
         if not is_answer(episode.task_description, target):
             return True

@@ -400,6 +400,27 @@ def focus_heads(episodes: Iterable[Any]) -> dict[str, list[str]]:
     return {task: sorted(kinds) for task, kinds in sorted(heads.items())}
 
 
+def focus_heads_in_order(episodes: Iterable[Any]) -> dict[str, list[list[str]]]:
+    """Per task of `focus_heads` whose gold paths focus more than once, the kinds focused on first,
+    second, ...: 7-3 asks for the longest-lived animal, then the shortest-lived, and either kind
+    passes `focus_heads` at either place (a flat run focused the short-lived one first)."""
+    order: dict[str, list[set[str]]] = {}
+    for episode in episodes:
+        if not _generic_only(episode.task_description):
+            continue
+        focuses = [
+            m.group(1) for s in episode.steps if (m := re.match(r"focus on (.+)$", s.action.strip(), re.I))
+        ]
+        places = order.setdefault(episode.task_id, [])
+        for index, target in enumerate(focuses):
+            if index == len(places):
+                places.append(set())
+            places[index].add(focus_head(target))
+    return {
+        task: [sorted(kinds) for kinds in places] for task, places in sorted(order.items()) if len(places) > 1
+    }
+
+
 def _phrases(task_description: str) -> list[str]:
     return _FOCUS_PHRASE.findall(task_description)
 

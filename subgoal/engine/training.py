@@ -682,7 +682,7 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
         return TrainResult(cfg.name, final, {})
     source = staging / "best" if (staging / "best" / "config.json").exists() else staging / "last"
     count = lambda ex: len(tokenizer(ex)["input_ids"])  # noqa: E731
-    from subgoal.engine.subgoals import focus_heads  # kinds of focus per task, for focus_allowed
+    from subgoal.engine.subgoals import focus_heads, focus_heads_in_order  # for focus_allowed
     from subgoal.engine.vocabulary import task_vocabulary  # what each task's plans use
 
     manifest = {
@@ -697,6 +697,7 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
         "teleport": cfg.teleport,
         "subgoal_allowance": subgoal_allowance(train_eps) if cfg.role != "flat" else None,
         "focus_heads": focus_heads(train_eps),
+        "focus_heads_in_order": focus_heads_in_order(train_eps),
         "task_vocabulary": task_vocabulary(train_eps, cfg.role),
         "task_name_in_input": True,  # examples.render names the task (older checkpoints: false)
         "data": {
