@@ -229,6 +229,8 @@ def test_the_answer_is_the_focus_a_result_decides():
     )
     assert is_answer(melt, "red box") and is_answer(melt, "green box")  # "50.0" ends no sentence
     assert not is_answer(melt, "thermometer") and not is_answer(melt, "tin")
+    juice = melt.replace("tin", "orange juice").replace("red box", "orange box")
+    assert is_answer(juice, "orange box") and not is_answer(juice, "orange juice")
     planes = (
         "Your task is to determine which of the two inclined planes (C, B) has the shallowest angle. "
         "After completing your experiment, focus on the inclined plane with the shallowest angle."

@@ -116,6 +116,7 @@ def test_an_answer_focus_waits_for_what_every_plan_does_before_it():
     assert ready(("focus_on", "thermometer"), ("measure_temperature", "tin"))
     # a measurement counts only of something the task names
     assert not ready(("focus_on", "thermometer"), ("measure_temperature", "drawing"))
+    assert not ready(("focus_on", "thermometer"), ("measure_temperature", "thermometer"))
     assert answer_ready(vocabulary, "3-1", "", [])  # no answer focus: nothing to wait for
     assert answer_ready(None, "2-2", MELT, [])
     flat = task_vocabulary(plans, "flat")

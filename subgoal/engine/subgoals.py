@@ -433,15 +433,25 @@ _ANSWER_SENTENCE = re.compile(r"^(?:if|after completing)\b", re.I)
 def is_answer(task_description: str, target: str) -> bool:
     """Whether `focus on TARGET` is the task's answer: a focus its description makes depend on a
     result ("If ... focus on the blue box"). Taken before the experiment, it is a coin flip that
-    ends the episode at -100 when wrong (every 2-2 and 2-3 test episode of §9 ended so)."""
-    sentences = re.split(r"(?<=[.;])\s+", task_description)  # "50.0 degrees" is not a sentence end
-    phrases = [p for s in sentences if _ANSWER_SENTENCE.match(s) for p in _phrases(s)]
-    return any(_names(target, phrase) for phrase in phrases)
+    ends the episode at -100 when wrong (every 2-2 and 2-3 test episode of §9 ended so). A target
+    that shares more words with another focus phrase is that one ("orange juice" is the substance,
+    not "the orange box")."""
+    phrases = [
+        (p, bool(_ANSWER_SENTENCE.match(s))) for s in _sentences(task_description) for p in _phrases(s)
+    ]
+    named = [(len(_words(target) & _words(p)), answer) for p, answer in phrases if _names(target, p)]
+    return max(named)[1] if named else False  # on a tie, the answer: the guard errs on waiting
 
 
-def mentions(task_description: str, thing: str) -> bool:
-    """Whether the task's description names `thing` (shares a word with it, stop words aside)."""
-    return bool(_words(thing) & _words(task_description))
+def _sentences(text: str) -> list[str]:
+    return re.split(r"(?<=[.;])\s+", text)  # "50.0 degrees" is not a sentence end
+
+
+def is_about(task_description: str, thing: str) -> bool:
+    """Whether `thing` is what the task is about: it shares a word with the task's first sentence
+    ("Your task is to measure the melting point of tin"), stop words aside, or is the simulator's
+    name for it melted (`substance in metal pot`). The thermometer, named only later, is not."""
+    return focus_head(thing) == "substance" or bool(_words(thing) & _words(_sentences(task_description)[0]))
 
 
 def _generic_only(task_description: str) -> bool:

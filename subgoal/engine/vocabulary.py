@@ -153,12 +153,12 @@ def answer_ready(
 ) -> bool:
     """Whether the task's answer focus may be taken now: every verb its train plans use before the
     answer is among the verbs `done` so far, as (verb, what it was done to) pairs: a measurement for
-    2-2, both timings for 9-x. A measurement counts only of something the task names (a 2-2
-    episode measured a drawing in the bedroom and then chose a box)."""
-    from subgoal.engine.subgoals import mentions
+    2-2, both timings for 9-x. A measurement counts only of what the task is about (2-2 episodes
+    measured a drawing, the thermometer itself, and then chose a box)."""
+    from subgoal.engine.subgoals import is_about
 
     entry = (vocabulary or {}).get(task_id) or {}
-    verbs = {verb for verb, what in done if verb not in MEASURING or mentions(task_description, what)}
+    verbs = {verb for verb, what in done if verb not in MEASURING or is_about(task_description, what)}
     return set(entry.get("answer_after", ())) <= verbs
 
 
