@@ -535,6 +535,13 @@ def test_neither_agent_answers_before_the_experiment_its_train_plans_make():
     episode.steps.append(Step("use thermometer on tin", "the thermometer measures 20 degrees", 0, 0, "", ""))
     decision = agent.act(Turn(episode, lambda: valid))  # the executor ends the measurement
     assert (decision.subgoal, decision.action) == ("focus_on(red box)", "focus on red box")
+    # ended without a reading (the executor may end an unchecked sub-goal): still no answer
+    looked = prefix(gold, 0)
+    looked.task_id, looked.task_description = "2-2", MELT
+    agent.reset(looked)
+    agent.act(Turn(looked, lambda: valid))
+    looked.steps.append(Step("look at tin", "a substance called tin", 0, 0, "", ""))
+    assert agent.act(Turn(looked, lambda: valid)).subgoal == "measure_temperature(tin)"
 
     flat = Scripted("flat", lambda text: ["focus on red box", "use thermometer on tin"])
     flat.manifest = {

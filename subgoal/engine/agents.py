@@ -545,6 +545,7 @@ class HierarchicalAgent(_LearnedAgent):
         self.navigations = 0  # navigate_to sub-goals acted on in a row (one found done needs no act)
 
     def act(self, turn: Turn) -> Decision:
+        self._episode = turn.episode
         if turn.score != self._progress[0]:
             self._progress = (turn.score, Counter())
         closed: list[str] = []
@@ -738,13 +739,16 @@ class HierarchicalAgent(_LearnedAgent):
         return self._progress[1][name] < REPEATS_WITHOUT_PROGRESS.get(parsed.verb, REPEATS_DEFAULT)
 
     def _completed_on(self) -> list[tuple[str, str]]:
-        """Each completed sub-goal's verb and what it was done to."""
+        """Each completed sub-goal's verb and what it was done to. A temperature counts as measured
+        where the thermometer was used on it: the executor may end `measure_temperature(X)` without
+        a reading (a 2-3 episode looked at the substance, ended it and chose a box)."""
         pairs = []
         for name in self.completed:
             parsed = parse_subgoal(name)
-            if parsed is not None:
+            if parsed is not None and parsed.verb != "measure_temperature":
                 pairs.append((parsed.verb, ", ".join(parsed.args)))
-        return pairs
+        read = [what for verb, what in _acted_on(self._episode) if verb == "measure"]
+        return pairs + [("measure_temperature", what) for what in read]
 
     def info(self) -> dict[str, Any]:
         return {"agent": self.name, "planner": _describe(self.planner), "executor": _describe(self.executor)}
