@@ -505,7 +505,9 @@ class HierarchicalAgent(_LearnedAgent):
     where the sub-goal leaves one valid action, that action (no model call); where it leaves a few,
     the one the executor scores highest (`end subgoal` among them for verbs with no check); where
     it leaves none, the executor's beams, grounded with the flat agent's guards. A `focus on` is
-    only ever the one the current `focus_on(X)` names.
+    only ever the one the current `focus_on(X)` names; a `focus_on` the task's answer depends on
+    waits for what its train plans do first (vocabulary.answer_ready), and navigations in a row,
+    waits while the score stands still and repeats of one sub-goal are capped (`_acceptable`).
     """
 
     name = "hierarchical"
@@ -733,10 +735,10 @@ class HierarchicalAgent(_LearnedAgent):
             return False
         if not subgoal_fits(self.vocabulary, self._episode.task_id, name):
             return False
-        idle = self._progress[1]
+        idle = self._progress[1]  # sub-goals completed since the score last changed
         if parsed.verb == "wait" and sum(n for s, n in idle.items() if s.startswith("wait(")) >= IDLE_WAITS:
             return False
-        return self._progress[1][name] < REPEATS_WITHOUT_PROGRESS.get(parsed.verb, REPEATS_DEFAULT)
+        return idle[name] < REPEATS_WITHOUT_PROGRESS.get(parsed.verb, REPEATS_DEFAULT)
 
     def _completed_on(self) -> list[tuple[str, str]]:
         """Each completed sub-goal's verb and what it was done to. A temperature counts as measured
