@@ -19,12 +19,11 @@ from typing import Any
 from rich.progress import TextColumn
 from rich.table import Table
 
-from subgoal.console import err, out, progress
+from subgoal.console import LINE_SECONDS, err, out, progress
 from subgoal.errors import TrainingError
 from subgoal.workspace import Workspace
 
 ROLES = ("planner", "executor", "flat")
-LINE_SECONDS = 30.0  # between two progress lines when stderr is not a terminal
 
 
 @dataclass
