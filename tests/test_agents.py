@@ -532,6 +532,7 @@ def test_neither_agent_answers_before_the_experiment_its_train_plans_make():
     agent.reset(episode)
     decision = agent.act(Turn(episode, lambda: valid))
     assert decision.subgoal == "measure_temperature(tin)"
+    assert decision.info["why"]["refused"] == {"focus_on(red box)": "answer"}  # for the why pane
     episode.steps.append(Step("use thermometer on tin", "the thermometer measures 20 degrees", 0, 0, "", ""))
     decision = agent.act(Turn(episode, lambda: valid))  # the executor ends the measurement
     assert (decision.subgoal, decision.action) == ("focus_on(red box)", "focus on red box")

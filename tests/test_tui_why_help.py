@@ -29,7 +29,7 @@ NOTES: list[dict[str, Any]] = [
     {
         "step": 0,
         "plans": [["navigate_to(kitchen)", "focus_on(painting)", "complete_task()"]],
-        "why": {"served": ["open door to kitchen"]},
+        "why": {"served": ["open door to kitchen"], "refused": {"focus_on(painting)": "answer"}},
     },
     {
         "step": 1,
@@ -83,6 +83,9 @@ def test_the_fold_carries_why_endings_and_the_planner_choice() -> None:
     assert state.whys[1]["beams"][0] == ["go to hallway", "invalid"]
     assert [row.ending for row in state.subgoals] == ["done", "failed", None]
     assert [(call.step, chosen) for call, chosen in state.plans_at(3)] == [(3, "focus_on(painting)")]
+    text = str(render_why(state, 0))  # the planner's beams: refused with a reason, taken, passed over
+    assert "⊘ focus_on(painting)  the answer, before the experiment its train plans make first" in text
+    assert "✓ navigate_to(kitchen)  taken" in text and text.endswith("\n   complete_task()")
     text = str(render_why(state, 1))
     assert "step 1  go to kitchen" in text and "serving navigate_to(kitchen)" in text
     assert "✗ 1 go to hallway  not a valid action here" in text

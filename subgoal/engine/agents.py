@@ -332,18 +332,26 @@ class _LearnedAgent(Agent):
         return bool(self.focus_heads.get(episode.task_id))
 
     def _focus_fits(self, episode: Episode, target: str, done: Callable[[], list[tuple[str, str]]]) -> bool:
-        """Whether `focus on TARGET` is what the task asks for and, if it is the task's answer,
-        whether what its train plans do before the answer is `done()` ((verb, object) pairs)."""
+        return self._focus_refusal(episode, target, done) is None
+
+    def _focus_refusal(
+        self, episode: Episode, target: str, done: Callable[[], list[tuple[str, str]]]
+    ) -> str | None:
+        """Why `focus on TARGET` may not be taken now, or None: "focus" where it is not what the
+        task asks for; "answer" where it is the task's answer and what its train plans do before
+        the answer is not `done()` yet ((verb, object) pairs)."""
         heads = self.focus_heads.get(episode.task_id)
         order = self.focus_order.get(episode.task_id) or []
         if order:  # the kinds training focused on at this place (7-3: the longest-lived first)
             place = sum(verb in FOCUS_VERBS for verb, _ in done())
             heads = order[place] if place < len(order) else heads
         if not focus_allowed(episode.task_description, target, heads):
-            return False
-        if not is_answer(episode.task_description, target):
-            return True
-        return answer_ready(self.vocabulary, episode.task_id, episode.task_description, done())
+            return "focus"
+        if is_answer(episode.task_description, target) and not answer_ready(
+            self.vocabulary, episode.task_id, episode.task_description, done()
+        ):
+            return "answer"
+        return None
 
     def _generate(self, policy: Policy, text: str, beams: int | None = None) -> list[str]:
         n = beams or self.settings.num_beams
@@ -507,7 +515,7 @@ class HierarchicalAgent(_LearnedAgent):
     it leaves none, the executor's beams, grounded with the flat agent's guards. A `focus on` is
     only ever the one the current `focus_on(X)` names; a `focus_on` the task's answer depends on
     waits for what its train plans do first (vocabulary.answer_ready), and navigations in a row,
-    waits while the score stands still and repeats of one sub-goal are capped (`_acceptable`).
+    waits while the score stands still and repeats of one sub-goal are capped (`_refusal`).
     """
 
     name = "hierarchical"
@@ -545,9 +553,11 @@ class HierarchicalAgent(_LearnedAgent):
         self._episode = episode
         self._progress = (0, Counter())  # (score, sub-goals completed since the score last changed)
         self.navigations = 0  # navigate_to sub-goals acted on in a row (one found done needs no act)
+        self._refused: dict[str, str] = {}  # this decision's planner beams not pursued, and why
 
     def act(self, turn: Turn) -> Decision:
         self._episode = turn.episode
+        self._refused = {}
         if turn.score != self._progress[0]:
             self._progress = (turn.score, Counter())
         closed: list[str] = []
@@ -639,6 +649,10 @@ class HierarchicalAgent(_LearnedAgent):
         why: dict[str, Any] | None = None,
     ) -> Decision:
         info: dict[str, Any] = {"plans": plans} if plans else {}
+        beams = {b for call in plans for b in call}
+        refused = {b: r for b, r in self._refused.items() if b in beams}
+        if refused:  # the planner's beams this decision would not pursue, and why (the why pane)
+            why = {**(why or {}), "refused": refused}
         if why:  # how the action was chosen among its candidates (the viewer's why pane)
             info["why"] = why
         if (
@@ -718,27 +732,40 @@ class HierarchicalAgent(_LearnedAgent):
         return beams
 
     def _acceptable(self, name: str, instant: set[str]) -> bool:
+        reason = self._refusal(name, instant)
+        if reason is not None:
+            self._refused.setdefault(name, reason)
+        return reason is None
+
+    def _refusal(self, name: str, instant: set[str]) -> str | None:
+        """Why the agent will not pursue sub-goal `name` now (a REFUSALS key), or None."""
         parsed = parse_subgoal(name)
-        if parsed is None or normalize(name) == COMPLETE_TASK or name in instant:
-            return False
+        if parsed is None or normalize(name) == COMPLETE_TASK:
+            return "malformed"
+        if name in instant:
+            return "done"
         if self.failures.get(name, 0) >= self.max_failures:
-            return False
-        if parsed.verb == "focus_on" and not self._focus_fits(
-            self._episode, parsed.args[0] if parsed.args else "", self._completed_on
-        ):
-            return False
+            return "failed"
+        if parsed.verb == "focus_on":
+            refused = self._focus_refusal(
+                self._episode, parsed.args[0] if parsed.args else "", self._completed_on
+            )
+            if refused:
+                return refused
         if parsed.verb in NAVIGATION and not navigation_allowed(
             self.vocabulary, self._episode.task_id, self.navigations
         ):
-            return False
+            return "navigation"
         if parsed.verb in ONCE and name in self.completed:
-            return False
+            return "once"
         if not subgoal_fits(self.vocabulary, self._episode.task_id, name):
-            return False
+            return "off-task"
         idle = self._progress[1]  # sub-goals completed since the score last changed
         if parsed.verb == "wait" and sum(n for s, n in idle.items() if s.startswith("wait(")) >= IDLE_WAITS:
-            return False
-        return idle[name] < REPEATS_WITHOUT_PROGRESS.get(parsed.verb, REPEATS_DEFAULT)
+            return "idle"
+        if idle[name] >= REPEATS_WITHOUT_PROGRESS.get(parsed.verb, REPEATS_DEFAULT):
+            return "repeated"
+        return None
 
     def _completed_on(self) -> list[tuple[str, str]]:
         """Each completed sub-goal's verb and what it was done to. A temperature counts as measured

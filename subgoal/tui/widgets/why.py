@@ -49,6 +49,21 @@ ENDINGS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Why the agent would not pursue a planner beam (agents.HierarchicalAgent._refusal).
+REFUSALS: dict[str, str] = {
+    "malformed": "not a sub-goal it can parse",
+    "done": "already done here",
+    "failed": "failed too often",
+    "focus": "a focus the guard refused",
+    "answer": "the answer, before the experiment its train plans make first",
+    "navigation": "one navigation too many in a row",
+    "once": "done once already",
+    "off-task": "off-task: no train plan of this task does this",
+    "idle": "waited enough while the score stood still",
+    "repeated": "repeated too often while the score stood still",
+}
+
+
 def _line(*parts: Part | str) -> list[Part | str]:
     return [*parts, "\n"]
 
@@ -120,14 +135,20 @@ def render_why(state: EpisodeState, index: int | None) -> Content:
         for row in ended:
             mark, style, meaning = ENDINGS.get(row.ending or "", ("·", "$text-muted", row.ending or "closed"))
             parts += _line((f" {mark} ", style), (row.name, ""), (f"  {meaning}", "$text-muted"))
+    refused = why.get("refused") if isinstance(why.get("refused"), dict) else {}
     for number, (call, taken_name) in enumerate(state.plans_at(index), 1):
         parts += _line(("planner", "bold $text-primary"), (f"  call {number}, best first", "$text-muted"))
         for beam in call.names:
             chosen = beam == taken_name
+            reason = refused.get(beam)
+            note = "  taken" if chosen else f"  {REFUSALS.get(reason, reason)}" if reason else ""
             parts += _line(
-                (" ✓ " if chosen else "   ", "bold $text-success"),
+                (
+                    " ✓ " if chosen else " ⊘ " if reason else "   ",
+                    "bold $text-success" if chosen else "$text-warning",
+                ),
                 (beam, "bold" if chosen else "$text-muted"),
-                ("  taken" if chosen else "", "$text-muted"),
+                (note, "$text-muted"),
             )
         if taken_name and taken_name not in call.names:
             parts += _line((" ✓ ", "bold $text-success"), (taken_name, "bold"), ("  taken", "$text-muted"))
