@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 from test_tui_beside import flat_run, hierarchical_run
@@ -79,3 +81,27 @@ def test_the_watch_hint_is_quoted_for_the_shell(tmp_path: Path, monkeypatch, cap
     hint = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("watch an episode:"))
     command = shlex.split(hint.removeprefix("watch an episode:"))
     assert command == ["subgoal", "play", "--replay", str(the_run.path)]
+
+
+def test_compare_writes_both_runs_bars_as_svg_beside_the_first(tmp_path: Path, monkeypatch) -> None:
+    from subgoal.engine.evaluation import find_run
+
+    monkeypatch.setenv("COLUMNS", "200")
+    runs = tmp_path / "runs"
+    hier = write_run(runs, "hier", "hierarchical", hierarchical_run())
+    flat = write_run(runs, "flat", "flat", flat_run())
+    for run, hours_ago in ((hier, 2), (flat, 1)):  # flat played last, clearly
+        for path in (run, *run.iterdir()):
+            os.utime(path, (time.time() - hours_ago * 3600,) * 2)
+    base = ["--workspace", str(tmp_path), "eval", "--compare", "hier", "flat"]
+    result = CliRunner().invoke(app, base)
+    assert result.exit_code == 0, result.output
+    svg = runs / "compare-hier-vs-flat.svg"
+    assert f"bars: {svg}" in result.output
+    text = svg.read_text()
+    assert text.startswith("<svg") and "find-non-living-thing" in text and "hier" in text and "flat" in text
+    assert find_run("last", runs) == flat  # the file beside hier left `last` alone
+    svg.unlink()
+    as_json = CliRunner().invoke(app, [*base, "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    assert json.loads(as_json.output)["svg"] == str(svg) and svg.exists()

@@ -146,12 +146,26 @@ def run_json(the_run: Run, summary: Summary) -> dict[str, Any]:
 
 
 def write_scores_svg(the_run: Run, bars: Any) -> None:
+    write_bars_svg(bars, the_run.path / SCORES_SVG, f"eval {the_run.name}")
+
+
+def write_bars_svg(bars: Any, path: Path, title: str) -> Path | None:
+    """The bars as an SVG file for a report, or None (said on stderr) if it cannot be written: the
+    results stand without it."""
     from subgoal.plots import write_svg
 
-    try:  # the same bars for a report; the results stand without them
-        write_svg(bars, the_run.path / SCORES_SVG, f"eval {the_run.name}")
+    try:
+        write_svg(bars, path, title)
     except OSError as exc:
-        err.print(f"[yellow]could not write {the_run.path / SCORES_SVG}: {exc}[/]", soft_wrap=True)
+        err.print(f"[yellow]could not write {escape(str(path))}: {exc}[/]", soft_wrap=True)
+        return None
+    return path
+
+
+def compare_svg_path(a: Run, b: Run) -> Path:
+    """Beside the first run's folder, not in it: a file written into it would make it the run
+    `--resume last` picks."""
+    return a.path.parent / f"compare-{a.name}-vs-{b.name}.svg"
 
 
 def print_tables(the_run: Run, summary: Summary, bars: Any) -> None:
@@ -186,13 +200,19 @@ def errored_line(the_run: Run, summary: Summary) -> str:
 
 
 def compare(workspace: Workspace, run_a: str, run_b: str, as_json: bool = False) -> None:
-    """The two runs' tables side by side, then the episodes both played that scored differently."""
+    """The two runs' tables side by side, their bars (also as an SVG file beside the first run), then
+    the episodes both played that scored differently."""
+    from subgoal.plots import score_bars
     from subgoal.tui.beside import pair_episodes, print_pairs
 
     runs_dir = workspace.runs
     a, b = Run.open(find_run(run_a, runs_dir)), Run.open(find_run(run_b, runs_dir))
     pairs = pair_episodes(a.episodes(), b.episodes())
     differ = [p for p in pairs if p.left.clamped_score != p.right.clamped_score]
+    summary_a, summary_b = a.summary(), b.summary()
+    names = (a.name, b.name) if a.name != b.name else ("A", "B")
+    bars = score_bars({names[0]: task_scores(summary_a), names[1]: task_scores(summary_b)})
+    svg = write_bars_svg(bars, compare_svg_path(a, b), f"eval --compare {a.name} {b.name}")
     if as_json:
         episodes = [
             {
@@ -206,15 +226,13 @@ def compare(workspace: Workspace, run_a: str, run_b: str, as_json: bool = False)
             }
             for p in pairs
         ]
-        runs = {"a": run_json(a, a.summary()), "b": run_json(b, b.summary())}
-        out.print_json(json.dumps({**runs, "episodes": episodes}))
+        runs = {"a": run_json(a, summary_a), "b": run_json(b, summary_b)}
+        out.print_json(json.dumps({**runs, "episodes": episodes, "svg": str(svg) if svg else None}))
         return
-    from subgoal.plots import score_bars
-
-    summary_a, summary_b = a.summary(), b.summary()
     out.print(compare_table(summary_a, summary_b, a.name, b.name))
-    names = (a.name, b.name) if a.name != b.name else ("A", "B")
-    out.print(score_bars({names[0]: task_scores(summary_a), names[1]: task_scores(summary_b)}))
+    out.print(bars)
+    if svg:
+        out.print(f"bars: {escape(str(svg))}", soft_wrap=True)
     if differ:
         print_pairs(out, differ, (a.name, b.name))
         out.print(f"{len(differ)} of {len(pairs)} episodes both played scored differently", soft_wrap=True)
