@@ -23,10 +23,15 @@ def _number(value: Any) -> bool:
 
 
 def training_curves(
-    log: list[dict[str, Any]], width: int = 100, height: int = 16, colour: bool = True
+    log: list[dict[str, Any]],
+    width: int = 100,
+    height: int = 16,
+    colour: bool = True,
+    fit_terminal: bool = True,
 ) -> str | None:
     """Loss (train, and dev at each evaluation) and the dev metrics over the steps, side by side;
-    None when the log holds neither."""
+    None when the log holds neither. `fit_terminal=False` draws at `width` even when the terminal
+    (or its absence: 80 columns) is narrower, as a file wants."""
     train = [(r["step"], r["loss"]) for r in log if r.get("kind") == "train" and _number(r.get("loss"))]
     evals = [r for r in log if r.get("kind") == "eval" and _number(r.get("step"))]
     dev_loss = [(r["step"], r["dev_loss"]) for r in evals if _number(r.get("dev_loss"))]
@@ -37,6 +42,7 @@ def training_curves(
 
     plt.main().clear_figure()  # the whole figure: plotext keeps one per process, subplots and all
     plt.theme("clear")
+    plt.limitsize(fit_terminal, fit_terminal)  # before plotsize, which it would otherwise override
     plt.plotsize(width, height)  # the whole figure; the subplots share it
     if metrics:
         plt.subplots(1, 2)
@@ -83,6 +89,18 @@ def score_bars(scores: dict[str, dict[str, float]], title: str = "score per task
                 row += [Bar(100, 0, value, width=width, color=COLOURS[number % len(COLOURS)]), f"{value:.1f}"]
         table.add_row(*row)
     return table
+
+
+def write_curves_svg(log: list[dict[str, Any]], path: Path, title: str, width: int = 110) -> bool:
+    """The training curves as an SVG file (for reports); False, and nothing written, when the log
+    holds none."""
+    from rich.text import Text
+
+    curves = training_curves(log, width=width, height=20, fit_terminal=False)
+    if curves is None:
+        return False
+    write_svg(Text.from_ansi(curves), path, title, width=width)
+    return True
 
 
 def write_svg(renderable: Any, path: Path, title: str, width: int = 110) -> None:

@@ -97,9 +97,18 @@ def test_show_rounds_the_minutes(tmp_path, monkeypatch):
     assert "1.6666" not in result.output
 
 
-def test_show_draws_the_training_curves(tmp_path, monkeypatch):
+def _with_log(ws: Workspace, name: str):
+    """A checkpoint whose log holds ten training steps and two dev evaluations."""
     import json
 
+    path = _make(ws, name)
+    lines = [{"kind": "train", "step": s, "loss": 5.0 / s} for s in range(10, 110, 10)]
+    lines += [{"kind": "eval", "step": s, "dev_loss": 1.0 / s, "dev_exact": s / 200} for s in (50, 100)]
+    (path / ck.LOG).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def test_show_draws_the_training_curves(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
     from subgoal.cli import app
@@ -107,11 +116,32 @@ def test_show_draws_the_training_curves(tmp_path, monkeypatch):
 
     monkeypatch.setenv("COLUMNS", "120")
     ws = Workspace(tmp_path / "ws")
-    path = _make(ws, "planner-curves")
-    lines = [{"kind": "train", "step": s, "loss": 5.0 / s} for s in range(10, 110, 10)]
-    lines += [{"kind": "eval", "step": s, "dev_loss": 1.0 / s, "dev_exact": s / 200} for s in (50, 100)]
-    (path / ck.LOG).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    _with_log(ws, "planner-curves")
     result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-curves"])
     assert "loss" in result.output and "dev metrics" in result.output and "exact" in result.output
     assert "\x1b[" not in result.output  # no colour codes in a pipe
     assert training_curves([]) is None and training_curves([{"kind": "start"}]) is None
+
+
+def test_show_writes_the_curves_as_svg(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from subgoal.cli import app
+    from subgoal.commands.checkpoints import CURVES_SVG
+
+    monkeypatch.setenv("COLUMNS", "200")
+    ws = Workspace(tmp_path / "ws")
+    path = _with_log(ws, "planner-curves")
+    show = ["--workspace", str(ws.root), "checkpoints", "show", "planner-curves"]
+    result = CliRunner().invoke(app, show)
+    assert f"curves: {path / CURVES_SVG}" in result.output
+    svg = (path / CURVES_SVG).read_text().replace("&#160;", " ")  # rich's spaces
+    assert svg.startswith("<svg") and "training curves of planner-curves" in svg
+    assert "dev metrics" in svg and "exact" in svg and "step" in svg
+    elsewhere = tmp_path / "report" / "planner.svg"
+    elsewhere.parent.mkdir()
+    result = CliRunner().invoke(app, [*show, "--svg", str(elsewhere)])
+    assert f"curves: {elsewhere}" in result.output and elsewhere.read_text().startswith("<svg")
+    _make(ws, "planner-untrained")  # no log: no curves, no file
+    result = CliRunner().invoke(app, [*show[:-1], "planner-untrained"])
+    assert "curves:" not in result.output and not (ws.checkpoints / "planner-untrained" / CURVES_SVG).exists()

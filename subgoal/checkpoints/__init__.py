@@ -2,8 +2,8 @@
 
 A checkpoint is a folder `WORKSPACE/checkpoints/<name>/` holding a Hugging Face `save_pretrained`
 model (safetensors), its tokenizer, `manifest.json` (role, preset or base model, parameters, data
-hashes, seed, versions, best dev metrics, training time, tokenizer hash) and `log.jsonl` (the
-training figures). A folder without `manifest.json` is not a checkpoint: training writes into a
+hashes, seed, versions, best dev metrics, training time, tokenizer hash), `log.jsonl` (the
+training figures) and, once `subgoal checkpoints show` has drawn them, `curves.svg`. A folder without `manifest.json` is not a checkpoint: training writes into a
 hidden staging folder and renames it into place at the very end, so nothing half-written ever looks
 complete. This module imports no torch, so `subgoal checkpoints list` answers at once.
 """

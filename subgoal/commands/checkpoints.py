@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.table import Table
@@ -24,6 +25,8 @@ from subgoal.checkpoints import (
 from subgoal.console import err, out
 
 app = typer.Typer(help="The checkpoints on disk: list them, show one, remove one.", no_args_is_help=True)
+
+CURVES_SVG = "curves.svg"  # the training curves for reports, beside the log they are drawn from
 
 
 def _workspace(ctx: typer.Context):  # type: ignore[no-untyped-def]
@@ -117,14 +120,25 @@ def show_command(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="A checkpoint name or folder.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifest as JSON.")] = False,
+    svg: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--svg",
+            dir_okay=False,
+            help=f"Write the training curves as SVG there. Default: {CURVES_SVG} in the checkpoint.",
+        ),
+    ] = None,
 ) -> None:
-    """One checkpoint's manifest: data, metrics, training figures, versions."""
+    """One checkpoint's manifest: data, metrics, training figures, versions; its training curves,
+    also written as an SVG file."""
     path = resolve(name, _workspace(ctx))
     manifest = read_manifest(path)
     problem = weights_problem(path)
     broken = [CheckpointInfo(path.name, path, manifest, problem)] if problem else []
+    log = read_log(path)
     if as_json:
         out.print_json(json.dumps({"path": str(path), "problem": problem, **manifest}))
+        _write_curves_svg(log, path, svg, as_json)
         _exit_if_broken(broken)
         return
     table = Table(title=f"{path.name}  ({path})", title_justify="left", show_header=False)
@@ -170,7 +184,6 @@ def show_command(
         ("versions", " ".join(f"{k}={v}" for k, v in (manifest.get("versions") or {}).items())),
         ("created", manifest.get("created")),
     ]
-    log = read_log(path)
     evals = [r for r in log if r.get("kind") == "eval"]
     if evals:
         rows.append(("evaluations", f"{len(evals)}; last at step {evals[-1].get('step')}"))
@@ -178,6 +191,7 @@ def show_command(
         table.add_row(key, _fmt(value))
     out.print(table)
     _print_curves(log)
+    _write_curves_svg(log, path, svg, as_json)
     _exit_if_broken(broken)
 
 
@@ -190,6 +204,26 @@ def _print_curves(log: list[dict[str, Any]]) -> None:
     curves = training_curves(log, width=min(out.width, 120), height=16, colour=out.is_terminal)
     if curves:
         out.print(Text.from_ansi(curves), soft_wrap=True)
+
+
+def _write_curves_svg(log: list[dict[str, Any]], path: Path, target: Path | None, as_json: bool) -> None:
+    """The curves as an SVG file (`target`, or curves.svg in checkpoint `path`), and where it went:
+    on stderr under --json, whose stdout is only the JSON. A checkpoint folder one cannot write to
+    (shared, read-only) only warns."""
+    from rich.markup import escape
+
+    from subgoal.plots import write_curves_svg
+
+    file = target or path / CURVES_SVG
+    try:
+        written = write_curves_svg(log, file, f"training curves of {path.name}")
+    except OSError as exc:
+        err.print(f"[yellow]could not write {escape(str(file))}: {exc}[/]", soft_wrap=True)
+        return
+    if written:
+        (err if as_json else out).print(f"curves: {escape(str(file))}", soft_wrap=True, highlight=False)
+    elif target is not None:  # asked for by name: say why there is no file
+        err.print(f"no training curves in {path.name}'s log: {escape(str(file))} not written", soft_wrap=True)
 
 
 @app.command("rm")
