@@ -145,3 +145,31 @@ def test_show_writes_the_curves_as_svg(tmp_path, monkeypatch):
     _make(ws, "planner-untrained")  # no log: no curves, no file
     result = CliRunner().invoke(app, [*show[:-1], "planner-untrained"])
     assert "curves:" not in result.output and not (ws.checkpoints / "planner-untrained" / CURVES_SVG).exists()
+
+
+def test_show_json_parses_back_to_the_manifest(tmp_path):
+    import json
+
+    from test_user_errors import invoke, make_checkpoint
+
+    path = make_checkpoint(tmp_path, "executor-json", "executor")
+    written = {
+        **ck.read_manifest(path),
+        "params": 8_000_000,
+        "data": {"train_files": ["annotated/train.jsonl.gz"], "train": {"examples": 40, "episodes": 4}},
+        "metrics": {"dev_loss": 0.25, "dev_exact": 0.5},
+        "training": {"steps": 4, "seconds": 100.0, "stopped": "max steps reached"},
+    }
+    ck.write_manifest(path, written)
+    (path / ck.LOG).write_text(json.dumps({"kind": "train", "step": 1, "loss": 2.0}) + "\n")
+    result = invoke(tmp_path, "checkpoints", "show", "executor-json", "--json")
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)  # stdout holds only the JSON; where the curves went is on stderr
+    assert shown == {"path": str(path), "problem": None, **written}
+    assert shown["metrics"]["dev_exact"] == 0.5 and shown["training"]["seconds"] == 100.0
+    assert "curves:" in result.stderr and "curves:" not in result.stdout
+
+    cut = make_checkpoint(tmp_path, "planner-cut", "planner", truncate=True)
+    broken = invoke(tmp_path, "checkpoints", "show", str(cut), "--json")
+    assert broken.exit_code == 1
+    assert "model.safetensors is truncated" in json.loads(broken.stdout)["problem"]
