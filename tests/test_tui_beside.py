@@ -87,6 +87,41 @@ async def test_side_by_side_screen_moves_both_and_jumps_to_the_difference(tmp_pa
     assert app.return_code == 0
 
 
+@run_async
+async def test_brackets_step_through_the_pairs_and_e_goes_back_to_their_list(tmp_path: Path) -> None:
+    from textual.widgets import DataTable
+
+    from subgoal.tui.beside_app import BesideApp
+    from subgoal.tui.screens.beside import BesideScreen
+    from subgoal.tui.screens.picker import PickerScreen
+
+    left, right = write_runs(tmp_path)
+    alike = hierarchical_run()[1]  # 4-1 v3, which the flat run now plays the same way
+    write_episodes(right / "episodes.jsonl.gz", [*flat_run(), alike])
+    app = BesideApp(left / "episodes.jsonl.gz", right / "episodes.jsonl.gz")
+    header = lambda: str(app.screen.query_one("#beside-header").render())  # noqa: E731
+    async with app.run_test(size=(120, 36)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))  # two pairs: their list
+        assert app.screen.query_one("#episodes", DataTable).row_count == 2
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, BesideScreen))
+        assert app.screen.number == 0 and "part at step ≠3" in header() and "pair #0 of 2" in header()
+        await pilot.press("right", "right_square_bracket")
+        await wait_until(pilot, lambda: isinstance(app.screen, BesideScreen) and app.screen.number == 1)
+        assert app.screen.position == 0  # a new pair starts at its first step
+        assert "4-1" in header() and "the same all the way" in header() and "pair #1 of 2" in header()
+        await pilot.press("right_square_bracket")  # no pair after the last: a bell, it stays
+        assert app.screen.number == 1
+        await pilot.press("left_square_bracket")
+        await wait_until(pilot, lambda: isinstance(app.screen, BesideScreen) and app.screen.number == 0)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, BesideScreen) and app.screen.number == 1)
+        await pilot.press("t")
+        assert app.theme == "textual-light"
+
+
 def test_plain_prints_the_pairs_and_bad_input_is_one_line(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
     left, right = write_runs(tmp_path)

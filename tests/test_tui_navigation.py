@@ -111,3 +111,32 @@ async def test_picker_s_cycles_the_sort(tmp_path: Path) -> None:
         await pilot.press("s")
         assert order() == ["1", "0", "2"] and "score, best first" in pane_text(app, "#picker-title")
         assert str(table.get_row_at(0)[-1]) == "completed" and str(table.get_row_at(1)[-1]) == "failed"
+
+
+@run_async
+async def test_space_autoplays_to_the_end_and_t_switches_the_theme(tmp_path: Path, monkeypatch) -> None:
+    from subgoal.tui.app import PlayApp
+    from subgoal.tui.screens import replay
+    from subgoal.tui.screens.replay import ReplayScreen
+
+    path = tmp_path / "one.jsonl.gz"
+    write_episodes(path, [sample_episode()])
+    app = PlayApp(replay=path, theme="dark")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ReplayScreen))
+        screen = app.screen
+        monkeypatch.setattr(replay, "AUTOPLAY_SECONDS", 60.0)  # started, but no step comes yet
+        await pilot.press("G", "space")
+        assert screen.position == 0 and "replay ▶" in status_text(app)  # at the end: from the start
+        await pilot.press("space")
+        assert screen.position == 0 and "replay ▶" not in status_text(app)
+        monkeypatch.setattr(replay, "AUTOPLAY_SECONDS", 0.02)
+        await pilot.press("space")  # on from where it stood, then stops by itself at the end
+        await wait_until(pilot, lambda: screen.position == 5 and "replay ▶" not in status_text(app))
+        assert screen.state.finished and screen.state.score == 100
+
+        assert app.theme == "textual-dark" and app.current_theme.dark
+        await pilot.press("t")
+        assert app.theme == "textual-light" and not app.current_theme.dark
+        await pilot.press("t")
+        assert app.theme == "textual-dark"
