@@ -158,7 +158,8 @@ def test_help_overlay_on_replay(snap_compare, tmp_path: Path) -> None:
     assert snap_compare(replay_app(tmp_path), terminal_size=SIZE, run_before=help_open)
 
 
-def test_live_screen_small_terminal(snap_compare) -> None:
+def live_why_app() -> Any:
+    """A live run of the why episode (a learned agent's beams and planner calls), paused."""
     from test_tui_why_help import why_episode
 
     from subgoal.tui.app import PlayApp
@@ -166,25 +167,38 @@ def test_live_screen_small_terminal(snap_compare) -> None:
     episode = why_episode()
     episode.meta["planner"] = {"name": "planner-small"}
     episode.meta["executor"] = {"name": "executor-small"}
-    app = PlayApp(
+    return PlayApp(
         live=LiveConfig(lambda link: replay_source(episode), delay=0.0, paused=True),
         theme="dark",
         clock=FrozenClock(),
     )
 
-    async def three_steps(pilot: Any) -> None:
-        from subgoal.tui.screens.live import LiveScreen
 
-        while not (isinstance(pilot.app.screen, LiveScreen) and pilot.app.screen.state.started):
+async def three_live_steps(pilot: Any) -> None:
+    from subgoal.tui.screens.live import LiveScreen
+
+    while not (isinstance(pilot.app.screen, LiveScreen) and pilot.app.screen.state.started):
+        await pilot.pause(0.05)
+    screen = pilot.app.screen
+    for want in (1, 2, 3):
+        screen.control.step_once()
+        while screen.state.taken < want:
             await pilot.pause(0.05)
-        screen = pilot.app.screen
-        for want in (1, 2, 3):
-            screen.control.step_once()
-            while screen.state.taken < want:
-                await pilot.pause(0.05)
-        await pilot.pause()
+    await pilot.pause()
 
-    assert snap_compare(app, terminal_size=(80, 24), run_before=three_steps)
+
+def test_live_screen_small_terminal(snap_compare) -> None:
+    assert snap_compare(live_why_app(), terminal_size=(80, 24), run_before=three_live_steps)
+
+
+def test_live_screen_wide(snap_compare) -> None:
+    # At 120x36, paused after three steps, the why view open on the newest decision.
+    async def why_of_the_third(pilot: Any) -> None:
+        await three_live_steps(pilot)
+        await pilot.press("y")
+        await settled(pilot)
+
+    assert snap_compare(live_why_app(), terminal_size=(120, 36), run_before=why_of_the_third)
 
 
 def test_human_mode_small_terminal(snap_compare) -> None:
