@@ -641,3 +641,78 @@ def test_a_task_that_focuses_twice_takes_each_kind_at_its_place():
     assert agent.act(Turn(episode, lambda: valid)).action == "focus on adult bear"
     episode.steps.append(Step("focus on adult bear", "You focus on the bear.", 50, 50, "", ""))
     assert agent.act(Turn(episode, lambda: valid)).action == "focus on juvenile mouse"
+
+
+def test_a_thing_the_task_names_is_looked_for_room_by_room_outside_the_allowance():
+    """`pick_up(rubber)` for "boil rubber" with no rubber in view: the agent opens what is closed
+    here, then teleports to the rooms it has not seen (the one the task names first), each once,
+    and none of it counts toward the sub-goal's allowance; found, the rubber is picked up."""
+    inv = "In your inventory, you see: nothing"
+    world = {
+        "kitchen": [
+            "open cupboard",
+            "teleport to kitchen",
+            "teleport to hallway",
+            "teleport to workshop",
+            "teleport to foundry",
+        ],
+        "foundry": [
+            "teleport to kitchen",
+            "teleport to hallway",
+            "teleport to workshop",
+            "teleport to foundry",
+        ],
+        "hallway": [
+            "teleport to kitchen",
+            "teleport to hallway",
+            "teleport to workshop",
+            "teleport to foundry",
+        ],
+        "workshop": ["pick up rubber", "teleport to kitchen", "teleport to hallway", "teleport to workshop"],
+    }
+    episode = Episode(
+        "1-1",
+        "boil",
+        0,
+        "test",
+        "Your task is to boil rubber. Look in the foundry first. First, focus on the substance.",
+        initial_look=look("kitchen"),
+        initial_inventory=inv,
+    )
+    planner = Scripted("planner", lambda text: ["pick_up(rubber)"])
+    executor = Scripted("executor", lambda text: ["open cupboard"])
+    executor.manifest = {"name": "executor", "subgoal_allowance": {"pick_up": 2}}
+    agent = HierarchicalAgent(planner, executor)
+    agent.reset(episode)
+    room, taken = "kitchen", []
+    for _ in range(5):
+        decision = agent.act(Turn(episode, lambda r=room: world[r]))
+        taken.append((decision.action, decision.grounding))
+        if decision.action.startswith("teleport to "):
+            room = decision.action.removeprefix("teleport to ")
+        observation = "You move the rubber to the inventory." if decision.action == "pick up rubber" else "ok"
+        episode.steps.append(Step(decision.action, observation, 0, 0, look(room), inv))
+        if decision.action == "pick up rubber":
+            break
+    assert taken == [
+        ("open cupboard", "subgoal"),
+        ("teleport to foundry", "search"),  # the room the task names, before the others
+        ("teleport to hallway", "search"),
+        ("teleport to workshop", "search"),
+        ("pick up rubber", "subgoal"),
+    ]
+    assert agent.failures == {} and agent.current == "pick_up(rubber)"
+
+
+def test_nothing_is_looked_for_that_the_task_does_not_name():
+    from subgoal.engine.subgoals import in_view, parse_subgoal, search_target
+
+    task = "Your task is to boil rubber. First, focus on the substance."
+    assert search_target(parse_subgoal("pick_up(rubber)"), task) == "rubber"
+    assert search_target(parse_subgoal("focus_on(rubber)"), task) == "rubber"
+    assert search_target(parse_subgoal("pick_up(metal pot)"), task) is None  # the planner's own idea
+    assert search_target(parse_subgoal("focus_on(substance in metal pot)"), task) is None  # made later
+    assert search_target(parse_subgoal("navigate_to(kitchen)"), task) is None
+    assert in_view("rubber", ["pick up liquid rubber"], "")
+    assert in_view("soap in cupboard", [], "In your inventory, you see: a bar of soap")
+    assert not in_view("rubber", ["pick up tree", "open cupboard"], "In your inventory, you see: nothing")

@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from subgoal.engine.episode import Episode
-from subgoal.engine.examples import COMPLETE_TASK, END_SUBGOAL, Context, context_at, render, room_of
+from subgoal.engine.examples import (
+    COMPLETE_TASK,
+    END_SUBGOAL,
+    Context,
+    context_at,
+    render,
+    room_of,
+    visited_rooms,
+)
 from subgoal.engine.grounding import Grounder, normalize
 from subgoal.engine.subgoals import (
     KNOWN_VERBS,
@@ -30,11 +38,13 @@ from subgoal.engine.subgoals import (
     candidates,
     focus_allowed,
     grounded,
+    in_view,
     is_ambiguous,
     is_answer,
     is_done,
     parse_subgoal,
     proposable,
+    search_target,
 )
 from subgoal.engine.vocabulary import (
     NAVIGATION,
@@ -554,6 +564,7 @@ class HierarchicalAgent(_LearnedAgent):
         self._progress = (0, Counter())  # (score, sub-goals completed since the score last changed)
         self.navigations = 0  # navigate_to sub-goals acted on in a row (one found done needs no act)
         self._refused: dict[str, str] = {}  # this decision's planner beams not pursued, and why
+        self.searched: set[int] = set()  # steps that teleported to look for a sub-goal's object
 
     def act(self, turn: Turn) -> Decision:
         self._episode = turn.episode
@@ -582,7 +593,8 @@ class HierarchicalAgent(_LearnedAgent):
                     instant.add(name)
                 self._close(closed, completed=True, status="done", acted=bool(attempt))
                 continue
-            if len(attempt) >= self.allowance.get(parsed.verb, DEFAULT_ALLOWANCE):
+            searched = sum(self.started <= i < turn.index for i in self.searched)
+            if len(attempt) - searched >= self.allowance.get(parsed.verb, DEFAULT_ALLOWANCE):
                 self._close(closed, completed=False, status="failed")
                 continue
             if attempt and is_ambiguous(attempt[-1][1]):
@@ -599,6 +611,14 @@ class HierarchicalAgent(_LearnedAgent):
             why: dict[str, Any] = {"served": served[:MAX_SCORED]}  # valid actions serving the sub-goal
             if len(options) < len(served):
                 why["avoided"] = [a for a in served if a not in options][:MAX_SCORED]
+            hunted = self._hunted(turn, parsed)
+            if hunted is not None:  # what it acts on is not in view: open what is here, then look on
+                why["search"] = hunted
+                room = None if options else self._unseen_room(turn)
+                if options or room is not None:
+                    self.searched.add(turn.index)  # a search step, not one of the allowance
+                if room is not None:
+                    return self._decide(room, "search", closed, plans, why=why)
             if served and not options:
                 # Every action serving it would repeat a no-op here: a measurement was seen looking
                 # at the same pot for 30 steps. Over, not retried in place: done if the executor
@@ -638,6 +658,26 @@ class HierarchicalAgent(_LearnedAgent):
         beams = [b for b in self._generate(self.executor, text) if normalize(b) != END_SUBGOAL]
         action, method, why = self._from_beams(self.executor, text, beams, turn, focus_ok=lambda a: False)
         return self._decide(action, method, closed, plans, generated=beams, why=why)
+
+    def _hunted(self, turn: Turn, parsed: Subgoal) -> str | None:
+        """The thing the sub-goal acts on, where the task names its kind and nothing in view or in
+        the inventory is of that kind (subgoals.search_target): 1-x asks to boil rubber wherever it
+        lies, and a planner trained on variations where it lay elsewhere sends the agent to the
+        kitchen (s3: "it picks up the thermometer and the metal pot, then wanders"). None otherwise."""
+        target = search_target(parsed, turn.episode.task_description)
+        if target is None or in_view(target, turn.valid_actions(), turn.inventory):
+            return None
+        return target
+
+    def _unseen_room(self, turn: Turn) -> str | None:
+        """A teleport to a room not seen yet in this episode, the rooms the task names first ("...
+        located around the kitchen"), else the simulator's order. Each room is seen once, so a
+        search ends."""
+        seen = {room.lower() for room in visited_rooms(turn.episode, turn.index)}
+        task = turn.episode.task_description.lower()
+        rooms = [a for a in turn.valid_actions() if a.lower().startswith(TELEPORT) and _room(a) not in seen]
+        rooms.sort(key=lambda a: _room(a) not in task)  # stable
+        return rooms[0] if rooms else None
 
     def _decide(
         self,
@@ -702,7 +742,14 @@ class HierarchicalAgent(_LearnedAgent):
         offered = dict.fromkeys(proposable(valid))  # ordered: the same choice on every run
         usable = [u for u in beams if self._acceptable(u, instant)]
         # A verb this module does not know (an LLM teacher's) cannot be checked against the offer.
-        exact = [b for b in usable if b in offered or parse_subgoal(b).verb not in KNOWN_VERBS]
+        # A thing the task names that is not in view yet is looked for (`_hunted`), not given up.
+        exact = [
+            b
+            for b in usable
+            if b in offered
+            or parse_subgoal(b).verb not in KNOWN_VERBS
+            or (self._hunted(turn, parse_subgoal(b)) and self._unseen_room(turn))
+        ]
         if not exact:
             # A focus by constraint only where the task names its focus by a kind (_focus_by_kind):
             # a wrong focus ends the episode at -100.
@@ -796,6 +843,13 @@ REPEATS_DEFAULT = 4
 # a score change between; the planner proposed `wait(2)` 23 times in a row, and a 3-1 episode
 # waited 37 steps in five waits of different lengths.
 IDLE_WAITS = 2
+
+
+TELEPORT = "teleport to "
+
+
+def _room(teleport: str) -> str:
+    return " ".join(teleport.lower().split())[len(TELEPORT) :]
 
 
 def _acted_on(episode: Episode) -> list[tuple[str, str]]:

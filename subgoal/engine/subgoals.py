@@ -277,6 +277,29 @@ def grounded(sg: Subgoal, valid: Sequence[str], task: str, inventory: str) -> bo
     return all(arg in skip or names_in(arg) in pool for arg in sg.args)
 
 
+# Sub-goal verbs whose first argument is an object the agent must have in view to act on.
+_ACTS_ON = frozenset({"pick_up", "focus_on", "move", "pour", "heat", "cool", "use", "mix"})
+
+
+def search_target(sg: Subgoal, task_description: str) -> str | None:
+    """The object `sg` acts on first, where the task itself names its kind ("boil rubber" and
+    `pick_up(rubber)`; "... the thermometer" and `pick_up(thermometer)`): a thing that exists
+    somewhere in the world, so worth looking for in the rooms not yet seen while it is not in view.
+    None for anything else: a planner's invented name would send the agent on a tour, and "the
+    substance" (`substance in metal pot`) exists only once the agent makes it."""
+    if sg.verb not in _ACTS_ON or not sg.args:
+        return None
+    head = focus_head(sg.args[0])
+    return sg.args[0] if head and head not in _GENERIC and head in _words(task_description) else None
+
+
+def in_view(target: str, valid: Sequence[str], inventory: str) -> bool:
+    """Whether the kind of thing `target` names appears in a valid action or the inventory (the
+    valid actions name every object in the room, open containers' contents included)."""
+    head = focus_head(target)
+    return any(head in re.findall(r"[a-z0-9-]+", text.lower()) for text in [*valid, inventory])
+
+
 # The share of a verb's training spans that fit its allowance. Not 95 %: measurements run up to 80
 # readings in a few long 2-x paths, and an executor that never ends such a sub-goal then burns the
 # stall limit (pilot runs: 6 of 30 episodes stalled inside one measure_temperature).

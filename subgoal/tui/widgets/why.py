@@ -32,6 +32,7 @@ METHODS = {
     "exact": "a beam was a valid action, taken as it is",
     "scored": "the model scored the candidates below and took the likeliest",
     "subgoal": "the only valid action that serves the sub-goal (no model call)",
+    "search": "what the sub-goal acts on is nowhere in view: a room not seen yet",
     "fuzzy": "no beam was valid: the valid action most similar to beam 1",
     "embedding": "no beam was valid: the valid action closest in meaning to beam 1",
     "fallback": "no beam was valid and nothing was similar enough: looked around instead",
