@@ -643,32 +643,15 @@ def test_a_task_that_focuses_twice_takes_each_kind_at_its_place():
     assert agent.act(Turn(episode, lambda: valid)).action == "focus on juvenile mouse"
 
 
-def test_a_thing_the_task_names_is_looked_for_room_by_room_outside_the_allowance():
-    """`pick_up(rubber)` for "boil rubber" with no rubber in view: the agent opens what is closed
-    here, then teleports to the rooms it has not seen (the one the task names first), each once,
-    and none of it counts toward the sub-goal's allowance; found, the rubber is picked up."""
+def hunt(vocabulary=None, steps: int = 5):  # type: ignore[no-untyped-def]
+    """A planner that wants `pick_up(rubber)` for "boil rubber", the rubber in the workshop and the
+    agent in the kitchen: the actions taken, how, and the agent."""
     inv = "In your inventory, you see: nothing"
-    world = {
-        "kitchen": [
-            "open cupboard",
-            "teleport to kitchen",
-            "teleport to hallway",
-            "teleport to workshop",
-            "teleport to foundry",
-        ],
-        "foundry": [
-            "teleport to kitchen",
-            "teleport to hallway",
-            "teleport to workshop",
-            "teleport to foundry",
-        ],
-        "hallway": [
-            "teleport to kitchen",
-            "teleport to hallway",
-            "teleport to workshop",
-            "teleport to foundry",
-        ],
-        "workshop": ["pick up rubber", "teleport to kitchen", "teleport to hallway", "teleport to workshop"],
+    rooms = ["kitchen", "hallway", "workshop", "foundry"]
+    teleports = [f"teleport to {r}" for r in rooms]
+    world = {r: teleports for r in rooms} | {
+        "kitchen": ["open cupboard", *teleports],
+        "workshop": ["pick up rubber", *teleports],
     }
     episode = Episode(
         "1-1",
@@ -680,12 +663,13 @@ def test_a_thing_the_task_names_is_looked_for_room_by_room_outside_the_allowance
         initial_inventory=inv,
     )
     planner = Scripted("planner", lambda text: ["pick_up(rubber)"])
+    planner.manifest = {"name": "planner", "task_vocabulary": vocabulary}
     executor = Scripted("executor", lambda text: ["open cupboard"])
     executor.manifest = {"name": "executor", "subgoal_allowance": {"pick_up": 2}}
     agent = HierarchicalAgent(planner, executor)
     agent.reset(episode)
     room, taken = "kitchen", []
-    for _ in range(5):
+    for _ in range(steps):
         decision = agent.act(Turn(episode, lambda r=room: world[r]))
         taken.append((decision.action, decision.grounding))
         if decision.action.startswith("teleport to "):
@@ -694,6 +678,14 @@ def test_a_thing_the_task_names_is_looked_for_room_by_room_outside_the_allowance
         episode.steps.append(Step(decision.action, observation, 0, 0, look(room), inv))
         if decision.action == "pick up rubber":
             break
+    return taken, agent
+
+
+def test_a_thing_the_task_names_is_looked_for_room_by_room_outside_the_allowance():
+    """`pick_up(rubber)` with no rubber in view: the agent opens what is closed here, then
+    teleports to the rooms it has not seen (the one the task names first), each once, and none of
+    it counts toward the sub-goal's allowance of 2; found, the rubber is picked up."""
+    taken, agent = hunt()
     assert taken == [
         ("open cupboard", "subgoal"),
         ("teleport to foundry", "search"),  # the room the task names, before the others
@@ -702,6 +694,12 @@ def test_a_thing_the_task_names_is_looked_for_room_by_room_outside_the_allowance
         ("pick up rubber", "subgoal"),
     ]
     assert agent.failures == {} and agent.current == "pick_up(rubber)"
+    assert agent.searched == {0, 1, 2, 3}
+
+
+def test_a_task_played_in_one_room_is_searched_only_there():
+    taken, _ = hunt({"1-1": {"verbs": ["pick_up"], "rooms": ["workshop"]}})
+    assert taken[1:] == [("teleport to workshop", "search"), ("pick up rubber", "subgoal")]
 
 
 def test_nothing_is_looked_for_that_the_task_does_not_name():

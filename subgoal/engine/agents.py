@@ -671,11 +671,16 @@ class HierarchicalAgent(_LearnedAgent):
 
     def _unseen_room(self, turn: Turn) -> str | None:
         """A teleport to a room not seen yet in this episode, the rooms the task names first ("...
-        located around the kitchen"), else the simulator's order. Each room is seen once, so a
-        search ends."""
+        located around the kitchen"), else the simulator's order; only the one room of a task
+        played in one room (its vocabulary). Each room is seen once, so a search ends."""
         seen = {room.lower() for room in visited_rooms(turn.episode, turn.index)}
         task = turn.episode.task_description.lower()
-        rooms = [a for a in turn.valid_actions() if a.lower().startswith(TELEPORT) and _room(a) not in seen]
+        only = ((self.vocabulary or {}).get(turn.episode.task_id) or {}).get("rooms")
+        rooms = [
+            a
+            for a in turn.valid_actions()
+            if a.lower().startswith(TELEPORT) and _room(a) not in seen and (not only or _room(a) in only)
+        ]
         rooms.sort(key=lambda a: _room(a) not in task)  # stable
         return rooms[0] if rooms else None
 
