@@ -714,3 +714,32 @@ def test_nothing_is_looked_for_that_the_task_does_not_name():
     assert in_view("rubber", ["pick up liquid rubber"], "")
     assert in_view("soap in cupboard", [], "In your inventory, you see: a bar of soap")
     assert not in_view("rubber", ["pick up tree", "open cupboard"], "In your inventory, you see: nothing")
+
+
+def test_neither_agent_acts_before_what_every_train_plan_does_first():
+    """A planner that focuses before it picks up, a flat model likewise, where every train plan of
+    the task picks up first (vocabulary `after`): each takes its next beam, and the first one's
+    turn comes once the pick-up is done."""
+    gold = gold_episode()  # 4-2: pick up the thermometer, then focus on it
+    valid = ["focus on thermometer", "pick up thermometer", "look around"]
+    after = {"focus_on": ["pick_up"], "focus": ["pick"]}
+    planner = Scripted("planner", lambda text: ["focus_on(thermometer)", "pick_up(thermometer)"])
+    planner.manifest = {
+        "name": "planner",
+        "task_vocabulary": {"4-2": {"verbs": ["focus_on", "pick_up"], "after": after}},
+    }
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]))
+    decisions = drive(agent, prefix(gold, 5), valid)  # the gold states: kitchen, then the pick-up done
+    assert (decisions[0].subgoal, decisions[0].action) == ("pick_up(thermometer)", "pick up thermometer")
+    assert decisions[0].info["why"]["refused"] == {"focus_on(thermometer)": "early"}
+    assert agent.completed == ["pick_up(thermometer)", "focus_on(thermometer)"]
+    assert "focus on thermometer" in [d.action for d in decisions[1:]]
+
+    flat = Scripted("flat", lambda text: ["focus on thermometer", "pick up thermometer"])
+    flat.manifest = {
+        "name": "flat",
+        "task_vocabulary": {"4-2": {"verbs": ["focus", "pick"], "after": after}},
+    }
+    flat_agent = FlatAgent(flat)
+    assert flat_agent.act(Turn(prefix(gold, 0), lambda: valid)).action == "pick up thermometer"
+    assert flat_agent.act(Turn(prefix(gold, 4), lambda: valid)).action == "focus on thermometer"

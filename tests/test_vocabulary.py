@@ -7,6 +7,7 @@ from subgoal.engine.vocabulary import (
     action_fits,
     action_verb,
     answer_ready,
+    in_order,
     navigation_allowed,
     navigations_in_a_row,
     subgoal_fits,
@@ -131,3 +132,38 @@ def test_a_navigation_may_follow_one_more_navigation_than_the_plans_ever_make():
     assert not navigation_allowed(vocabulary, "3-1", 2)
     assert navigation_allowed(vocabulary, "9-9", 5)  # a task training never saw
     assert navigation_allowed(None, "3-1", 5)
+
+
+def test_each_verb_waits_for_what_every_train_plan_does_before_it():
+    plans = [
+        episode(
+            "5-1",
+            0,
+            [
+                ("navigate_to(kitchen)", ["teleport to kitchen"]),
+                ("pick_up(seed jar)", ["pick up seed jar"]),
+                ("plant(seed, pot)", ["move seed to pot"]),
+                ("water(pot)", ["pour jug into pot"]),
+            ],
+        ),
+        episode(
+            "5-1",
+            1,
+            [
+                ("pick_up(seed jar)", ["pick up seed jar"]),
+                ("navigate_to(greenhouse)", ["teleport to greenhouse"]),
+                ("plant(seed, pot)", ["move seed to pot"]),
+                ("wait(1)", ["wait1"]),
+                ("water(pot)", ["pour jug into pot"]),
+            ],
+        ),
+    ]
+    after = task_vocabulary(plans, "planner")["5-1"]["after"]
+    # Navigation is never a prerequisite (a plan starting in the right room never navigates); the
+    # wait comes before the water in one plan only, so it is not one.
+    assert after == {"plant": ["pick_up"], "water": ["pick_up", "plant"], "wait": ["pick_up", "plant"]}
+    vocabulary = {"5-1": {"after": after}}
+    assert not in_order(vocabulary, "5-1", "water", ["pick_up"])
+    assert in_order(vocabulary, "5-1", "water", ["pick_up", "plant", "focus_on"])
+    assert in_order(vocabulary, "5-1", "pick_up", [])
+    assert in_order(None, "5-1", "water", [])  # a checkpoint without a vocabulary

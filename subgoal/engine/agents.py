@@ -48,9 +48,11 @@ from subgoal.engine.subgoals import (
 )
 from subgoal.engine.vocabulary import (
     NAVIGATION,
-    action_fits,
+    action_parts,
     action_verb,
     answer_ready,
+    fits,
+    in_order,
     navigation_allowed,
     navigations_in_a_row,
     subgoal_fits,
@@ -495,18 +497,28 @@ class FlatAgent(_LearnedAgent):
         task = turn.episode.task_id
         acted = _acted_on(turn.episode)  # the flat agent's plan so far
         navigation = navigation_allowed(self.vocabulary, task, navigations_in_a_row([v for v, _ in acted]))
+        done = {verb for verb, _ in acted}
         action, method, why = self._from_beams(
             self.policy,
             text,
             beams,
             turn,
             focus_ok=lambda a: self._focus_fits(turn.episode, _focus_of(a) or "", lambda: acted),
-            on_task=lambda a: (
-                action_fits(self.vocabulary, task, a) and (navigation or action_verb(a) not in NAVIGATION)
-            ),
+            on_task=lambda a: self._on_task(task, a, navigation, done),
             score_focus=self._focus_by_kind(turn.episode),
         )
         return Decision(action, generated=beams, grounding=method, info={"why": why})
+
+    def _on_task(self, task: str, action: str, navigation: bool, done: set[str]) -> bool:
+        """Whether `action` is one the task's train plans make (its vocabulary), here and now: a
+        navigation only while one more in a row is allowed, a verb only after the verbs every
+        train plan uses before it (one parse: this runs on every valid action, every step)."""
+        verb, room = action_parts(action)
+        return (
+            fits(self.vocabulary, task, verb, room)
+            and (navigation or verb not in NAVIGATION)
+            and in_order(self.vocabulary, task, verb, done)
+        )
 
     def info(self) -> dict[str, Any]:
         return {"agent": self.name, "flat": _describe(self.policy)}
@@ -812,6 +824,9 @@ class HierarchicalAgent(_LearnedAgent):
             return "once"
         if not subgoal_fits(self.vocabulary, self._episode.task_id, name):
             return "off-task"
+        done = [p.verb for p in map(parse_subgoal, self.completed) if p is not None]
+        if not in_order(self.vocabulary, self._episode.task_id, parsed.verb, done):
+            return "early"
         idle = self._progress[1]  # sub-goals completed since the score last changed
         if parsed.verb == "wait" and sum(n for s, n in idle.items() if s.startswith("wait(")) >= IDLE_WAITS:
             return "idle"

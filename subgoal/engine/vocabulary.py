@@ -12,7 +12,9 @@ is a fair bound:
   paths (flat: `pick up`, `teleport to`, `observe` ...);
 - `rooms`: the one room every train plan of the task navigates to, where there is only one (3-1,
   9-x: the workshop; 7-x, 8-x: outside). Tasks whose plans go to several rooms (where the substance
-  is varies by variation) keep every room open.
+  is varies by variation) keep every room open;
+- `navigation_run`, `answer_after` and `after`: how many navigations in a row its plans make, what
+  they do before the answer focus, and what before each verb (5-x plants before it waters).
 
 Stored per checkpoint in its manifest (`task_vocabulary`); checkpoints without it are not bounded.
 """
@@ -27,7 +29,7 @@ from subgoal.engine.examples import is_training_target
 Vocabulary = Mapping[str, Mapping[str, Sequence[str]]]  # task id -> {"verbs": [...], "rooms": [...]}
 
 
-def _action_parts(action: str) -> tuple[str, str | None]:
+def action_parts(action: str) -> tuple[str, str | None]:
     """An action's verb as the simulator's grammar has it (`pick up`, `move`, `teleport to` ...)
     and the room it goes to, if it is a navigation: one parse (the flat agent checks every valid
     action, every step)."""
@@ -40,7 +42,7 @@ def _action_parts(action: str) -> tuple[str, str | None]:
 
 
 def action_verb(action: str) -> str:
-    return _action_parts(action)[0]
+    return action_parts(action)[0]
 
 
 def _subgoal_parts(name: str) -> tuple[str, str | None] | None:
@@ -65,7 +67,7 @@ def _plan(episode: Any, role: str) -> list[tuple[str, str | None, str | None]]:
     if role == "flat":
         for step in episode.steps:
             if is_training_target(step):
-                verb, room = _action_parts(step.action)
+                verb, room = action_parts(step.action)
                 target = step.action.strip()[len("focus on ") :] if verb == "focus" else None
                 items.append((verb, room, target))
         return items
@@ -96,18 +98,39 @@ def _navigation_run(plan: list[tuple[str, str | None, str | None]]) -> int:
     return longest
 
 
+def _first_uses(plan: list[tuple[str, str | None, str | None]]) -> dict[str, set[str]]:
+    """For each verb of a plan, the verbs used before its first use, navigation aside (where the
+    agent starts is not a step it takes: a plan that begins in the right room never navigates)."""
+    seen: list[str] = []
+    first: dict[str, set[str]] = {}
+    for verb, _, _ in plan:
+        if verb not in first:
+            first[verb] = set(seen) - NAVIGATION
+        seen.append(verb)
+    return first
+
+
+def _nonempty(after: dict[str, set[str]]) -> dict[str, list[str]]:
+    return {verb: sorted(first) for verb, first in sorted(after.items()) if first}
+
+
 def task_vocabulary(episodes: Iterable[Any], role: str) -> dict[str, dict[str, Any]]:
     """Per task id: the verbs its gold plans use; where they all navigate to one room, that room;
-    the longest run of navigations in a row; and, for a task whose answer is a focus, the verbs
-    every plan uses before it. `role` says which verbs: sub-goal verbs (planner, executor) or
-    action verbs (flat)."""
+    the longest run of navigations in a row; for a task whose answer is a focus, the verbs every
+    plan uses before it; and `after`, for each verb, the verbs every plan using it uses first
+    (5-x: water after plant; 1-x: heat after focus_on). `role` says which verbs: sub-goal verbs
+    (planner, executor) or action verbs (flat)."""
     verbs: dict[str, set[str]] = {}
     rooms: dict[str, set[str]] = {}
     runs: dict[str, int] = {}
     before: dict[str, set[str]] = {}
+    after: dict[str, dict[str, set[str]]] = {}
     for episode in episodes:
         plan = _plan(episode, role)
         task = episode.task_id
+        known = after.setdefault(task, {})
+        for verb, first in _first_uses(plan).items():
+            known[verb] = known[verb] & first if verb in known else first
         verbs.setdefault(task, set()).update(verb for verb, _, _ in plan)
         rooms.setdefault(task, set()).update(room.lower() for _, room, _ in plan if room)
         runs[task] = max(runs.get(task, 0), _navigation_run(plan))
@@ -118,6 +141,7 @@ def task_vocabulary(episodes: Iterable[Any], role: str) -> dict[str, dict[str, A
         task: {"verbs": sorted(verbs[task]), "navigation_run": runs[task]}
         | ({"rooms": sorted(rooms[task])} if len(rooms[task]) == 1 else {})
         | ({"answer_after": sorted(before[task])} if before.get(task) else {})
+        | ({"after": first} if (first := _nonempty(after[task])) else {})
         for task in sorted(verbs)
         if verbs[task]
     }
@@ -141,7 +165,7 @@ def subgoal_fits(vocabulary: Vocabulary | None, task_id: str, name: str) -> bool
 
 
 def action_fits(vocabulary: Vocabulary | None, task_id: str, action: str) -> bool:
-    return fits(vocabulary, task_id, *_action_parts(action))
+    return fits(vocabulary, task_id, *action_parts(action))
 
 
 # Verbs whose doing is a measurement (sub-goal verbs; `measure` is `use thermometer on X`).
@@ -179,3 +203,12 @@ def navigation_allowed(vocabulary: Vocabulary | None, task_id: str, in_a_row: in
     the task's longest run is allowed, for a search."""
     entry = (vocabulary or {}).get(task_id) or {}
     return "navigation_run" not in entry or in_a_row <= int(entry["navigation_run"])
+
+
+def in_order(vocabulary: Vocabulary | None, task_id: str, verb: str, done: Iterable[str]) -> bool:
+    """Whether a sub-goal or action of `verb` may come now, given the verbs `done` so far: every
+    verb the task's train plans use before their first `verb` is among them (0 of 1,591 dev gold
+    sub-goals would wait). A from-scratch planner waters before it plants (5-x) and heats before
+    the focus the task asks for first (1-x)."""
+    entry = (vocabulary or {}).get(task_id) or {}
+    return set((entry.get("after") or {}).get(verb, ())) <= set(done)

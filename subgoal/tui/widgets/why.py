@@ -60,6 +60,7 @@ REFUSALS: dict[str, str] = {
     "navigation": "one navigation too many in a row",
     "once": "done once already",
     "off-task": "off-task: no train plan of this task does this",
+    "early": "too early: every train plan of this task does something else first",
     "idle": "waited enough while the score stood still",
     "repeated": "repeated too often while the score stood still",
 }
