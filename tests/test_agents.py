@@ -743,3 +743,21 @@ def test_neither_agent_acts_before_what_every_train_plan_does_first():
     flat_agent = FlatAgent(flat)
     assert flat_agent.act(Turn(prefix(gold, 0), lambda: valid)).action == "pick up thermometer"
     assert flat_agent.act(Turn(prefix(gold, 4), lambda: valid)).action == "focus on thermometer"
+
+
+def test_beams_that_name_nothing_valid_leave_the_choice_to_the_models_score_not_a_look():
+    """No beam valid, none of their verbs valid, nothing similar: the flat agent takes the valid
+    action its model scores highest among those nearest its first beam, where it used to look
+    around (a look changes nothing, so the next step asked the same again)."""
+
+    class Dreamer(Scripted):
+        def score(self, source, candidates):  # type: ignore[no-untyped-def]
+            self.scored = list(candidates)
+            return [1.0 if c == "pick up thermometer" else 0.0 for c in candidates]
+
+    flat = Dreamer("flat", lambda text: ["fly to the moon"])
+    decision = FlatAgent(flat).act(
+        Turn(prefix(gold_episode(), 0), lambda: ["open cupboard", "pick up thermometer"])
+    )
+    assert (decision.action, decision.grounding) == ("pick up thermometer", "scored")
+    assert sorted(flat.scored) == ["open cupboard", "pick up thermometer"]
