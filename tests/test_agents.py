@@ -761,3 +761,30 @@ def test_beams_that_name_nothing_valid_leave_the_choice_to_the_models_score_not_
     )
     assert (decision.action, decision.grounding) == ("pick up thermometer", "scored")
     assert sorted(flat.scored) == ["open cupboard", "pick up thermometer"]
+
+
+def test_both_agents_rename_a_train_variations_thing_to_this_ones():
+    """The planner spells the substance its train variations boiled; the agent pursues the
+    sub-goal for this variation's (and the flat agent takes the action for it)."""
+    inv = "In your inventory, you see: nothing"
+    episode = Episode(
+        "1-1",
+        "boil",
+        0,
+        "test",
+        "Your task is to boil ice cream. First, focus on the substance.",
+        initial_look=look("kitchen", "ice cream"),
+        initial_inventory=inv,
+    )
+    vocabulary = {"1-1": {"verbs": ["focus_on", "focus"], "objects": ["chocolate", "water"]}}
+    valid = ["focus on ice cream", "look around"]
+    planner = Scripted("planner", lambda text: ["focus_on(chocolate)"])
+    planner.manifest = {"name": "planner", "task_vocabulary": vocabulary}
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]))
+    agent.reset(episode)
+    decision = agent.act(Turn(episode, lambda: valid))
+    assert (decision.subgoal, decision.action) == ("focus_on(ice cream)", "focus on ice cream")
+    flat = Scripted("flat", lambda text: ["focus on chocolate"])
+    flat.manifest = {"name": "flat", "task_vocabulary": vocabulary}
+    decision = FlatAgent(flat).act(Turn(episode, lambda: valid))
+    assert (decision.action, decision.generated) == ("focus on ice cream", ["focus on ice cream"])

@@ -10,6 +10,7 @@ from subgoal.engine.vocabulary import (
     in_order,
     navigation_allowed,
     navigations_in_a_row,
+    renamed,
     subgoal_fits,
     task_vocabulary,
 )
@@ -167,3 +168,33 @@ def test_each_verb_waits_for_what_every_train_plan_does_before_it():
     assert in_order(vocabulary, "5-1", "water", ["pick_up", "plant", "focus_on"])
     assert in_order(vocabulary, "5-1", "pick_up", [])
     assert in_order(None, "5-1", "water", [])  # a checkpoint without a vocabulary
+
+
+def test_a_thing_train_variations_were_about_is_renamed_to_this_variations():
+    from subgoal.engine.subgoals import task_object
+
+    boil = "Your task is to boil ice cream. For compounds without a boiling point, combusting ..."
+    assert task_object(boil) == "ice cream"
+    assert task_object("Your task is to measure the melting point of tin, which is located ...") == "tin"
+    assert task_object("Your task is to determine if paper clip is electrically conductive.") == "paper clip"
+    assert task_object("Your task is to grow a cherry plant from seed. Seeds can be found ...") == "cherry"
+    assert task_object("Your task is to turn on the red light bulb.") is None
+    plans = [
+        Episode(
+            **{
+                **episode("1-1", v, [("pick_up(pot)", ["pick up pot"])]).__dict__,
+                "task_description": f"Your task is to boil {thing}.",
+            }
+        )
+        for v, thing in enumerate(["water", "chocolate", "ice"])
+    ]
+    vocabulary = {"1-1": {"objects": task_vocabulary(plans, "flat")["1-1"]["objects"]}}
+    assert vocabulary["1-1"]["objects"] == ["chocolate", "ice", "water"]
+    assert (
+        renamed(vocabulary, "1-1", boil, "measure_temperature(chocolate)") == "measure_temperature(ice cream)"
+    )
+    assert renamed(vocabulary, "1-1", boil, "focus_on(ice)") == "focus_on(ice cream)"  # not "ice cream cream"
+    assert renamed(vocabulary, "1-1", boil, "move ice cream to metal pot") == "move ice cream to metal pot"
+    assert renamed(vocabulary, "1-1", boil, "pick_up(metal pot)") == "pick_up(metal pot)"
+    assert renamed(vocabulary, "2-2", boil, "focus_on(chocolate)") == "focus_on(chocolate)"  # another task's
+    assert renamed(None, "1-1", boil, "focus_on(chocolate)") == "focus_on(chocolate)"

@@ -55,6 +55,7 @@ from subgoal.engine.vocabulary import (
     in_order,
     navigation_allowed,
     navigations_in_a_row,
+    renamed,
     subgoal_fits,
 )
 from subgoal.errors import AgentError
@@ -365,14 +366,22 @@ class _LearnedAgent(Agent):
             return "answer"
         return None
 
-    def _generate(self, policy: Policy, text: str, beams: int | None = None) -> list[str]:
+    def _generate(
+        self, policy: Policy, text: str, beams: int | None = None, episode: Episode | None = None
+    ) -> list[str]:
+        """The model's beams, best first; with `episode`, a thing its train variations were about
+        renamed to this variation's (vocabulary.renamed), duplicates after that dropped."""
         n = beams or self.settings.num_beams
-        return policy.generate(
+        out = policy.generate(
             [text],
             num_beams=n,
             num_return=n,
             max_new_tokens=self.settings.max_new_tokens or target_limit(policy),
         )[0]
+        if episode is None:
+            return out
+        names = (renamed(self.vocabulary, episode.task_id, episode.task_description, b) for b in out)
+        return list(dict.fromkeys(names))
 
     def _allowed(self, turn: Turn, actions: Sequence[str], strict: bool = False) -> list[str]:
         """`actions` minus those the loop guard avoids in this state; if none is left, all of them
@@ -499,7 +508,7 @@ class FlatAgent(_LearnedAgent):
         text = render(
             "flat", agent_context(turn.episode, turn.index, policy=self.policy), budget=self.policy.fits
         )
-        beams = self._generate(self.policy, text)
+        beams = self._generate(self.policy, text, episode=turn.episode)
         task = turn.episode.task_id
         acted = _acted_on(turn.episode)  # the flat agent's plan so far
         navigation = navigation_allowed(self.vocabulary, task, navigations_in_a_row([v for v, _ in acted]))
@@ -656,7 +665,7 @@ class HierarchicalAgent(_LearnedAgent):
                     self._close(closed, completed=True, status="ended")
                     continue
                 return self._decide(action, "scored", closed, plans, why=why)
-            beams = self._generate(self.executor, text)
+            beams = self._generate(self.executor, text, episode=episode)
             real = [b for b in beams if normalize(b) != END_SUBGOAL]
             target = parsed.args[0] if parsed.verb == "focus_on" and parsed.args else None
             action, method, why = self._from_beams(
@@ -673,7 +682,9 @@ class HierarchicalAgent(_LearnedAgent):
             agent_context(episode, turn.index, self.completed, policy=self.executor),
             budget=self.executor.fits,
         )
-        beams = [b for b in self._generate(self.executor, text) if normalize(b) != END_SUBGOAL]
+        beams = [
+            b for b in self._generate(self.executor, text, episode=episode) if normalize(b) != END_SUBGOAL
+        ]
         action, method, why = self._from_beams(self.executor, text, beams, turn, focus_ok=lambda a: False)
         return self._decide(action, method, closed, plans, generated=beams, why=why)
 
@@ -758,7 +769,7 @@ class HierarchicalAgent(_LearnedAgent):
         ctx.failed = list(self.failed)
         text = render("planner", ctx, budget=self.planner.fits)
         width = max(self.planner_beams, self.settings.num_beams)
-        beams = self._generate(self.planner, text, width)
+        beams = self._generate(self.planner, text, width, episode=turn.episode)
         if beams and all(normalize(b) == COMPLETE_TASK for b in beams):
             return beams  # an old planner ending the episode: act() decides
         valid = turn.valid_actions()

@@ -400,6 +400,31 @@ _TASK_OBJECT = re.compile(
 )
 
 
+# The thing a task's variations differ by, where its description names it: "boil rubber", "measure
+# the melting point of tin, which ...", "determine if paper clip is electrically conductive", "grow
+# a cherry plant from seed". Test variations name things no train variation does (1-x trains on
+# water and chocolate, is tested on ice cream and soap).
+_VARIED_OBJECT = [
+    re.compile(p, re.I)
+    for p in (
+        r"your task is to (?:boil|melt|freeze|change the state of matter of) (?:the |a |an )?([^.]+?)\.",
+        r"measure the (?:melting point|temperature) of ([^,.]+?), which",
+        r"determine if ([^.]+?) is electrically",
+        r"grow an? ([^.]+?) plant from seed",
+        r"grow an? ([^.]+?)\.",
+    )
+]
+
+
+def task_object(task_description: str) -> str | None:
+    """The thing this variation of the task is about, lower-cased, or None (`_VARIED_OBJECT`)."""
+    for pattern in _VARIED_OBJECT:
+        match = pattern.search(task_description)
+        if match:
+            return " ".join(match.group(1).lower().split())
+    return None
+
+
 def focus_head(target: str) -> str:
     """The word that says what kind of thing a focus target is: `baby baby brown bear` -> bear,
     `soap in cupboard` -> soap, `book (sherlock holmes)` -> book."""

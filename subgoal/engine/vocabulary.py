@@ -14,7 +14,8 @@ is a fair bound:
   9-x: the workshop; 7-x, 8-x: outside). Tasks whose plans go to several rooms (where the substance
   is varies by variation) keep every room open;
 - `navigation_run`, `answer_after` and `after`: how many navigations in a row its plans make, what
-  they do before the answer focus, and what before each verb (5-x plants before it waters).
+  they do before the answer focus, and what before each verb (5-x plants before it waters);
+- `objects`: the things its variations are about, which `renamed` turns into this variation's.
 
 Stored per checkpoint in its manifest (`task_vocabulary`); checkpoints without it are not bounded.
 """
@@ -118,14 +119,21 @@ def task_vocabulary(episodes: Iterable[Any], role: str) -> dict[str, dict[str, A
     """Per task id: the verbs its gold plans use; where they all navigate to one room, that room;
     the longest run of navigations in a row; for a task whose answer is a focus, the verbs every
     plan uses before it; and `after`, for each verb, the verbs every plan using it uses first
-    (5-x: water after plant; 1-x: heat after focus_on). `role` says which verbs: sub-goal verbs
-    (planner, executor) or action verbs (flat)."""
+    (5-x: water after plant; 1-x: heat after focus_on); `objects`, the things its variations are
+    about (`subgoals.task_object`: water, chocolate ... for 1-x). `role` says which verbs: sub-goal
+    verbs (planner, executor) or action verbs (flat)."""
+    from subgoal.engine.subgoals import task_object
+
     verbs: dict[str, set[str]] = {}
     rooms: dict[str, set[str]] = {}
     runs: dict[str, int] = {}
     before: dict[str, set[str]] = {}
     after: dict[str, dict[str, set[str]]] = {}
+    objects: dict[str, set[str]] = {}
     for episode in episodes:
+        thing = task_object(episode.task_description)
+        if thing:
+            objects.setdefault(episode.task_id, set()).add(thing)
         plan = _plan(episode, role)
         task = episode.task_id
         known = after.setdefault(task, {})
@@ -142,6 +150,7 @@ def task_vocabulary(episodes: Iterable[Any], role: str) -> dict[str, dict[str, A
         | ({"rooms": sorted(rooms[task])} if len(rooms[task]) == 1 else {})
         | ({"answer_after": sorted(before[task])} if before.get(task) else {})
         | ({"after": first} if (first := _nonempty(after[task])) else {})
+        | ({"objects": sorted(objects[task])} if task in objects else {})
         for task in sorted(verbs)
         if verbs[task]
     }
@@ -212,3 +221,25 @@ def in_order(vocabulary: Vocabulary | None, task_id: str, verb: str, done: Itera
     the focus the task asks for first (1-x)."""
     entry = (vocabulary or {}).get(task_id) or {}
     return set((entry.get("after") or {}).get(verb, ())) <= set(done)
+
+
+def renamed(vocabulary: Vocabulary | None, task_id: str, task_description: str, text: str) -> str:
+    """`text` (a beam) with a thing the task's train variations were about put in place of this
+    variation's: a from-scratch model cannot spell a name it never wrote, so the 1-x planner
+    proposes `focus_on(chocolate)` and `measure_temperature(lead)` for "boil ice cream" (dev: the
+    task's substance in 0 of its 1-x beams). Unchanged where the text already names this
+    variation's thing, where the task has none, or where it names none of the train ones."""
+    import re
+
+    from subgoal.engine.subgoals import task_object
+
+    current = task_object(task_description)
+    lowered = text.lower()
+    if not current or re.search(rf"\b{re.escape(current)}\b", lowered):
+        return text
+    entry = (vocabulary or {}).get(task_id) or {}
+    for known in sorted(entry.get("objects", ()), key=len, reverse=True):
+        pattern = rf"\b{re.escape(known)}\b"
+        if known != current and re.search(pattern, lowered):
+            return re.sub(pattern, current, lowered)
+    return text
