@@ -1,0 +1,98 @@
+"""Where the planner goes wrong: its beams on the dev planner examples, error kinds counted.
+
+    python benchmarks/planner_dev.py --checkpoint workspace/checkpoints/planner-s4 \
+        --data workspace/annotated/dev.rules.jsonl.gz --beams 8
+
+For each dev planner example (the context at a sub-goal's first step, the gold next sub-goal as its
+label) the planner generates `--beams` beams as the agent asks it. Counted: the first beam exactly the
+gold sub-goal; the gold among the beams; the first beam's verb right but its arguments wrong; the
+verb wrong. Per task family too. One torch thread unless `--threads`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def main() -> None:
+    import torch
+
+    from subgoal.engine.agents import target_limit
+    from subgoal.engine.episode import load_episodes
+    from subgoal.engine.examples import examples_from_episodes
+    from subgoal.engine.models import Policy
+    from subgoal.engine.subgoals import parse_subgoal
+    from subgoal.engine.vocabulary import renamed
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, required=True)
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--beams", type=int, default=8)
+    parser.add_argument("--limit", type=int, default=0, help="examples at most (0: all)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--show", type=int, default=0, help="print this many wrong first beams")
+    parser.add_argument("--tasks", default="", help="comma-separated task ids (default: all)")
+    parser.add_argument(
+        "--renamed", action="store_true", help="beams renamed as the agents do (vocabulary.renamed)"
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+
+    policy = Policy.load(args.checkpoint, device="cpu")
+    episodes = load_episodes(args.data)
+    descriptions = {(e.task_id, e.variation): e.task_description for e in episodes}
+    examples = examples_from_episodes("planner", episodes, policy.fits)
+    if args.tasks:
+        examples = [e for e in examples if e.task_id in args.tasks.split(",")]
+    if args.limit:
+        examples = examples[: args.limit]
+    counts: Counter[str] = Counter()
+    by_family: dict[str, Counter[str]] = {}
+    t0 = time.perf_counter()
+    for ex in examples:
+        beams = policy.generate(
+            [ex.source], num_beams=args.beams, num_return=args.beams, max_new_tokens=target_limit(policy)
+        )[0]
+        if args.renamed:
+            vocabulary, description = (
+                policy.manifest.get("task_vocabulary"),
+                descriptions[ex.task_id, ex.variation],
+            )
+            beams = list(dict.fromkeys(renamed(vocabulary, ex.task_id, description, b) for b in beams))
+        top = beams[0] if beams else ""
+        gold, guess = parse_subgoal(ex.target), parse_subgoal(top)
+        if top == ex.target:
+            kind = "exact"
+        elif gold and guess and gold.verb == guess.verb:
+            kind = "verb right, args wrong"
+        else:
+            kind = "verb wrong"
+        if kind != "exact" and args.show > counts["shown"]:
+            counts["shown"] += 1
+            print(f"{ex.task_id} v{ex.variation} step {ex.step}: gold {ex.target} | beams {beams[:4]}")
+        family = by_family.setdefault(ex.task_id.split("-")[0], Counter())
+        for c in (counts, family):
+            c[kind] += 1
+            c["gold in beams"] += ex.target in beams
+            c["all"] += 1
+    seconds = time.perf_counter() - t0
+    print(f"{counts['all']} dev planner examples, {args.beams} beams, {seconds:.0f} s")
+    for kind in ("exact", "gold in beams", "verb right, args wrong", "verb wrong"):
+        print(f"  {kind:24} {counts[kind]:5d}  {100 * counts[kind] / max(1, counts['all']):5.1f} %")
+    print("per task family: exact / gold in beams / verb wrong (% of its examples)")
+    for family, c in sorted(by_family.items(), key=lambda kv: int(kv[0])):
+        n = max(1, c["all"])
+        print(
+            f"  {family:>3}  n={c['all']:4d}  {100 * c['exact'] / n:5.1f}  "
+            f"{100 * c['gold in beams'] / n:5.1f}  {100 * c['verb wrong'] / n:5.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
