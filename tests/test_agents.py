@@ -788,3 +788,37 @@ def test_both_agents_rename_a_train_variations_thing_to_this_ones():
     flat.manifest = {"name": "flat", "task_vocabulary": vocabulary}
     decision = FlatAgent(flat).act(Turn(episode, lambda: valid))
     assert (decision.action, decision.generated) == ("focus on ice cream", ["focus on ice cream"])
+
+
+def test_a_thing_put_down_is_picked_up_again():
+    """Every 1-x train plan picks the metal pot up, puts it on the stove, then picks it up again
+    for the foundry: a second pick-up is pursued; one of a thing still held is found done."""
+    inv0, held = "In your inventory, you see: nothing", "In your inventory, you see: a metal pot"
+    episode = Episode(
+        "1-1",
+        "boil",
+        0,
+        "test",
+        "Your task is to boil tin.",
+        initial_look=look("kitchen"),
+        initial_inventory=inv0,
+    )
+    plans = iter(["pick_up(metal pot)", "pick_up(metal pot)", "heat(metal pot, stove)", "pick_up(metal pot)"])
+    planner = Scripted("planner", lambda text: [next(plans)])
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]))
+    agent.reset(episode)
+    worlds = [
+        (["pick up metal pot"], "You move the metal pot to the inventory.", held),
+        (["move metal pot to stove", "activate stove"], "You move the metal pot to the stove.", inv0),
+        (["activate stove"], "The stove is now activated.", inv0),
+        (["pick up metal pot"], "You move the metal pot to the inventory.", held),
+    ]
+    taken = []
+    for valid, observation, inventory in worlds:
+        decision = agent.act(Turn(episode, lambda v=valid: v))
+        taken.append(decision.action)
+        episode.steps.append(Step(decision.action, observation, 0, 0, look("kitchen"), inventory))
+    # The second proposal came while the pot was held: done at once, so the heat was next.
+    assert taken == ["pick up metal pot", "move metal pot to stove", "activate stove", "pick up metal pot"]
+    assert agent.completed == ["pick_up(metal pot)", "heat(metal pot, stove)"]
+    assert (agent.current, taken[-1]) == ("pick_up(metal pot)", "pick up metal pot")

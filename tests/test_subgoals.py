@@ -286,3 +286,14 @@ def test_a_task_that_focuses_twice_has_the_kinds_of_each_place():
     order = focus_heads_in_order([gold(0, "adult bear", "baby mouse"), gold(1, "elephant", "ant")])
     assert order == {"7-3": [["bear", "elephant"], ["ant", "mouse"]]}
     assert focus_heads_in_order([gold(0, "adult bear")]) == {}  # one focus: focus_heads says it all
+
+
+def test_a_pick_up_is_done_while_the_thing_is_held():
+    held_pot = "In your inventory, you see:\n\ta thermometer\n\ta metal pot (containing ice cream)"
+    assert is_done(parse_subgoal("pick_up(metal pot)"), [], "", held_pot, "kitchen")
+    assert not is_done(
+        parse_subgoal("pick_up(metal pot)"), [], "", "In your inventory, you see: a thermometer", "kitchen"
+    )
+    assert not is_done(
+        parse_subgoal("pick_up(pot)"), [], "", "In your inventory, you see: a teapot", "kitchen"
+    )

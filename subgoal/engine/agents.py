@@ -749,7 +749,8 @@ class HierarchicalAgent(_LearnedAgent):
         closed.append(self.current)
         self._endings.append(status)
         if completed:
-            self.completed.append(self.current)
+            if acted or self.current not in self.completed:  # a held thing re-proposed: no repeat
+                self.completed.append(self.current)
             if acted:  # found done before any action: not a repeat of the work
                 self._progress[1][self.current] += 1
         else:
@@ -868,7 +869,9 @@ class HierarchicalAgent(_LearnedAgent):
 
 
 # Sub-goals that are never worth pursuing twice in one episode (a second focus ends it at -100).
-ONCE = frozenset({"focus_on", "pick_up"})
+# Not pick_up: every 1-x train plan picks the metal pot up again after it stood on the stove, and
+# a pick-up of a thing already held is found done instead (subgoals.is_done).
+ONCE = frozenset({"focus_on"})
 # How often a sub-goal may be completed while the score stands still. A from-scratch planner was
 # seen sending the agent between two rooms until the stall limit (143 of 271 test episodes
 # repeated a teleport 3+ times without a score change): the next repeat waits until the score

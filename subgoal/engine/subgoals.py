@@ -243,6 +243,8 @@ def is_done(
     v, a = sg.verb, sg.args
     if v == "navigate_to" and a:
         return room is not None and _same(room, a[0])
+    if v == "pick_up" and a and held(a[0], inventory):
+        return True
     if v == "focus_on":
         return any(obs.lower().startswith("you focus on") for _, obs in history)
     if v == "wait":
@@ -255,6 +257,11 @@ def is_done(
         if serves(sg, action) == "final" and not is_failure(obs):
             return True
     return False
+
+
+def held(thing: str, inventory: str) -> bool:
+    """Whether the inventory lists `thing` (`metal pot` in "a metal pot (containing ice cream)")."""
+    return bool(re.search(rf"\b{re.escape(names_in(thing))}\b", names_in(inventory)))
 
 
 def is_ambiguous(observation: str) -> bool:
