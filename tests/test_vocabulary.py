@@ -178,7 +178,12 @@ def test_a_thing_train_variations_were_about_is_renamed_to_this_variations():
     assert task_object("Your task is to measure the melting point of tin, which is located ...") == "tin"
     assert task_object("Your task is to determine if paper clip is electrically conductive.") == "paper clip"
     assert task_object("Your task is to grow a cherry plant from seed. Seeds can be found ...") == "cherry"
-    assert task_object("Your task is to turn on the red light bulb.") is None
+    assert (
+        task_object("Your task is to turn on the electric motor by powering it using a ...")
+        == "electric motor"
+    )
+    assert task_object("Your task is to turn on the red light bulb. First, focus on ...") == "red light bulb"
+    assert task_object("Your task is to find a(n) animal. First, focus on the thing.") is None
     plans = [
         Episode(
             **{
