@@ -596,6 +596,7 @@ class HierarchicalAgent(_LearnedAgent):
     def act(self, turn: Turn) -> Decision:
         self._episode = turn.episode
         self._refused = {}
+        self._planned: dict[str, list[str]] = {}  # this decision's planner inputs -> beams
         if turn.score != self._progress[0]:
             self._progress = (turn.score, Counter())
         closed: list[str] = []
@@ -770,7 +771,9 @@ class HierarchicalAgent(_LearnedAgent):
         ctx.failed = list(self.failed)
         text = render("planner", ctx, budget=self.planner.fits)
         width = max(self.planner_beams, self.settings.num_beams)
-        beams = self._generate(self.planner, text, width, episode=turn.episode)
+        if text not in self._planned:  # asked again within one decision, the same input: the same beams
+            self._planned[text] = self._generate(self.planner, text, width, episode=turn.episode)
+        beams = list(self._planned[text])
         if beams and all(normalize(b) == COMPLETE_TASK for b in beams):
             return beams  # an old planner ending the episode: act() decides
         valid = turn.valid_actions()
