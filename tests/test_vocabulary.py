@@ -184,6 +184,8 @@ def test_a_thing_train_variations_were_about_is_renamed_to_this_variations():
     )
     assert task_object("Your task is to turn on the red light bulb. First, focus on ...") == "red light bulb"
     assert task_object("Your task is to find a(n) animal. First, focus on the thing.") is None
+    assert task_object("Your task is to focus on the 4 life stages of the moth, starting from ...") == "moth"
+    assert task_object("Your task is to focus on the life stages of the apple plant, starting ...") == "apple"
     plans = [
         Episode(
             **{

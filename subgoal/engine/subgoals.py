@@ -409,7 +409,8 @@ _TASK_OBJECT = re.compile(
 
 # The thing a task's variations differ by, where its description names it: "boil rubber", "measure
 # the melting point of tin, which ...", "determine if paper clip is electrically conductive", "turn
-# on the blue light bulb", "grow a cherry plant from seed". Test variations name things no train variation does (1-x trains on
+# on the blue light bulb", "grow a cherry plant from seed", "the life stages of the moth" (of the
+# cherry plant: its plants are cherry trees and cherry seeds). Test variations name things no train variation does (1-x trains on
 # water and chocolate, is tested on ice cream and soap).
 _VARIED_OBJECT = [
     re.compile(p, re.I)
@@ -418,6 +419,8 @@ _VARIED_OBJECT = [
         r"measure the (?:melting point|temperature) of ([^,.]+?), which",
         r"determine if ([^.]+?) is electrically",
         r"your task is to turn on the ([^.]+?)(?: by powering|\.)",
+        r"life stages of the ([^,.]+?) plant\b",
+        r"life stages of the ([^,.]+?),",
         r"grow an? ([^.]+?) plant from seed",
         r"grow an? ([^.]+?)\.",
     )
