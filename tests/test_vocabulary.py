@@ -171,7 +171,7 @@ def test_each_verb_waits_for_what_every_train_plan_does_before_it():
 
 
 def test_a_thing_train_variations_were_about_is_renamed_to_this_variations():
-    from subgoal.engine.subgoals import task_object
+    from subgoal.engine.vocabulary import task_object
 
     boil = "Your task is to boil ice cream. For compounds without a boiling point, combusting ..."
     assert task_object(boil) == "ice cream"

@@ -407,35 +407,6 @@ _TASK_OBJECT = re.compile(
 )
 
 
-# The thing a task's variations differ by, where its description names it: "boil rubber", "measure
-# the melting point of tin, which ...", "determine if paper clip is electrically conductive", "turn
-# on the blue light bulb", "grow a cherry plant from seed", "the life stages of the moth" (of the
-# cherry plant: its plants are cherry trees and cherry seeds). Test variations name things no train variation does (1-x trains on
-# water and chocolate, is tested on ice cream and soap).
-_VARIED_OBJECT = [
-    re.compile(p, re.I)
-    for p in (
-        r"your task is to (?:boil|melt|freeze|change the state of matter of) (?:the |a |an )?([^.]+?)\.",
-        r"measure the (?:melting point|temperature) of ([^,.]+?), which",
-        r"determine if ([^.]+?) is electrically",
-        r"your task is to turn on the ([^.]+?)(?: by powering|\.)",
-        r"life stages of the ([^,.]+?) plant\b",
-        r"life stages of the ([^,.]+?),",
-        r"grow an? ([^.]+?) plant from seed",
-        r"grow an? ([^.]+?)\.",
-    )
-]
-
-
-def task_object(task_description: str) -> str | None:
-    """The thing this variation of the task is about, lower-cased, or None (`_VARIED_OBJECT`)."""
-    for pattern in _VARIED_OBJECT:
-        match = pattern.search(task_description)
-        if match:
-            return " ".join(match.group(1).lower().split())
-    return None
-
-
 def focus_head(target: str) -> str:
     """The word that says what kind of thing a focus target is: `baby baby brown bear` -> bear,
     `soap in cupboard` -> soap, `book (sherlock holmes)` -> book."""

@@ -22,6 +22,7 @@ Stored per checkpoint in its manifest (`task_vocabulary`); checkpoints without i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -111,6 +112,35 @@ def _first_uses(plan: list[tuple[str, str | None, str | None]]) -> dict[str, set
     return first
 
 
+# The thing a task's variations differ by, where its description names it: "boil rubber", "measure
+# the melting point of tin, which ...", "determine if paper clip is electrically conductive", "turn
+# on the blue light bulb", "grow a cherry plant from seed", "the life stages of the moth" (of the
+# cherry plant: its plants are cherry trees and cherry seeds). Test variations name things no train variation does (1-x trains on
+# water and chocolate, is tested on ice cream and soap).
+_VARIED_OBJECT = [
+    re.compile(p, re.I)
+    for p in (
+        r"your task is to (?:boil|melt|freeze|change the state of matter of) (?:the |a |an )?([^.]+?)\.",
+        r"measure the (?:melting point|temperature) of ([^,.]+?), which",
+        r"determine if ([^.]+?) is electrically",
+        r"your task is to turn on the ([^.]+?)(?: by powering|\.)",
+        r"life stages of the ([^,.]+?) plant\b",
+        r"life stages of the ([^,.]+?),",
+        r"grow an? ([^.]+?) plant from seed",
+        r"grow an? ([^.]+?)\.",
+    )
+]
+
+
+def task_object(task_description: str) -> str | None:
+    """The thing this variation of the task is about, lower-cased, or None (`_VARIED_OBJECT`)."""
+    for pattern in _VARIED_OBJECT:
+        match = pattern.search(task_description)
+        if match:
+            return " ".join(match.group(1).lower().split())
+    return None
+
+
 def _nonempty(after: dict[str, set[str]]) -> dict[str, list[str]]:
     return {verb: sorted(first) for verb, first in sorted(after.items()) if first}
 
@@ -120,9 +150,8 @@ def task_vocabulary(episodes: Iterable[Any], role: str) -> dict[str, dict[str, A
     the longest run of navigations in a row; for a task whose answer is a focus, the verbs every
     plan uses before it; and `after`, for each verb, the verbs every plan using it uses first
     (5-x: water after plant; 1-x: heat after focus_on); `objects`, the things its variations are
-    about (`subgoals.task_object`: water, chocolate ... for 1-x). `role` says which verbs: sub-goal
+    about (`task_object`: water, chocolate ... for 1-x). `role` says which verbs: sub-goal
     verbs (planner, executor) or action verbs (flat)."""
-    from subgoal.engine.subgoals import task_object
 
     verbs: dict[str, set[str]] = {}
     rooms: dict[str, set[str]] = {}
@@ -230,8 +259,6 @@ def renamed(vocabulary: Vocabulary | None, task_id: str, task_description: str, 
     task's substance in 0 of its 1-x beams). Unchanged where the text already names this
     variation's thing, where the task has none, or where it names none of the train ones."""
     import re
-
-    from subgoal.engine.subgoals import task_object
 
     current = task_object(task_description)
     lowered = text.lower()
