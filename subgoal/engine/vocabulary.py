@@ -115,8 +115,8 @@ def _first_uses(plan: list[tuple[str, str | None, str | None]]) -> dict[str, set
 # The thing a task's variations differ by, where its description names it: "boil rubber", "measure
 # the melting point of tin, which ...", "determine if paper clip is electrically conductive", "turn
 # on the blue light bulb", "grow a cherry plant from seed", "the life stages of the moth" (of the
-# cherry plant: its plants are cherry trees and cherry seeds). Test variations name things no train variation does (1-x trains on
-# water and chocolate, is tested on ice cream and soap).
+# cherry plant: its plants are cherry trees and cherry seeds). Test variations name things no train
+# variation does (1-x trains on water and chocolate, is tested on ice cream and soap).
 _VARIED_OBJECT = [
     re.compile(p, re.I)
     for p in (
@@ -152,7 +152,6 @@ def task_vocabulary(episodes: Iterable[Any], role: str) -> dict[str, dict[str, A
     (5-x: water after plant; 1-x: heat after focus_on); `objects`, the things its variations are
     about (`task_object`: water, chocolate ... for 1-x). `role` says which verbs: sub-goal
     verbs (planner, executor) or action verbs (flat)."""
-
     verbs: dict[str, set[str]] = {}
     rooms: dict[str, set[str]] = {}
     runs: dict[str, int] = {}
@@ -255,11 +254,9 @@ def in_order(vocabulary: Vocabulary | None, task_id: str, verb: str, done: Itera
 def renamed(vocabulary: Vocabulary | None, task_id: str, task_description: str, text: str) -> str:
     """`text` (a beam) with a thing the task's train variations were about put in place of this
     variation's: a from-scratch model cannot spell a name it never wrote, so the 1-x planner
-    proposes `focus_on(chocolate)` and `measure_temperature(lead)` for "boil ice cream" (dev: the
-    task's substance in 0 of its 1-x beams). Unchanged where the text already names this
+    proposes `focus_on(chocolate)` and `measure_temperature(lead)` for "boil ice cream" (not once
+    the task's substance in the 40 wrong 1-x dev beams read, benchmarks/planner_dev.py). Unchanged where the text already names this
     variation's thing, where the task has none, or where it names none of the train ones."""
-    import re
-
     current = task_object(task_description)
     lowered = text.lower()
     if not current or re.search(rf"\b{re.escape(current)}\b", lowered):
