@@ -822,3 +822,66 @@ def test_a_thing_put_down_is_picked_up_again():
     assert taken == ["pick up metal pot", "move metal pot to stove", "activate stove", "pick up metal pot"]
     assert agent.completed == ["pick_up(metal pot)", "heat(metal pot, stove)"]
     assert (agent.current, taken[-1]) == ("pick_up(metal pot)", "pick up metal pot")
+
+
+def test_a_substance_in_a_container_is_focused_on_only_where_it_is_the_tasks_thing():
+    """`focus on substance in fountain` is water: right for "boil water" with water in it, -100
+    for "boil tin" (seen in an s4 episode)."""
+    inv = "In your inventory, you see: nothing"
+    valid = ["focus on substance in fountain", "look around"]
+
+    def first_action(task: str) -> str:
+        episode = Episode(
+            "1-1",
+            "boil",
+            0,
+            "test",
+            f"Your task is to {task}. First, focus on the substance.",
+            initial_look=look("outside", "a fountain (containing water)"),
+            initial_inventory=inv,
+        )
+        flat = Scripted("flat", lambda text: ["focus on substance in fountain"])
+        return FlatAgent(flat).act(Turn(episode, lambda: valid)).action
+
+    assert first_action("boil water") == "focus on substance in fountain"
+    assert first_action("boil tin") != "focus on substance in fountain"
+
+
+def test_a_room_the_task_names_is_searched_even_after_passing_through_it():
+    """The rubber is in the foundry's closed furnace, the task says so, and the agent started in
+    the foundry before the planner sent it to the kitchen: the search goes back to the foundry
+    and opens the furnace before it tries rooms the task does not name."""
+    inv = "In your inventory, you see: nothing"
+    teleports = [f"teleport to {r}" for r in ("kitchen", "hallway", "foundry")]
+    state = {"room": "foundry", "open": False}
+
+    def valid() -> list[str]:
+        if state["room"] == "foundry":
+            return (["pick up rubber"] if state["open"] else ["open furnace"]) + teleports
+        return teleports
+
+    episode = Episode(
+        "1-1",
+        "boil",
+        0,
+        "test",
+        "Your task is to boil rubber, which is in the foundry.",
+        initial_look=look("foundry"),
+        initial_inventory=inv,
+    )
+    calls = iter([["navigate_to(kitchen)"]] + [["pick_up(rubber)"]] * 10)
+    agent = HierarchicalAgent(
+        Scripted("planner", lambda text: next(calls)), Scripted("executor", lambda text: ["wait1"])
+    )
+    agent.reset(episode)
+    taken = []
+    for _ in range(5):
+        decision = agent.act(Turn(episode, valid))
+        taken.append(decision.action)
+        if decision.action.startswith("teleport to "):
+            state["room"] = decision.action.removeprefix("teleport to ")
+        state["open"] |= decision.action == "open furnace"
+        episode.steps.append(Step(decision.action, "ok", 0, 0, look(state["room"]), inv))
+        if decision.action == "pick up rubber":
+            break
+    assert taken == ["teleport to kitchen", "teleport to foundry", "open furnace", "pick up rubber"]

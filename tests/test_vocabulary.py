@@ -205,3 +205,31 @@ def test_a_thing_train_variations_were_about_is_renamed_to_this_variations():
     assert renamed(vocabulary, "1-1", boil, "pick_up(metal pot)") == "pick_up(metal pot)"
     assert renamed(vocabulary, "2-2", boil, "focus_on(chocolate)") == "focus_on(chocolate)"  # another task's
     assert renamed(None, "1-1", boil, "focus_on(chocolate)") == "focus_on(chocolate)"
+
+
+def test_things_of_the_same_kind_are_renamed_across_tasks():
+    """One planner learns every task: for 1-1's "boil tin" it spelled 2-2's lead (s4)."""
+    base = episode("1-1", 0, [("pick_up(pot)", ["pick up pot"])]).__dict__
+    plans = [
+        Episode(**{**base, "task_description": "Your task is to boil water."}),
+        Episode(
+            **{
+                **base,
+                "task_id": "2-2",
+                "task_description": "Your task is to measure the melting point of lead, which is ...",
+            }
+        ),
+        Episode(
+            **{
+                **base,
+                "task_id": "3-3",
+                "task_description": "Your task is to determine if metal pot is electrically conductive.",
+            }
+        ),
+    ]
+    vocabulary = task_vocabulary(plans, "planner")
+    assert vocabulary["1-1"]["objects"] == vocabulary["2-2"]["objects"] == ["lead", "water"]
+    assert vocabulary["3-3"]["objects"] == ["metal pot"]  # a conductor is not a substance to boil
+    boil_tin = "Your task is to boil tin. First, focus on the substance."
+    assert renamed(vocabulary, "1-1", boil_tin, "focus_on(lead)") == "focus_on(tin)"
+    assert renamed(vocabulary, "1-1", boil_tin, "pick_up(metal pot)") == "pick_up(metal pot)"

@@ -57,6 +57,7 @@ from subgoal.engine.vocabulary import (
     navigations_in_a_row,
     renamed,
     subgoal_fits,
+    task_object,
 )
 from subgoal.errors import AgentError
 
@@ -360,6 +361,8 @@ class _LearnedAgent(Agent):
             heads = order[place] if place < len(order) else heads
         if not focus_allowed(episode.task_description, target, heads):
             return "focus"
+        if not _holds_the_task_object(episode, target):
+            return "focus"
         if is_answer(episode.task_description, target) and not answer_ready(
             self.vocabulary, episode.task_id, episode.task_description, done()
         ):
@@ -592,6 +595,7 @@ class HierarchicalAgent(_LearnedAgent):
         self.navigations = 0  # navigate_to sub-goals acted on in a row (one found done needs no act)
         self._refused: dict[str, str] = {}  # this decision's planner beams not pursued, and why
         self.searched: set[int] = set()  # steps that teleported to look for a sub-goal's object
+        self.hunted_in: set[str] = set()  # rooms where the agent looked for one (opened what is closed)
 
     def act(self, turn: Turn) -> Decision:
         self._episode = turn.episode
@@ -642,6 +646,7 @@ class HierarchicalAgent(_LearnedAgent):
             hunted = self._hunted(turn, parsed)
             if hunted is not None:  # what it acts on is not in view: open what is here, then look on
                 why["search"] = hunted
+                self.hunted_in.add((room_of(look) or "").lower())
                 room = None if options else self._unseen_room(turn)
                 if options or room is not None:
                     self.searched.add(turn.index)  # a search step, not one of the allowance
@@ -701,16 +706,19 @@ class HierarchicalAgent(_LearnedAgent):
 
     def _unseen_room(self, turn: Turn) -> str | None:
         """A teleport to a room not seen yet in this episode, the rooms the task names first ("...
-        located around the kitchen"), else the simulator's order; only the one room of a task
-        played in one room (its vocabulary). Each room is seen once, so a search ends."""
+        located around the kitchen": searched, its containers opened, even if the agent passed
+        through it before), else the simulator's order; only the one room of a task played in one
+        room (its vocabulary). Each room is searched once, so a search ends."""
         seen = {room.lower() for room in visited_rooms(turn.episode, turn.index)}
         task = turn.episode.task_description.lower()
+        here = (room_of(turn.look) or "").lower()
         only = ((self.vocabulary or {}).get(turn.episode.task_id) or {}).get("rooms")
-        rooms = [
-            a
-            for a in turn.valid_actions()
-            if a.lower().startswith(TELEPORT) and _room(a) not in seen and (not only or _room(a) in only)
-        ]
+
+        def worth(room: str) -> bool:
+            unseen = room not in seen or (room in task and room not in self.hunted_in)
+            return unseen and room != here and (not only or room in only)
+
+        rooms = [a for a in turn.valid_actions() if a.lower().startswith(TELEPORT) and worth(_room(a))]
         rooms.sort(key=lambda a: _room(a) not in task)  # stable
         return rooms[0] if rooms else None
 
@@ -898,6 +906,23 @@ def _room(teleport: str) -> str:
 def _acted_on(episode: Episode) -> list[tuple[str, str]]:
     """Each action's verb and what it was done to (`use thermometer on tin` -> measure, tin)."""
     return [(action_verb(s.action), s.action.rsplit(" on ", 1)[-1]) for s in episode.steps]
+
+
+def _holds_the_task_object(episode: Episode, target: str) -> bool:
+    """For `substance in X`, the simulator's name for what X holds, whether X holds the thing the
+    task is about ("a metal pot (containing water)" for "boil water"). Train plans focus so only
+    on water they poured into the pot; a 1-1 "boil tin" episode focused on `substance in
+    fountain` (water) and ended at -100. True for every other target, and where the task names
+    no thing (vocabulary.task_object)."""
+    match = re.fullmatch(r"substance in (.+)", normalize(target))
+    thing = task_object(episode.task_description)
+    if match is None or thing is None:
+        return True
+    look, inventory = episode.state_before(len(episode.steps))
+    where = re.escape(match.group(1))
+    return bool(
+        re.search(rf"\b{where} \(containing [^)]*\b{re.escape(thing)}\b", f"{look}\n{inventory}".lower())
+    )
 
 
 def _focus_of(action: str) -> str | None:

@@ -118,27 +118,36 @@ def _first_uses(plan: list[tuple[str, str | None, str | None]]) -> dict[str, set
 # cherry plant: its plants are cherry trees and cherry seeds). Test variations name things no train
 # variation does (1-x trains on water and chocolate, is tested on ice cream and soap).
 _VARIED_OBJECT = [
-    re.compile(p, re.I)
-    for p in (
-        r"your task is to (?:boil|melt|freeze|change the state of matter of) (?:the |a |an )?([^.]+?)\.",
-        r"measure the (?:melting point|temperature) of ([^,.]+?), which",
-        r"determine if ([^.]+?) is electrically",
-        r"your task is to turn on the ([^.]+?)(?: by powering|\.)",
-        r"life stages of the ([^,.]+?) plant\b",
-        r"life stages of the ([^,.]+?),",
-        r"grow an? ([^.]+?) plant from seed",
-        r"grow an? ([^.]+?)\.",
+    (kind, re.compile(pattern, re.I))
+    for kind, pattern in (
+        (
+            "substance",
+            r"your task is to (?:boil|melt|freeze|change the state of matter of) (?:the |a |an )?([^.]+?)\.",
+        ),
+        ("substance", r"measure the (?:melting point|temperature) of ([^,.]+?), which"),
+        ("conductor", r"determine if ([^.]+?) is electrically"),
+        ("device", r"your task is to turn on the ([^.]+?)(?: by powering|\.)"),
+        ("organism", r"life stages of the ([^,.]+?) plant\b"),
+        ("organism", r"life stages of the ([^,.]+?),"),
+        ("crop", r"grow an? ([^.]+?) plant from seed"),
+        ("crop", r"grow an? ([^.]+?)\."),
     )
 ]
 
 
-def task_object(task_description: str) -> str | None:
-    """The thing this variation of the task is about, lower-cased, or None (`_VARIED_OBJECT`)."""
-    for pattern in _VARIED_OBJECT:
+def varied_object(task_description: str) -> tuple[str, str] | None:
+    """The thing this variation of the task is about, lower-cased, and its kind (substance,
+    conductor, device, organism, crop), or None (`_VARIED_OBJECT`)."""
+    for kind, pattern in _VARIED_OBJECT:
         match = pattern.search(task_description)
         if match:
-            return " ".join(match.group(1).lower().split())
+            return " ".join(match.group(1).lower().split()), kind
     return None
+
+
+def task_object(task_description: str) -> str | None:
+    found = varied_object(task_description)
+    return found[0] if found else None
 
 
 def _nonempty(after: dict[str, set[str]]) -> dict[str, list[str]]:
@@ -149,19 +158,22 @@ def task_vocabulary(episodes: Iterable[Any], role: str) -> dict[str, dict[str, A
     """Per task id: the verbs its gold plans use; where they all navigate to one room, that room;
     the longest run of navigations in a row; for a task whose answer is a focus, the verbs every
     plan uses before it; and `after`, for each verb, the verbs every plan using it uses first
-    (5-x: water after plant; 1-x: heat after focus_on); `objects`, the things its variations are
-    about (`task_object`: water, chocolate ... for 1-x). `role` says which verbs: sub-goal
+    (5-x: water after plant; 1-x: heat after focus_on); `objects`, the things train variations of
+    tasks like it are about (`varied_object`: water, chocolate ... for 1-x, and lead, gallium ...
+    for 2-2, since one planner learns them all and spells 2-2's lead for 1-1's tin). `role` says which verbs: sub-goal
     verbs (planner, executor) or action verbs (flat)."""
     verbs: dict[str, set[str]] = {}
     rooms: dict[str, set[str]] = {}
     runs: dict[str, int] = {}
     before: dict[str, set[str]] = {}
     after: dict[str, dict[str, set[str]]] = {}
-    objects: dict[str, set[str]] = {}
+    kinds: dict[str, str] = {}  # task id -> the kind of thing its variations are about
+    objects: dict[str, set[str]] = {}  # kind -> the things of that kind train variations name
     for episode in episodes:
-        thing = task_object(episode.task_description)
-        if thing:
-            objects.setdefault(episode.task_id, set()).add(thing)
+        found = varied_object(episode.task_description)
+        if found:
+            kinds[episode.task_id] = found[1]
+            objects.setdefault(found[1], set()).add(found[0])
         plan = _plan(episode, role)
         task = episode.task_id
         known = after.setdefault(task, {})
@@ -178,7 +190,7 @@ def task_vocabulary(episodes: Iterable[Any], role: str) -> dict[str, dict[str, A
         | ({"rooms": sorted(rooms[task])} if len(rooms[task]) == 1 else {})
         | ({"answer_after": sorted(before[task])} if before.get(task) else {})
         | ({"after": first} if (first := _nonempty(after[task])) else {})
-        | ({"objects": sorted(objects[task])} if task in objects else {})
+        | ({"objects": sorted(objects[kinds[task]])} if task in kinds else {})
         for task in sorted(verbs)
         if verbs[task]
     }
