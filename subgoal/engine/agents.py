@@ -583,6 +583,7 @@ class HierarchicalAgent(_LearnedAgent):
     def reset(self, episode: Episode, gold: list[str] | None = None) -> None:
         self.guard.reset()
         self.completed: list[str] = []
+        self.completed_verbs: set[str] = set()  # their verbs, for the order check of every beam
         self.failed: list[str] = []
         self.failures: dict[str, int] = {}
         self.current: str | None = None
@@ -760,6 +761,8 @@ class HierarchicalAgent(_LearnedAgent):
         if completed:
             if acted or self.current not in self.completed:  # a held thing re-proposed: no repeat
                 self.completed.append(self.current)
+                if self.parsed is not None:
+                    self.completed_verbs.add(self.parsed.verb)
             if acted:  # found done before any action: not a repeat of the work
                 self._progress[1][self.current] += 1
         else:
@@ -853,8 +856,7 @@ class HierarchicalAgent(_LearnedAgent):
             return "once"
         if not subgoal_fits(self.vocabulary, self._episode.task_id, name):
             return "off-task"
-        done = [p.verb for p in map(parse_subgoal, self.completed) if p is not None]
-        if not in_order(self.vocabulary, self._episode.task_id, parsed.verb, done):
+        if not in_order(self.vocabulary, self._episode.task_id, parsed.verb, self.completed_verbs):
             return "early"
         idle = self._progress[1]  # sub-goals completed since the score last changed
         if parsed.verb == "wait" and sum(n for s, n in idle.items() if s.startswith("wait(")) >= IDLE_WAITS:
