@@ -13,6 +13,7 @@ pool, in a test, or behind the TUI.
 
 from __future__ import annotations
 
+import functools
 import queue
 import re
 import threading
@@ -719,9 +720,13 @@ class HierarchicalAgent(_LearnedAgent):
             unseen = room not in seen or (room in task and room not in self.hunted_in)
             return unseen and room != here and (not only or room in only)
 
-        rooms = [a for a in turn.valid_actions() if a.lower().startswith(TELEPORT) and worth(_room(a))]
-        rooms.sort(key=lambda a: _room(a) not in task)  # stable
-        return rooms[0] if rooms else None
+        rooms = []  # (not named by the task, teleport), in the simulator's order
+        for action in turn.valid_actions():
+            verb, name = action_parts(action)
+            room = (name or "").lower()
+            if verb == "teleport to" and worth(room):
+                rooms.append((room not in task, action))
+        return min(rooms, key=lambda r: r[0])[1] if rooms else None  # min keeps the first of equals
 
     def _decide(
         self,
@@ -791,13 +796,15 @@ class HierarchicalAgent(_LearnedAgent):
         offered = dict.fromkeys(proposable(valid))  # ordered: the same choice on every run
         usable = [u for u in beams if self._acceptable(u, instant)]
         # A verb this module does not know (an LLM teacher's) cannot be checked against the offer.
-        # A thing the task names that is not in view yet is looked for (`_hunted`), not given up.
+        # A thing the task names that is not in view yet is looked for (`_hunted`), not given up,
+        # while a room is left to look in (asked once: it is the same for every beam).
+        search_left = functools.cache(lambda: self._unseen_room(turn) is not None)
         exact = [
             b
             for b in usable
             if b in offered
-            or parse_subgoal(b).verb not in KNOWN_VERBS
-            or (self._hunted(turn, parse_subgoal(b)) and self._unseen_room(turn))
+            or (parsed := parse_subgoal(b)).verb not in KNOWN_VERBS
+            or (self._hunted(turn, parsed) and search_left())
         ]
         if not exact:
             # A focus by constraint only where the task names its focus by a kind (_focus_by_kind):
@@ -896,13 +903,6 @@ REPEATS_DEFAULT = 4
 # a score change between; the planner proposed `wait(2)` 23 times in a row, and a 3-1 episode
 # waited 37 steps in five waits of different lengths.
 IDLE_WAITS = 2
-
-
-TELEPORT = "teleport to "
-
-
-def _room(teleport: str) -> str:
-    return " ".join(teleport.lower().split())[len(TELEPORT) :]
 
 
 def _acted_on(episode: Episode) -> list[tuple[str, str]]:
