@@ -255,16 +255,26 @@ def _trie(sequences: list[list[int]]) -> dict:
     return root
 
 
-def _trie_constraint(tries: list[dict], eos: int):  # type: ignore[no-untyped-def]
-    """transformers' prefix_allowed_tokens_fn: the tokens that continue some allowed text."""
+def _trie_allowed(trie: dict, eos: int):  # type: ignore[no-untyped-def]
+    """The tokens that continue some allowed text after `tokens` (eos where none does)."""
 
-    def allowed(batch_id: int, prefix: Any) -> list[int]:
-        node = tries[batch_id]
-        for token in prefix.tolist()[1:]:  # the first is the decoder start token
+    def allowed(tokens: list[int]) -> list[int]:
+        node = trie
+        for token in tokens:
             node = node.get(token)
             if node is None:
                 return [eos]
         return list(node) or [eos]
+
+    return allowed
+
+
+def _trie_constraint(tries: list[dict], eos: int):  # type: ignore[no-untyped-def]
+    """transformers' prefix_allowed_tokens_fn over one trie per input."""
+    each = [_trie_allowed(trie, eos) for trie in tries]
+
+    def allowed(batch_id: int, prefix: Any) -> list[int]:
+        return each[batch_id](prefix.tolist()[1:])  # the first is the decoder start token
 
     return allowed
 
@@ -278,6 +288,15 @@ class Policy:
         self.manifest = manifest
         self.device = device
         self.max_input_tokens = int(manifest.get("max_input_tokens", DEFAULT_MAX_INPUT_TOKENS))
+        # One input at a time on a CPU: our own T5 decoding (decoding.py), the encoder run once per
+        # input text however often it is asked about (the planner asks twice, freely then
+        # constrained; the executor scores). Elsewhere (a GPU, another model family) transformers'.
+        self.fast: Any = None
+        self._encoded: tuple[str, Any] | None = None
+        from subgoal.engine import decoding
+
+        if device.type == "cpu" and decoding.supports(model) and tokenizer.eos_token_id is not None:
+            self.fast = decoding.T5Inference(model, tokenizer.eos_token_id)
 
     @property
     def role(self) -> str:
@@ -329,6 +348,11 @@ class Policy:
         if not inputs:
             return []
         num_return = min(num_return, num_beams)
+        if self.fast is not None:
+            return [
+                self._generate_one(text, num_beams, num_return, max_new_tokens, None if allowed is None else allowed[i])
+                for i, text in enumerate(inputs)
+            ]
         batch = self.tokenizer(
             inputs, padding=True, truncation=True, max_length=self.max_input_tokens, return_tensors="pt"
         ).to(self.device)
@@ -364,6 +388,11 @@ class Policy:
 
         if not candidates:
             return []
+        if self.fast is not None:
+            labels = self.tokenizer(text_target=candidates, padding=True, return_tensors="pt")["input_ids"]
+            labels = labels.masked_fill(labels == self.tokenizer.pad_token_id, -100)
+            with torch.inference_mode():
+                return self.fast.score(self._cross(source), labels).tolist()
         enc = self.tokenizer(
             [source], truncation=True, max_length=self.max_input_tokens, return_tensors="pt"
         ).to(self.device)
@@ -381,3 +410,31 @@ class Policy:
             logp = torch.log_softmax(out.logits.float(), dim=-1)
             picked = logp.gather(-1, labels.unsqueeze(-1)).squeeze(-1)
             return (picked * mask).sum(-1).tolist()
+
+    def _cross(self, text: str) -> Any:
+        """The fast decoder's cross-attention keys and values for `text`, computed once per text."""
+        import torch
+
+        if self._encoded is None or self._encoded[0] != text:
+            ids = self.tokenizer(
+                [text], truncation=True, max_length=self.max_input_tokens, return_tensors="pt"
+            )["input_ids"]
+            with torch.inference_mode():
+                self._encoded = (text, self.fast.encode(ids))
+        return self._encoded[1]
+
+    def _generate_one(
+        self, text: str, num_beams: int, num_return: int, max_new_tokens: int, allowed: list[str] | None
+    ) -> list[str]:
+        import torch
+
+        constrain = None
+        if allowed is not None:
+            trie = _trie(self.tokenizer(text_target=allowed)["input_ids"]) if allowed else {}
+            constrain = _trie_allowed(trie, self.tokenizer.eos_token_id)
+            num_return = min(num_return, max(1, len(allowed)))
+        with torch.inference_mode():
+            found = self.fast.beam_search(self._cross(text), num_beams, num_return, max_new_tokens, constrain)
+        decoded = self.tokenizer.batch_decode(found, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        tidy = tidy_decoded if splits_punctuation(self.tokenizer) else (lambda t: " ".join(t.split()))
+        return [tidy(t) for t in decoded]
