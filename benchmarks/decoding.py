@@ -60,7 +60,9 @@ def main() -> None:
     calls = {
         "generate, 8 beams": lambda e: policy.generate([e.source], 8, 8, 24)[0],
         "generate, 5 beams": lambda e: policy.generate([e.source], 5, 5, 24)[0],
-        "constrained to 16, 8 beams": lambda e: policy.generate([e.source], 8, 8, 24, allowed=[options(e, 16)])[0],
+        "constrained to 16, 8 beams": lambda e: policy.generate(
+            [e.source], 8, 8, 24, allowed=[options(e, 16)]
+        )[0],
         "score 16 candidates": lambda e: policy.score(e.source, options(e, 16)),
         "score 64 candidates": lambda e: policy.score(e.source, options(e, 64)),
     }

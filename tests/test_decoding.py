@@ -55,7 +55,10 @@ def _model(tied: bool, gated: bool, trained: bool):
 
 def _inputs(n: int = 4) -> list[torch.Tensor]:
     g = torch.Generator().manual_seed(3)
-    return [torch.randint(2, VOCAB, (1, int(torch.randint(5, 30, (1,), generator=g))), generator=g) for _ in range(n)]
+    return [
+        torch.randint(2, VOCAB, (1, int(torch.randint(5, 30, (1,), generator=g))), generator=g)
+        for _ in range(n)
+    ]
 
 
 def _hf_beams(model, ids, beams, max_new, constraint=None) -> list[list[int]]:
@@ -76,7 +79,9 @@ def _hf_beams(model, ids, beams, max_new, constraint=None) -> list[list[int]]:
     return rows
 
 
-@pytest.mark.parametrize(("tied", "gated", "trained"), [(True, True, False), (False, False, True), (True, True, True)])
+@pytest.mark.parametrize(
+    ("tied", "gated", "trained"), [(True, True, False), (False, False, True), (True, True, True)]
+)
 def test_beam_search_matches_transformers(tied, gated, trained):
     model = _model(tied, gated, trained)
     fast = T5Inference(model, EOS)

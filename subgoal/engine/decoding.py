@@ -154,7 +154,7 @@ class T5Inference:
             ends = (token == self.eos) | last
             for j in range(num_beams):
                 if ends[j] and top[j] > PLACEHOLDER / 2:  # neither a placeholder's nor impossible
-                    tokens = seqs[beam[j], 1:].tolist() + [int(token[j])]
+                    tokens = [*seqs[beam[j], 1:].tolist(), int(token[j])]
                     finished.append((float(top[j]) / (step + 1), tokens))
             finished.sort(key=lambda f: -f[0])
             del finished[num_beams:]
@@ -171,7 +171,9 @@ class T5Inference:
         return [tokens for _, tokens in finished[:num_return]]
 
 
-def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+def _attend(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: torch.Tensor | None = None
+) -> torch.Tensor:
     """T5 attention: no 1/sqrt(d) scaling; position bias (and causal mask) added to the scores."""
     weights = q @ k.transpose(-1, -2)
     if bias is not None:

@@ -350,7 +350,9 @@ class Policy:
         num_return = min(num_return, num_beams)
         if self.fast is not None:
             return [
-                self._generate_one(text, num_beams, num_return, max_new_tokens, None if allowed is None else allowed[i])
+                self._generate_one(
+                    text, num_beams, num_return, max_new_tokens, None if allowed is None else allowed[i]
+                )
                 for i, text in enumerate(inputs)
             ]
         batch = self.tokenizer(
@@ -435,6 +437,8 @@ class Policy:
             num_return = min(num_return, max(1, len(allowed)))
         with torch.inference_mode():
             found = self.fast.beam_search(self._cross(text), num_beams, num_return, max_new_tokens, constrain)
-        decoded = self.tokenizer.batch_decode(found, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+        decoded = self.tokenizer.batch_decode(
+            found, skip_special_tokens=True, clean_up_tokenization_spaces=False
+        )
         tidy = tidy_decoded if splits_punctuation(self.tokenizer) else (lambda t: " ".join(t.split()))
         return [tidy(t) for t in decoded]
