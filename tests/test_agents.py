@@ -847,6 +847,42 @@ def test_a_substance_in_a_container_is_focused_on_only_where_it_is_the_tasks_thi
     assert first_action("boil tin") != "focus on substance in fountain"
 
 
+def test_a_reading_is_only_of_the_tasks_thing_for_both_agents():
+    """s4 agents heated the right substance, then measured the hallway or a jug and never read it:
+    `measure_temperature(hallway)` is refused and the planner's next beam taken; the flat agent's
+    reading of the jug is off-task, the one of the substance in the pot is not."""
+    inv = "In your inventory, you see: a thermometer"
+    episode = Episode(
+        "1-1",
+        "boil",
+        0,
+        "test",
+        "Your task is to boil tin. First, focus on the substance.",
+        initial_look=look("kitchen", "a jug, a metal pot (containing liquid tin)"),
+        initial_inventory=inv,
+    )
+    valid = [
+        "use thermometer in inventory on jug",
+        "use thermometer in inventory on substance in metal pot",
+        "use thermometer in inventory on hallway",
+        "look around",
+    ]
+    planner = Scripted(
+        "planner",
+        lambda text: ["measure_temperature(hallway)", "measure_temperature(substance in metal pot)"],
+    )
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]))
+    agent.reset(episode)
+    decision = agent.act(Turn(episode, lambda: valid))
+    assert decision.subgoal == "measure_temperature(substance in metal pot)"
+    assert decision.action == "use thermometer in inventory on substance in metal pot"
+    assert decision.info["why"]["refused"] == {"measure_temperature(hallway)": "measure"}
+    flat = Scripted("flat", lambda text: ["use thermometer in inventory on jug"])
+    decision = FlatAgent(flat).act(Turn(episode, lambda: valid))
+    assert decision.action == "use thermometer in inventory on substance in metal pot"
+    assert decision.info["why"]["beams"] == [["use thermometer in inventory on jug", "off-task"]]
+
+
 def test_a_room_the_task_names_is_searched_even_after_passing_through_it():
     """The rubber is in the foundry's closed furnace, the task says so, and the agent started in
     the foundry before the planner sent it to the kitchen: the search goes back to the foundry

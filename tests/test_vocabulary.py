@@ -233,3 +233,23 @@ def test_things_of_the_same_kind_are_renamed_across_tasks():
     boil_tin = "Your task is to boil tin. First, focus on the substance."
     assert renamed(vocabulary, "1-1", boil_tin, "focus_on(lead)") == "focus_on(tin)"
     assert renamed(vocabulary, "1-1", boil_tin, "pick_up(metal pot)") == "pick_up(metal pot)"
+
+
+def test_a_reading_of_the_tasks_thing_in_any_state_or_container():
+    from subgoal.engine.vocabulary import reads_the_task_object
+
+    boil = "Your task is to boil ice cream. First, focus on the substance."
+    holds = {"metal pot": True, "jug": False}.get
+    assert reads_the_task_object(boil, "ice cream", holds)
+    assert reads_the_task_object(boil, "liquid ice cream", holds)
+    assert reads_the_task_object(boil, "substance in metal pot", holds)
+    assert not reads_the_task_object(boil, "substance in jug", holds)
+    assert not reads_the_task_object(boil, "hallway", holds)
+    assert not reads_the_task_object(boil, "cupboard", holds)
+    melting = "Your task is to measure the melting point of solid unknown substance O, which is located around the kitchen."
+    assert reads_the_task_object(melting, "liquid unknown substance O", holds)
+    assert not reads_the_task_object(melting, "unknown substance B", holds)
+    water = "Your task is to freeze water. First, focus on the substance."
+    assert reads_the_task_object(water, "steam", holds) and reads_the_task_object(water, "ice", holds)
+    # A task that names no thing leaves every reading to the model.
+    assert reads_the_task_object("Your task is to find a living thing.", "hallway", holds)

@@ -56,6 +56,7 @@ from subgoal.engine.vocabulary import (
     in_order,
     navigation_allowed,
     navigations_in_a_row,
+    reads_the_task_object,
     renamed,
     subgoal_fits,
     task_object,
@@ -523,20 +524,23 @@ class FlatAgent(_LearnedAgent):
             beams,
             turn,
             focus_ok=lambda a: self._focus_fits(turn.episode, _focus_of(a) or "", lambda: acted),
-            on_task=lambda a: self._on_task(task, a, navigation, done),
+            on_task=lambda a: self._on_task(turn.episode, a, navigation, done),
             score_focus=self._focus_by_kind(turn.episode),
         )
         return Decision(action, generated=beams, grounding=method, info={"why": why})
 
-    def _on_task(self, task: str, action: str, navigation: bool, done: set[str]) -> bool:
+    def _on_task(self, episode: Episode, action: str, navigation: bool, done: set[str]) -> bool:
         """Whether `action` is one the task's train plans make (its vocabulary), here and now: a
         navigation only while one more in a row is allowed, a verb only after the verbs every
-        train plan uses before it (one parse: this runs on every valid action, every step)."""
+        train plan uses before it, a reading only of the task's thing (one parse: this runs on
+        every valid action, every step)."""
         verb, room = action_parts(action)
+        task = episode.task_id
         return (
             fits(self.vocabulary, task, verb, room)
             and (navigation or verb not in NAVIGATION)
             and in_order(self.vocabulary, task, verb, done)
+            and (verb != "measure" or _reads_the_task_object(episode, action.rsplit(" on ", 1)[-1]))
         )
 
     def info(self) -> dict[str, Any]:
@@ -855,6 +859,10 @@ class HierarchicalAgent(_LearnedAgent):
             )
             if refused:
                 return refused
+        if parsed.verb == "measure_temperature" and not _reads_the_task_object(
+            self._episode, ", ".join(parsed.args)
+        ):
+            return "measure"
         if parsed.verb in NAVIGATION and not navigation_allowed(
             self.vocabulary, self._episode.task_id, self.navigations
         ):
@@ -924,6 +932,16 @@ def _holds_the_task_object(episode: Episode, target: str) -> bool:
     where = re.escape(match.group(1))
     return bool(
         re.search(rf"\b{where} \(containing [^)]*\b{re.escape(thing)}\b", f"{look}\n{inventory}".lower())
+    )
+
+
+def _reads_the_task_object(episode: Episode, target: str) -> bool:
+    """Whether a temperature reading of `target` reads the task's thing (vocabulary), the look and
+    inventory saying what a container holds."""
+    return reads_the_task_object(
+        episode.task_description,
+        target,
+        lambda where: _holds_the_task_object(episode, f"substance in {where}"),
     )
 
 

@@ -23,7 +23,7 @@ Stored per checkpoint in its manifest (`task_vocabulary`); checkpoints without i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from subgoal.engine.examples import is_training_target
@@ -148,6 +148,30 @@ def varied_object(task_description: str) -> tuple[str, str] | None:
 def task_object(task_description: str) -> str | None:
     found = varied_object(task_description)
     return found[0] if found else None
+
+
+# A substance's name changes with its state ("liquid marshmallow", "solid unknown substance O"
+# melts into "liquid unknown substance O"), and water's changes altogether.
+_STATE_WORDS = re.compile(r"\b(?:solid|liquid|gaseous|gas)\s+")
+_WATER = ("water", "ice", "steam")
+
+
+def reads_the_task_object(task_description: str, target: str, holds: Callable[[str], bool]) -> bool:
+    """Whether a temperature reading of `target` reads the thing the task is about: the thing in
+    any of its states, or `substance in X` where `holds(X)` says X holds it. Every train plan
+    measures so (1-x: the substance or the substance in the metal pot; 2-x: the task's thing);
+    the s4 agents measured the hallway, a jug and a cupboard after heating the right substance,
+    and never read it. True where the task names no thing (vocabulary.task_object)."""
+    thing = task_object(task_description)
+    if thing is None:
+        return True
+    target = " ".join(target.lower().split())
+    inside = re.fullmatch(r"substance in (.+)", target)
+    if inside:
+        return holds(inside.group(1))
+    bare = _STATE_WORDS.sub("", thing)
+    names = _WATER if bare in _WATER else (bare,)
+    return any(re.search(rf"\b{re.escape(name)}\b", target) for name in names)
 
 
 def _nonempty(after: dict[str, set[str]]) -> dict[str, list[str]]:

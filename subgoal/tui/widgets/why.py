@@ -57,6 +57,7 @@ REFUSALS: dict[str, str] = {
     "failed": "failed too often",
     "focus": "a focus the guard refused",
     "answer": "the answer, before the experiment its train plans make first",
+    "measure": "a reading of something other than the task's thing",
     "navigation": "one navigation too many in a row",
     "once": "done once already",
     "off-task": "off-task: no train plan of this task does this",
