@@ -100,7 +100,7 @@ class T5Inference:
             layer = block.layer[1]
             attention = layer.EncDecAttention
             q = self._split(attention.q(layer.layer_norm(x)))
-            x = x + attention.o(self._merge(_attend(q, *cross[i])))
+            x = x + attention.o(self._merge(_cross_attend(q, *cross[i])))
             x = block.layer[2](x)  # layer norm, feed-forward, residual
         x = self.model.decoder.final_layer_norm(x)
         if self.output_scale is not None:
@@ -179,3 +179,12 @@ def _attend(
     if bias is not None:
         weights = weights + bias
     return F.softmax(weights, dim=-1) @ v
+
+
+def _cross_attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Attention of B rows' queries (B, H, L, d) over one input's keys and values (1, H, S, d), as
+    one (H, B*L, S) product: a broadcast matmul would copy the keys and values B times."""
+    rows, heads, length, d = q.shape
+    folded = q.transpose(0, 1).reshape(heads, rows * length, d)
+    out = F.softmax(folded @ k[0].transpose(-1, -2), dim=-1) @ v[0]
+    return out.view(heads, rows, length, d).transpose(0, 1)
