@@ -121,13 +121,13 @@ def _train(workspace: Workspace, protocol: Protocol, folder: Path) -> None:
 
 
 def _evaluate(workspace: Workspace, protocol: Protocol, folder: Path) -> None:
-    """The flat agent, then the hierarchical one, each with two worker processes: both cores stay
+    """The hierarchical agent, then the flat one, each with two worker processes: both cores stay
     busy until the end, where one process per agent side by side left a core idle once the faster
     agent had finished (the hierarchical agent takes about twice the flat one's time)."""
     from subgoal.engine.evaluation import CONFIG
 
     queue = []
-    for agent in ("flat", "hierarchical"):
+    for agent in AGENTS:
         name = f"{protocol.name}-{agent}"
         workers = ["--workers", str(EVAL_WORKERS)]
         if (workspace.runs / name / CONFIG).exists():
@@ -148,7 +148,7 @@ def _evaluate(workspace: Workspace, protocol: Protocol, folder: Path) -> None:
         if protocol.max_variations:
             args += ["-n", str(protocol.max_variations)]
         queue.append(args)
-    err.print(f"[bold]eval[/]: the flat agent, then the hierarchical one, {EVAL_WORKERS} workers each")
+    err.print(f"[bold]eval[/]: the hierarchical agent, then the flat one, {EVAL_WORKERS} workers each")
     _run_in_parallel(workspace, [queue], folder, "eval")
 
 
