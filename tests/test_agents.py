@@ -883,6 +883,43 @@ def test_a_reading_is_only_of_the_tasks_thing_for_both_agents():
     assert decision.info["why"]["beams"] == [["use thermometer in inventory on jug", "off-task"]]
 
 
+def test_once_it_holds_what_it_focused_on_the_agent_goes_to_the_tasks_room_and_box():
+    """4-x: the s5 planner, the egg held, navigated to the workshop and wrote the train
+    variations' boxes; both agents get the task's room, then its box."""
+    task = "Your task is to find a(n) living thing. First, focus on the thing. Then, move it to the red box in the kitchen."
+    held = "In your inventory, you see: \n\tan egg parrot egg"
+    episode = Episode(
+        "4-1", "find-living-thing", 0, "test", task, initial_look=look("outside"), initial_inventory=""
+    )
+    episode.steps.append(
+        Step("focus on egg parrot egg", "You focus on the egg parrot egg.", 0, 0, look("outside"), "")
+    )
+    episode.steps.append(
+        Step("pick up egg parrot egg", "You move the egg to the inventory.", 0, 0, look("outside"), held)
+    )
+    teleports = ["teleport to workshop", "teleport to kitchen", "look around"]
+    planner = Scripted("planner", lambda text: ["navigate_to(workshop)"])
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]))
+    agent.reset(episode)
+    decision = agent.act(Turn(episode, lambda: teleports))
+    assert (decision.subgoal, decision.action) == ("navigate_to(kitchen)", "teleport to kitchen")
+    flat = Scripted("flat", lambda text: ["teleport to workshop"])
+    assert FlatAgent(flat).act(Turn(episode, lambda: teleports)).action == "teleport to kitchen"
+    episode.steps.append(
+        Step(
+            "teleport to kitchen",
+            "You teleport to the kitchen.",
+            0,
+            0,
+            look("kitchen", "a red box, a green box"),
+            held,
+        )
+    )
+    moves = ["move egg parrot egg to red box", "move egg parrot egg to green box", "look around"]
+    flat = Scripted("flat", lambda text: ["move egg parrot egg to green box"])
+    assert FlatAgent(flat).act(Turn(episode, lambda: moves)).action == "move egg parrot egg to red box"
+
+
 def test_a_room_the_task_names_is_searched_even_after_passing_through_it():
     """The rubber is in the foundry's closed furnace, the task says so, and the agent started in
     the foundry before the planner sent it to the kitchen: the search goes back to the foundry

@@ -253,3 +253,20 @@ def test_a_reading_of_the_tasks_thing_in_any_state_or_container():
     assert reads_the_task_object(water, "steam", holds) and reads_the_task_object(water, "ice", holds)
     # A task that names no thing leaves every reading to the model.
     assert reads_the_task_object("Your task is to find a living thing.", "hallway", holds)
+
+
+def test_the_tasks_box_and_room_put_in_while_carrying_what_it_focused_on():
+    from subgoal.engine.vocabulary import delivered, delivery
+
+    task = "Your task is to find a(n) living thing. First, focus on the thing. Then, move it to the red box in the kitchen."
+    assert delivery(task) == ("red box", "kitchen")
+    assert delivered(task, "move(egg butterfly egg, orange box)", False) == "move(egg butterfly egg, red box)"
+    assert delivered(task, "move egg parrot egg to green box", True) == "move egg parrot egg to red box"
+    # Navigation goes to the task's room only once the thing is held: finding it comes first.
+    assert delivered(task, "navigate_to(workshop)", False) == "navigate_to(workshop)"
+    assert delivered(task, "navigate_to(workshop)", True) == "navigate_to(kitchen)"
+    assert delivered(task, "teleport to bathroom", True) == "teleport to kitchen"
+    assert delivered(task, "pick_up(egg parrot)", True) == "pick_up(egg parrot)"
+    other = "Your task is to boil water. First, focus on the substance."
+    assert delivered(other, "navigate_to(workshop)", True) == "navigate_to(workshop)"
+    assert delivered(other, "move(metal pot, blue box)", True) == "move(metal pot, blue box)"

@@ -38,6 +38,7 @@ from subgoal.engine.subgoals import (
     Subgoal,
     candidates,
     focus_allowed,
+    focus_head,
     grounded,
     in_view,
     is_ambiguous,
@@ -52,6 +53,7 @@ from subgoal.engine.vocabulary import (
     action_parts,
     action_verb,
     answer_ready,
+    delivered,
     fits,
     in_order,
     navigation_allowed,
@@ -375,7 +377,8 @@ class _LearnedAgent(Agent):
         self, policy: Policy, text: str, beams: int | None = None, episode: Episode | None = None
     ) -> list[str]:
         """The model's beams, best first; with `episode`, a thing its train variations were about
-        renamed to this variation's (vocabulary.renamed), duplicates after that dropped."""
+        renamed to this variation's (vocabulary.renamed) and the task's box and room put in
+        (vocabulary.delivered), duplicates after that dropped."""
         n = beams or self.settings.num_beams
         out = policy.generate(
             [text],
@@ -385,7 +388,9 @@ class _LearnedAgent(Agent):
         )[0]
         if episode is None:
             return out
-        names = (renamed(self.vocabulary, episode.task_id, episode.task_description, b) for b in out)
+        carrying = _carries_its_focus(episode)
+        task = episode.task_description
+        names = (delivered(task, renamed(self.vocabulary, episode.task_id, task, b), carrying) for b in out)
         return list(dict.fromkeys(names))
 
     def _allowed(self, turn: Turn, actions: Sequence[str], strict: bool = False) -> list[str]:
@@ -933,6 +938,15 @@ def _holds_the_task_object(episode: Episode, target: str) -> bool:
     return bool(
         re.search(rf"\b{where} \(containing [^)]*\b{re.escape(thing)}\b", f"{look}\n{inventory}".lower())
     )
+
+
+def _carries_its_focus(episode: Episode) -> bool:
+    """Whether the inventory holds the kind of thing the agent last focused on."""
+    focused = [m.group(1) for s in episode.steps if (m := FOCUS.match(normalize(s.action)))]
+    if not focused:
+        return False
+    inventory = episode.state_before(len(episode.steps))[1].lower()
+    return focus_head(focused[-1]) in re.findall(r"[a-z0-9-]+", inventory)
 
 
 def _reads_the_task_object(episode: Episode, target: str) -> bool:

@@ -303,3 +303,35 @@ def renamed(vocabulary: Vocabulary | None, task_id: str, task_description: str, 
         if known != current and re.search(pattern, lowered):
             return re.sub(pattern, current, lowered)
     return text
+
+
+# 4-x: "... First, focus on the thing. Then, move it to the red box in the kitchen." Every train plan
+# focuses, picks the thing up, navigates to that room and moves it to that box; the s5 planner on
+# dev wrote the boxes of train variations (orange, green ... for red) and, once the thing was held,
+# navigated to the workshop, the living room, the bathroom, never the task's room.
+_DELIVERY = re.compile(r"move it to the ([a-z-]+ box) in the ([a-z ]+?)\.", re.I)
+_COLOUR_BOX = re.compile(
+    r"\b(?:red|green|blue|yellow|orange|violet|purple|brown|black|white|pink|gray|grey) box\b"
+)
+_NAVIGATE_TO = re.compile(r"^(?:navigate_to\((.+)\)|teleport to (.+))$")
+
+
+def delivery(task_description: str) -> tuple[str, str] | None:
+    """The box and the room a task says to move its thing to, lower-cased, or None."""
+    match = _DELIVERY.search(task_description)
+    return (match.group(1).lower(), match.group(2).lower()) if match else None
+
+
+def delivered(task_description: str, text: str, carrying: bool) -> str:
+    """`text` (a beam: a sub-goal or an action) with the task's box in place of any coloured box,
+    and, while the agent carries the thing it focused on, the task's room in place of any
+    navigation's. Unchanged for a task that names no delivery."""
+    found = delivery(task_description)
+    if found is None:
+        return text
+    box, room = found
+    text = _COLOUR_BOX.sub(box, text)
+    navigation = _NAVIGATE_TO.match(text.strip())
+    if carrying and navigation:
+        return f"navigate_to({room})" if navigation.group(1) is not None else f"teleport to {room}"
+    return text
