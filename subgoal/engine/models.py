@@ -295,7 +295,8 @@ class Policy:
         self._encoded: tuple[str, Any] | None = None
         from subgoal.engine import decoding
 
-        if device.type == "cpu" and decoding.supports(model) and tokenizer.eos_token_id is not None:
+        on_cpu = getattr(device, "type", None) == "cpu"
+        if on_cpu and decoding.supports(model) and tokenizer.eos_token_id is not None:
             self.fast = decoding.T5Inference(model, tokenizer.eos_token_id)
 
     @property
