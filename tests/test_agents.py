@@ -920,6 +920,37 @@ def test_once_it_holds_what_it_focused_on_the_agent_goes_to_the_tasks_room_and_b
     assert FlatAgent(flat).act(Turn(episode, lambda: moves)).action == "move egg parrot egg to red box"
 
 
+def test_a_focus_on_the_substance_never_takes_what_the_inventory_holds():
+    """s5: the planner proposed `focus_on(substance)` (the task's own word) and the simulator's
+    `focus on substance in inventory` was the wood it held: -100 in seven 1-x episodes."""
+    episode = Episode(
+        "1-4",
+        "change-the-state-of-matter-of",
+        0,
+        "test",
+        "Your task is to change the state of matter of tin. First, focus on the substance.",
+        initial_look=look("living room", "a chair"),
+        initial_inventory="In your inventory, you see: \n\ta wood",
+    )
+    valid = ["focus on substance in inventory", "focus on chair", "look around"]
+    planner = Scripted("planner", lambda text: ["focus_on(substance)"])
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["focus on substance in inventory"]))
+    agent.reset(episode)
+    for _ in range(3):
+        decision = agent.act(Turn(episode, lambda: valid))
+        assert not (decision.action or "").startswith("focus on"), decision
+        episode.steps.append(
+            Step(
+                decision.action,
+                "nothing happens",
+                0,
+                0,
+                episode.state_before(len(episode.steps))[0],
+                episode.state_before(len(episode.steps))[1],
+            )
+        )
+
+
 def test_a_room_the_task_names_is_searched_even_after_passing_through_it():
     """The rubber is in the foundry's closed furnace, the task says so, and the agent started in
     the foundry before the planner sent it to the kitchen: the search goes back to the foundry

@@ -649,7 +649,14 @@ class HierarchicalAgent(_LearnedAgent):
                 ),
                 budget=self.executor.fits,
             )
-            served = candidates(parsed, turn.valid_actions(), [a for a, _ in attempt])
+            # A focus also passes what the task's thing says (`_holds_the_task_object`): the
+            # planner's `focus_on(substance)` is the task's own word, and the simulator's
+            # `focus on substance in inventory` was wood (s5: seven 1-x episodes ended at -100).
+            served = [
+                a
+                for a in candidates(parsed, turn.valid_actions(), [a for a, _ in attempt])
+                if not FOCUS.match(normalize(a)) or _holds_the_task_object(episode, _focus_of(a) or "")
+            ]
             options = self._allowed(turn, served, strict=True)
             why: dict[str, Any] = {"served": served[:MAX_SCORED]}  # valid actions serving the sub-goal
             if len(options) < len(served):
