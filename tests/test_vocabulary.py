@@ -286,3 +286,17 @@ def test_the_answer_waits_for_a_timing_of_each_plane_the_task_compares():
     assert not answer_ready(vocabulary, "9-2", friction, moved)
     both = [*moved, ("move", "move block to inclined plane with a greenpaint surface")]
     assert answer_ready(vocabulary, "9-2", friction, both)
+
+
+def test_the_tasks_word_substance_becomes_its_substance():
+    from subgoal.engine.vocabulary import renamed
+
+    task = "Your task is to change the state of matter of tin. First, focus on the substance."
+    assert renamed(None, "1-4", task, "focus_on(substance)") == "focus_on(tin)"
+    assert renamed(None, "1-4", task, "move(substance, metal pot)") == "move(tin, metal pot)"
+    assert (
+        renamed(None, "1-4", task, "focus_on(substance in metal pot)") == "focus_on(substance in metal pot)"
+    )
+    # Only where the task is about a substance.
+    other = "Your task is to find a(n) living thing. First, focus on the thing."
+    assert renamed(None, "4-1", other, "focus_on(substance)") == "focus_on(substance)"
