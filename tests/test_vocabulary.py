@@ -272,22 +272,6 @@ def test_the_tasks_box_and_room_put_in_while_carrying_what_it_focused_on():
     assert delivered(other, "move(metal pot, blue box)", True) == "move(metal pot, blue box)"
 
 
-def test_the_answer_waits_for_a_timing_of_each_plane_the_task_compares():
-    """s5: agents timed one plane of 9-1 and focused on it (-100). Every train plan times both."""
-    from subgoal.engine.vocabulary import answer_ready
-
-    vocabulary = {"9-1": {"answer_after": ["measure_time"]}, "9-2": {"answer_after": ["move"]}}
-    angle = "Your task is to determine which of the two inclined planes (B, F) has the shallowest angle."
-    one = [("measure_time", "block, inclined plane b")]
-    assert not answer_ready(vocabulary, "9-1", angle, one)
-    assert answer_ready(vocabulary, "9-1", angle, [*one, ("measure_time", "block, inclined plane f")])
-    friction = "Your task is to determine which of the two inclined planes (soapy water, greenpaint) has the least friction."
-    moved = [("move", "move block to inclined plane with a soapy water surface")]
-    assert not answer_ready(vocabulary, "9-2", friction, moved)
-    both = [*moved, ("move", "move block to inclined plane with a greenpaint surface")]
-    assert answer_ready(vocabulary, "9-2", friction, both)
-
-
 def test_the_tasks_word_substance_becomes_its_substance():
     from subgoal.engine.vocabulary import renamed
 

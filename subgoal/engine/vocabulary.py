@@ -250,31 +250,13 @@ def answer_ready(
 ) -> bool:
     """Whether the task's answer focus may be taken now: every verb its train plans use before the
     answer is among the verbs `done` so far, as (verb, what it was done to) pairs: a measurement for
-    2-2, a timing for 9-x, of each plane the task compares. A measurement counts only of what the
-    task is about (2-2 episodes measured a drawing, the thermometer itself, and then chose a box)."""
+    2-2, both timings for 9-x. A measurement counts only of what the task is about (2-2 episodes
+    measured a drawing, the thermometer itself, and then chose a box)."""
     from subgoal.engine.subgoals import is_about
 
     entry = (vocabulary or {}).get(task_id) or {}
-    done = list(done)
     verbs = {verb for verb, what in done if verb not in MEASURING or is_about(task_description, what)}
-    return set(entry.get("answer_after", ())) <= verbs and _each_compared(task_description, done)
-
-
-# 9-x: "which of the two inclined planes (B, F) ..." Every train plan times the block on each plane
-# before it answers; s5 agents timed one plane and focused on it (four -100 endings in 9-1, 9-2).
-_COMPARED = re.compile(r"the two inclined planes \(([^)]*)\)", re.I)
-_TIMINGS = frozenset({"measure_time", "move"})  # a sub-goal's verb, an action's
-
-
-def _each_compared(task_description: str, done: Sequence[tuple[str, str]]) -> bool:
-    """Whether every plane the task compares was timed (a timing sub-goal, or the block moved onto
-    it): true where the task compares nothing."""
-    match = _COMPARED.search(task_description)
-    if match is None:
-        return True
-    timed = " | ".join(what.lower() for verb, what in done if verb in _TIMINGS)
-    planes = [p.strip().lower() for p in match.group(1).split(",") if p.strip()]
-    return all(re.search(rf"\b{re.escape(plane)}\b", timed) for plane in planes)
+    return set(entry.get("answer_after", ())) <= verbs
 
 
 def navigations_in_a_row(verbs: Sequence[str]) -> int:
