@@ -376,11 +376,7 @@ class Policy:
                 early_stopping=num_beams > 1,
                 prefix_allowed_tokens_fn=constrain,
             )
-        decoded = self.tokenizer.batch_decode(
-            out, skip_special_tokens=True, clean_up_tokenization_spaces=False
-        )
-        tidy = tidy_decoded if splits_punctuation(self.tokenizer) else (lambda t: " ".join(t.split()))
-        texts = [tidy(t) for t in decoded]
+        texts = self._decode(out)
         return [texts[i * num_return : (i + 1) * num_return] for i in range(len(inputs))]
 
     def score(self, source: str, candidates: list[str]) -> list[float]:
@@ -438,8 +434,12 @@ class Policy:
             num_return = min(num_return, max(1, len(allowed)))
         with torch.inference_mode():
             found = self.fast.beam_search(self._cross(text), num_beams, num_return, max_new_tokens, constrain)
+        return self._decode(found)
+
+    def _decode(self, sequences: Any) -> list[str]:
+        """Token sequences as text, whitespace normalised (and our tokenizer's bracket spaces undone)."""
         decoded = self.tokenizer.batch_decode(
-            found, skip_special_tokens=True, clean_up_tokenization_spaces=False
+            sequences, skip_special_tokens=True, clean_up_tokenization_spaces=False
         )
         tidy = tidy_decoded if splits_punctuation(self.tokenizer) else (lambda t: " ".join(t.split()))
         return [tidy(t) for t in decoded]
