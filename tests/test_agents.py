@@ -989,3 +989,51 @@ def test_a_room_the_task_names_is_searched_even_after_passing_through_it():
         if decision.action == "pick up rubber":
             break
     assert taken == ["teleport to kitchen", "teleport to foundry", "open furnace", "pick up rubber"]
+
+
+def test_both_agents_focus_on_each_life_stage_in_order_as_it_comes_into_view():
+    """s5: every 8-2 test episode began with a focus on the adult tree (-100), and plants grow on
+    while an agent waits: the next stage in view is focused on at once, by neither model."""
+    garden = look(
+        "outside",
+        "a self watering flower pot 1 (containing a lemon tree in the seedling stage, soil)\n"
+        "\ta self watering flower pot 4 (containing a lemon seed, soil, a substance called water)\n"
+        "\ta self watering flower pot 5 (containing a lemon tree in the adult stage, soil)",
+    )
+    valid = [
+        "focus on adult lemon tree",
+        "focus on lemon seed",
+        "focus on lemon tree in self watering flower pot 1",
+        "wait1",
+    ]
+    wants = [
+        "focus on lemon seed",
+        "focus on lemon tree in self watering flower pot 1",
+        "focus on adult lemon tree",
+    ]
+    for make in (
+        lambda: HierarchicalAgent(
+            Scripted("planner", lambda text: ["focus_on(adult lemon tree)", "wait(5)"]),
+            Scripted("executor", lambda text: ["wait1"]),
+        ),
+        lambda: FlatAgent(Scripted("flat", lambda text: ["focus on adult lemon tree", "wait1"])),
+    ):
+        episode = Episode(
+            "8-2",
+            "identify-life-stages-2",
+            0,
+            "test",
+            "Your task is to focus on the life stages of the lemon plant, starting from earliest to latest.",
+            initial_look=garden,
+            initial_inventory="In your inventory, you see: nothing",
+        )
+        agent = make()
+        agent.reset(episode)
+        taken = []
+        for _ in range(3):
+            decision = agent.act(Turn(episode, lambda: valid))
+            taken.append(decision.action)
+            assert decision.grounding == "stage", decision
+            episode.steps.append(Step(decision.action, "You focus.", 0, 0, garden, episode.initial_inventory))
+        assert taken == wants, (agent.name, taken)
+        assert agent.act(Turn(episode, lambda: valid)).action == "wait1"  # no stage left in view

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from subgoal.engine import stages
 from subgoal.engine.episode import Episode
 from subgoal.engine.examples import (
     COMPLETE_TASK,
@@ -343,11 +344,28 @@ class _LearnedAgent(Agent):
 
     def _focus_by_kind(self, episode: Episode) -> bool:
         """Whether the task names its focus only by a kind training pinned down ("the animal with
-        the shortest life span", "a living thing", "the substance"): there the focus guard passes
-        only things of the kinds its train plans focused on, tight enough to choose a focus among
-        the valid ones by the model's score. Elsewhere a focus is only ever spelled out (a pilot
-        without this bound ended 18 of 30 episodes on a focus the constraint offered)."""
-        return bool(self.focus_heads.get(episode.task_id))
+        the shortest life span", "a living thing", "the substance"), or by an order of life stages
+        the look resolves (stages.py): there the focus guard is tight enough to choose a focus
+        among the valid ones by the model's score. Elsewhere a focus is only ever spelled out (a
+        pilot without this bound ended 18 of 30 episodes on a focus the constraint offered)."""
+        return (
+            bool(self.focus_heads.get(episode.task_id))
+            or stages.organism(episode.task_description) is not None
+        )
+
+    def _stage_focus(self, turn: Turn, done: Callable[[], list[tuple[str, str]]]) -> str | None:
+        """Where the task asks for life stages in order (stages.py), a valid focus on the next one
+        that the focus guard passes, or None. It is taken at once, before any model call: stages
+        pass with time, and the s5 agents that waited or planned first found the seed grown into a
+        tree (every 8-2 test plant reached its reproducing stage within 15 steps)."""
+        episode = turn.episode
+        if stages.organism(episode.task_description) is None:
+            return None
+        for action in turn.valid_actions():
+            target = _focus_of(action)
+            if target is not None and self._focus_fits(episode, target, done):
+                return action
+        return None
 
     def _focus_fits(self, episode: Episode, target: str, done: Callable[[], list[tuple[str, str]]]) -> bool:
         return self._focus_refusal(episode, target, done) is None
@@ -363,10 +381,16 @@ class _LearnedAgent(Agent):
         if order:  # the kinds training focused on at this place (7-3: the longest-lived first)
             place = sum(verb in FOCUS_VERBS for verb, _ in done())
             heads = order[place] if place < len(order) else heads
-        if not focus_allowed(episode.task_description, target, heads):
+        # Where the task asks for life stages in order, the look says what a name is (the stage
+        # guard below): `living thing in self watering flower pot 9` shares no word with "the
+        # orange plant" and is its seedling.
+        ordered = stages.organism(episode.task_description) is not None
+        if not ordered and not focus_allowed(episode.task_description, target, heads):
             return "focus"
         if not _holds_the_task_object(episode, target):
             return "focus"
+        if not _in_stage_order(episode, target):
+            return "order"
         if is_answer(episode.task_description, target) and not answer_ready(
             self.vocabulary, episode.task_id, episode.task_description, done()
         ):
@@ -515,12 +539,15 @@ class FlatAgent(_LearnedAgent):
     def act(self, turn: Turn) -> Decision:
         if is_ambiguous(_last_observation(turn)):
             return Decision("0", grounding="answer")
+        acted = _acted_on(turn.episode)  # the flat agent's plan so far
+        staged = self._stage_focus(turn, lambda: acted)
+        if staged is not None:
+            return Decision(staged, grounding="stage")
         text = render(
             "flat", agent_context(turn.episode, turn.index, policy=self.policy), budget=self.policy.fits
         )
         beams = self._generate(self.policy, text, episode=turn.episode)
         task = turn.episode.task_id
-        acted = _acted_on(turn.episode)  # the flat agent's plan so far
         navigation = navigation_allowed(self.vocabulary, task, navigations_in_a_row([v for v, _ in acted]))
         done = {verb for verb, _ in acted}
         action, method, why = self._from_beams(
@@ -619,6 +646,14 @@ class HierarchicalAgent(_LearnedAgent):
         instant: set[str] = set()  # sub-goals found done as soon as proposed, in this call
         episode = turn.episode
         look, inventory = turn.look, turn.inventory
+        staged = self._stage_focus(turn, self._completed_on)
+        if staged is not None:
+            if self.current is not None:
+                self._close(closed, completed=False, status="preempted")
+            name = f"focus_on({_focus_of(staged)})"
+            self.current, self.parsed, self.started = name, parse_subgoal(name), turn.index
+            self.first_seen.setdefault(name, turn.index)
+            return self._decide(staged, "stage", closed, plans)
         for _ in range(2 * self.max_failures + 6):
             if self.current is None:
                 beams = self._propose(turn, instant)
@@ -655,7 +690,11 @@ class HierarchicalAgent(_LearnedAgent):
             served = [
                 a
                 for a in candidates(parsed, turn.valid_actions(), [a for a, _ in attempt])
-                if not FOCUS.match(normalize(a)) or _holds_the_task_object(episode, _focus_of(a) or "")
+                if not FOCUS.match(normalize(a))
+                or (
+                    _holds_the_task_object(episode, _focus_of(a) or "")
+                    and _in_stage_order(episode, _focus_of(a) or "")
+                )
             ]
             options = self._allowed(turn, served, strict=True)
             why: dict[str, Any] = {"served": served[:MAX_SCORED]}  # valid actions serving the sub-goal
@@ -786,7 +825,7 @@ class HierarchicalAgent(_LearnedAgent):
                     self.completed_verbs.add(self.parsed.verb)
             if acted:  # found done before any action: not a repeat of the work
                 self._progress[1][self.current] += 1
-        else:
+        elif status != "preempted":  # set aside for a stage in view: not the sub-goal's fault
             self.failures[self.current] = self.failures.get(self.current, 0) + 1
             if self.current not in self.failed:
                 self.failed.append(self.current)
@@ -945,6 +984,18 @@ def _holds_the_task_object(episode: Episode, target: str) -> bool:
     return bool(
         re.search(rf"\b{where} \(containing [^)]*\b{re.escape(thing)}\b", f"{look}\n{inventory}".lower())
     )
+
+
+def _in_stage_order(episode: Episode, target: str) -> bool:
+    """Whether `focus on TARGET` keeps the order of life stages the task asks for (stages.py),
+    each earlier focus judged by the look before it."""
+    focused = [
+        (m.group(1), episode.state_before(i)[0])
+        for i, s in enumerate(episode.steps)
+        if (m := FOCUS.match(normalize(s.action)))
+    ]
+    look = episode.state_before(len(episode.steps))[0]
+    return stages.in_order(episode.task_description, target, look, focused)
 
 
 def _carries_its_focus(episode: Episode) -> bool:
