@@ -37,7 +37,7 @@ METHODS = {
     "embedding": "no beam was valid: the valid action closest in meaning to beam 1",
     "fallback": "no beam was valid and nothing was similar enough: looked around instead",
     "answer": "the simulator asked which one was meant: 0 picks the first",
-    "stage": "the next life stage the task asks for came into view: focused on at once, no model call",
+    "pinned": "a focus the task pins down came into view (its thing, its next life stage): taken at once, no model call",
     "oracle": "the gold path's action",
     "human": "typed by a person",
 }
@@ -48,7 +48,7 @@ ENDINGS: dict[str, tuple[str, str, str]] = {
     "ended": ("✓", "$text-success", "ended: the executor chose `end subgoal`"),
     "failed": ("✗", "$text-error", "failed: it ran past its allowance of steps"),
     "exhausted": ("✗", "$text-warning", "over: every action serving it would repeat a no-op"),
-    "preempted": ("↷", "$text-muted", "set aside: a life stage the task asks for came into view"),
+    "preempted": ("↷", "$text-muted", "set aside: a focus the task pins down came into view"),
 }
 
 
