@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def main() -> None:
-    from subgoal.engine.evaluation import _atomic_write as write_atomic  # the one for small files
+    from subgoal.engine.files import write_atomic
     from subgoal.engine.subgoals import focus_heads, focus_heads_in_order
     from subgoal.engine.training import load_episodes_for, prepare
     from subgoal.engine.vocabulary import task_vocabulary

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from subgoal.engine.files import write_atomic
 from subgoal.errors import CheckpointError
 from subgoal.workspace import Workspace
 
@@ -69,7 +70,7 @@ def read_manifest(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> None:
     data = {"format": FORMAT, "version": VERSION, **manifest}
-    (path / MANIFEST).write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    write_atomic(path / MANIFEST, json.dumps(data, indent=2, sort_keys=False) + "\n")
 
 
 def list_checkpoints(workspace: Workspace) -> list[CheckpointInfo]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from subgoal.console import err, out
+from subgoal.engine.files import write_atomic
 from subgoal.errors import SubgoalError
 from subgoal.workspace import Workspace, ensure_dir
 
@@ -220,4 +221,4 @@ def _report(workspace: Workspace, protocol: Protocol, folder: Path, times: dict[
             target.print(line, soft_wrap=True)
         if target is not out:
             target.file.close()
-    (folder / "times.json").write_text(json.dumps(times))
+    write_atomic(folder / "times.json", json.dumps(times))

@@ -15,7 +15,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import tempfile
 import time
 import zlib
 from collections.abc import Iterable, Iterator
@@ -23,6 +22,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from subgoal.engine.files import replacing
 from subgoal.errors import EpisodeFileError
 
 FORMAT = "subgoal.episode"
@@ -159,19 +159,11 @@ def load_episodes(path: str | os.PathLike[str]) -> list[Episode]:
 
 def write_episodes(path: str | os.PathLike[str], episodes: Iterable[Episode]) -> int:
     """Write a whole file atomically (temp file + rename). Returns the number of episodes."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     count = 0
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-            for episode in episodes:
-                gz.write(encode(episode))
-                count += 1
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path, binary=True) as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        for episode in episodes:
+            gz.write(encode(episode))
+            count += 1
     return count
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ from subgoal.engine.agents import Agent, FlatAgent, GenerationSettings, Hierarch
 from subgoal.engine.batching import GenerationBatcher
 from subgoal.engine.env import EVAL_STEP_LIMIT, Session
 from subgoal.engine.episode import Episode, EpisodeWriter, load_episodes, repair
+from subgoal.engine.files import write_atomic
 from subgoal.engine.grounding import Grounder
 from subgoal.engine.oracle import plan_variations, scienceworld_version
 from subgoal.engine.pool import EnvPool, Outcome, ThreadedEnvPool
@@ -276,7 +276,7 @@ class Run:
             if existing.config.get("spec") != config["spec"] or existing.jobs != run.jobs:
                 raise SubgoalError(f"{path} holds a different run; pick another --name or --resume it")
             return existing
-        (path / CONFIG).write_text(json.dumps(config, indent=2) + "\n")
+        write_atomic(path / CONFIG, json.dumps(config, indent=2) + "\n")
         return run
 
     def is_empty(self) -> bool:
@@ -346,14 +346,8 @@ class Run:
             data["last_wall_seconds"] = round(wall_seconds, 2)
         if batching:
             data["last_batching"] = batching
-        _atomic_write(self.path / RESULTS, json.dumps(data, indent=2) + "\n")
-        _atomic_write(self.path / REPORT, markdown(summary, title, self.config.get("agent"), self.config))
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+        write_atomic(self.path / RESULTS, json.dumps(data, indent=2) + "\n")
+        write_atomic(self.path / REPORT, markdown(summary, title, self.config.get("agent"), self.config))
 
 
 def find_run(spec: str, runs_dir: Path) -> Path:

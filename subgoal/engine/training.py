@@ -18,7 +18,6 @@ Nothing here prints: progress goes to `on_log(record)`; the same records land in
 
 from __future__ import annotations
 
-import errno
 import json
 import math
 import random
@@ -42,6 +41,7 @@ from subgoal.engine.examples import (
     stats,
     thin_executor,
 )
+from subgoal.engine.files import replace_folder
 from subgoal.engine.tasks import get_task
 from subgoal.errors import EpisodeFileError, TrainingError
 from subgoal.workspace import Workspace, ensure_dir
@@ -334,26 +334,6 @@ def improved(metrics: dict[str, float], best: dict[str, Any]) -> bool:
 # --- saving ----------------------------------------------------------------------------------------------
 
 
-def _replace_dir(build: Callable[[Path], None], target: Path) -> None:
-    """Write a folder beside `target`, then swap it in, so `target` is always whole."""
-    new, old = target.with_name(target.name + ".new"), target.with_name(target.name + ".old")
-    shutil.rmtree(new, ignore_errors=True)
-    new.mkdir(parents=True)
-    try:
-        build(new)
-    except OSError as exc:
-        shutil.rmtree(new, ignore_errors=True)
-        if exc.errno == errno.ENOSPC:
-            raise TrainingError(
-                f"out of disk space writing {target}; free some and re-run to resume"
-            ) from None
-        raise
-    if target.exists():
-        target.rename(old)
-    new.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def save_weights(model: Any, tokenizer: Any, folder: Path) -> None:
     model.save_pretrained(folder, safe_serialization=True)
     tokenizer.save_pretrained(folder)
@@ -379,7 +359,7 @@ def save_last(
             json.dumps({"state": asdict(state), "config": cfg.fingerprint()}, indent=1)
         )
 
-    _replace_dir(build, folder)
+    replace_folder(build, folder)
 
 
 def find_last(staging: Path) -> Path | None:
@@ -591,7 +571,7 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
         if better:
             state.best = {"step": state.step, **{k: round(v, 5) for k, v in metrics.items()}}
             state.bad_evals = 0
-            _replace_dir(
+            replace_folder(
                 lambda p: save_weights(accelerator.unwrap_model(model), tokenizer, p), staging / "best"
             )
         else:
@@ -750,7 +730,7 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
         shutil.copy2(log_file, path / checkpoints.LOG)
         checkpoints.write_manifest(path, manifest)  # last: a folder without it is not a checkpoint
 
-    _replace_dir(build, staging / "final")
+    replace_folder(build, staging / "final")
     if final.exists() and cfg.overwrite:
         shutil.rmtree(final)
     checkpoints.publish(staging / "final", final)

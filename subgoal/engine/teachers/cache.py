@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from subgoal.engine.files import replacing
 from subgoal.errors import TeacherUnavailable
 
 
@@ -66,15 +65,8 @@ class RequestCache:
 
     @staticmethod
     def _write(path: Path, record: dict[str, Any]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(record, fh, ensure_ascii=False)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with replacing(path) as fh:
+            json.dump(record, fh, ensure_ascii=False)
 
     def _unwritable(self, exc: OSError) -> TeacherUnavailable:
         # Stops the run: every later answer would be lost the same way.
