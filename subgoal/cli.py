@@ -15,9 +15,11 @@ import typer
 from typer.core import TyperGroup
 
 from subgoal import __version__
+from subgoal.commands import checkpoints, collect, tasks, train
+from subgoal.commands.options import TasksOption
 from subgoal.console import err
 from subgoal.errors import SubgoalError
-from subgoal.workspace import ENV_VAR, Workspace
+from subgoal.workspace import ENV_VAR, Workspace, workspace_of
 
 # `--help` lists the verbs in pipeline order, whatever order they are registered in.
 _ORDER = ("tasks", "collect", "annotate", "train", "eval", "play", "checkpoints", "quickstart", "protocol")
@@ -80,157 +82,11 @@ def _main(
     ctx.obj = Workspace.from_env(workspace)
 
 
-def workspace_of(ctx: typer.Context) -> Workspace:
-    obj = ctx.find_root().obj
-    return obj if isinstance(obj, Workspace) else Workspace.from_env()
-
-
-TasksOption = Annotated[
-    Optional[list[str]],
-    typer.Option(
-        "--tasks",
-        "-t",
-        help="Task ids, names or globs, comma-separated or repeated: [b]1-1[/], [b]boil[/], [b]'4-*'[/]. "
-        "Default: all 30.",
-    ),
-]
-
-
-@app.command("tasks")
-def tasks_command(
-    tasks: TasksOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
-) -> None:
-    """List the 30 tasks: id, name, variations per split, and the short/medium/long bucket."""
-    from subgoal.commands import tasks as command
-
-    command.run(tasks, as_json)
-
-
-@app.command("collect")
-def collect_command(
-    ctx: typer.Context,
-    split: Annotated[str, typer.Option("--split", "-s", help="train, dev or test.")] = "train",
-    tasks: TasksOption = None,
-    max_variations: Annotated[
-        Optional[int], typer.Option("--max-variations", "-n", min=1, help="At most N variations per task.")
-    ] = None,
-    downsample: Annotated[
-        bool,
-        typer.Option(
-            help="The paper's seeded downsampling of train/dev (9-x and 10-x: 50 variations, 3-3: 100)."
-        ),
-    ] = True,
-    workers: Annotated[
-        int, typer.Option("--workers", "-j", min=1, envvar="SUBGOAL_WORKERS", help="Parallel JVMs.")
-    ] = 1,
-    output: Annotated[
-        Optional[Path],
-        typer.Option("--output", "-o", help="Episode file. Default: WORKSPACE/oracle/SPLIT.jsonl.gz."),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the downsampling.")] = 0,
-) -> None:
-    """Replay ScienceWorld's gold paths into oracle episodes (resumable: re-run to continue).
-
-    Every episode must reach score 100; one that does not is reported and written to a separate
-    [i].failed[/] file, never into the training data. Exits 1 when some episodes could not be
-    played (they are listed; the same command retries them).
-    """
-    from subgoal.commands import collect as command
-
-    report = command.run(workspace_of(ctx), split, tasks, max_variations, downsample, workers, output, seed)
-    if report.errors:
-        raise typer.Exit(1)
-
-
-# Verbs that live in their own modules register here (one line each).
-# --- registered verbs ---
-
-
-@app.command("train")
-def train_command(
-    ctx: typer.Context,
-    role: Annotated[str, typer.Argument(help="planner, executor, flat (the no-sub-goal baseline) or all.")],
-    preset: Annotated[
-        str, typer.Option("--preset", "-p", help="T5 from scratch: tiny (~8 M), small, base or large.")
-    ] = "tiny",
-    model: Annotated[
-        Optional[str],
-        typer.Option(
-            "--model", "-m", help="Fine-tune an existing seq2seq model instead: a folder or hub id."
-        ),
-    ] = None,
-    tag: Annotated[
-        Optional[str], typer.Option(help="Checkpoint name is ROLE-TAG. Default: the preset or model name.")
-    ] = None,
-    teacher: Annotated[
-        str, typer.Option(help="Which annotated files to read (annotated/SPLIT.TEACHER...).")
-    ] = "rules",
-    data: Annotated[
-        Optional[list[Path]], typer.Option("--data", help="Train episode file(s) instead.")
-    ] = None,
-    dev: Annotated[Optional[list[Path]], typer.Option("--dev", help="Dev episode file(s) instead.")] = None,
-    tasks: TasksOption = None,
-    epochs: Annotated[float, typer.Option(min=0.01, help="Epochs over the train examples.")] = 10.0,
-    max_steps: Annotated[Optional[int], typer.Option(min=1, help="Stop after N optimizer steps.")] = None,
-    max_minutes: Annotated[
-        Optional[float], typer.Option(min=0.01, help="Stop after N minutes of training.")
-    ] = None,
-    batch_size: Annotated[
-        int, typer.Option("--batch-size", "-b", min=1, help="Examples per micro-batch.")
-    ] = 16,
-    grad_accum: Annotated[int, typer.Option(min=1, help="Micro-batches per optimizer step.")] = 1,
-    lr: Annotated[
-        Optional[float],
-        typer.Option(min=0.0, help="Peak learning rate. Default 1e-3 (preset), 3e-4 (--model)."),
-    ] = None,
-    warmup: Annotated[int, typer.Option(min=0, help="Warm-up steps.")] = 100,
-    eval_every: Annotated[int, typer.Option(min=1, help="Steps between dev evaluations and saves.")] = 200,
-    patience: Annotated[
-        int, typer.Option(min=0, help="Evaluations without improvement before stopping (0: never).")
-    ] = 5,
-    max_input_tokens: Annotated[int, typer.Option(min=16, help="Input token budget.")] = 1024,
-    teleport: Annotated[
-        bool,
-        typer.Option(
-            "--teleport/--walk",
-            help="Learn navigation as one `teleport to ROOM` (valid everywhere under easy) or door by door, as gold paths walk.",
-        ),
-    ] = True,
-    vocab_size: Annotated[int, typer.Option(min=64, help="BPE vocabulary of a preset's tokenizer.")] = 2048,
-    seed: Annotated[int, typer.Option(help="Seed of initialisation, batch order and dropout.")] = 0,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
-    overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace a checkpoint of the same name.")
-    ] = False,
-    restart: Annotated[
-        bool, typer.Option("--restart", help="Discard an interrupted run instead of resuming it.")
-    ] = False,
-) -> None:
-    """Train the planner, the executor and/or the flat baseline into WORKSPACE/checkpoints/ROLE-TAG.
-
-    An interrupted run resumes where it stopped when the same command runs again.
-    Multi-GPU / multi-node: [b]accelerate launch -m subgoal train ...[/] (docs/training.md).
-    """
-    from subgoal.commands import train as command
-
-    opts = command.Options(
-        preset=preset, model=model, tag=tag, teacher=teacher, data=data, dev=dev, tasks=tasks,
-        epochs=epochs, max_steps=max_steps, max_minutes=max_minutes, batch_size=batch_size,
-        grad_accum=grad_accum, lr=lr, warmup_steps=warmup, eval_every=eval_every, patience=patience,
-        max_input_tokens=max_input_tokens, vocab_size=vocab_size, seed=seed, device=device,
-        overwrite=overwrite, restart=restart, teleport=teleport,
-    )  # fmt: skip
-    command.run(workspace_of(ctx), role, opts)
-
-
-def _checkpoints_app() -> typer.Typer:
-    from subgoal.commands.checkpoints import app as checkpoints_app
-
-    return checkpoints_app
-
-
-app.add_typer(_checkpoints_app(), name="checkpoints")
+# Each command declares itself and its options in its own module; this file only composes them.
+app.command("tasks")(tasks.command)
+app.command("collect")(collect.command)
+app.command("train")(train.command)
+app.add_typer(checkpoints.app, name="checkpoints")
 
 
 @app.command("play")

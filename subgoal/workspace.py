@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from subgoal.errors import OutputPathError
 
@@ -45,6 +46,12 @@ class Workspace:
 
     def annotated_file(self, split: str, teacher: str = "rules") -> Path:
         return self.annotated / f"{split}.{teacher}.jsonl.gz"
+
+
+def workspace_of(ctx: Any) -> Workspace:
+    """The workspace the `subgoal` callback put on a command's (Typer) context, else the default."""
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Workspace) else Workspace.from_env()
 
 
 def ensure_dir(path: Path) -> Path:

@@ -23,16 +23,11 @@ from subgoal.checkpoints import (
     weights_problem,
 )
 from subgoal.console import err, out
+from subgoal.workspace import workspace_of
 
 app = typer.Typer(help="The checkpoints on disk: list them, show one, remove one.", no_args_is_help=True)
 
 CURVES_SVG = "curves.svg"  # the training curves for reports, beside the log they are drawn from
-
-
-def _workspace(ctx: typer.Context):  # type: ignore[no-untyped-def]
-    from subgoal.cli import workspace_of
-
-    return workspace_of(ctx)
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -63,7 +58,7 @@ def list_command(
 
     A checkpoint that cannot be loaded is marked broken, with the reason; then the exit code is 1.
     """
-    workspace = _workspace(ctx)
+    workspace = workspace_of(ctx)
     found = list_checkpoints(workspace)
     if as_json:
         rows = [{"name": c.name, "path": str(c.path), "problem": c.problem, **c.manifest} for c in found]
@@ -131,7 +126,7 @@ def show_command(
 ) -> None:
     """One checkpoint's manifest: data, metrics, training figures, versions; its training curves,
     also written as an SVG file."""
-    path = resolve(name, _workspace(ctx))
+    path = resolve(name, workspace_of(ctx))
     manifest = read_manifest(path)
     problem = weights_problem(path)
     broken = [CheckpointInfo(path.name, path, manifest, problem)] if problem else []
@@ -233,7 +228,7 @@ def rm_command(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Remove checkpoints (asks first unless --yes)."""
-    workspace = _workspace(ctx)
+    workspace = workspace_of(ctx)
     paths = [resolve(n, workspace) for n in names]  # all must exist before any is removed
     if not yes:
         typer.confirm(f"remove {', '.join(str(p) for p in paths)}?", abort=True, err=True)

@@ -4,14 +4,48 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Annotated, Optional
 
+import typer
 from rich.progress import TextColumn
 from rich.table import Table
 
+from subgoal.commands.options import SplitOption, TasksOption, WorkersOption
 from subgoal.console import err, out, progress
 from subgoal.engine.oracle import CollectReport, Job, collect, failed_path, plan_variations
 from subgoal.engine.tasks import check_split, resolve_tasks
-from subgoal.workspace import Workspace, ensure_dir
+from subgoal.workspace import Workspace, ensure_dir, workspace_of
+
+
+def command(
+    ctx: typer.Context,
+    split: SplitOption = "train",
+    tasks: TasksOption = None,
+    max_variations: Annotated[
+        Optional[int], typer.Option("--max-variations", "-n", min=1, help="At most N variations per task.")
+    ] = None,
+    downsample: Annotated[
+        bool,
+        typer.Option(
+            help="The paper's seeded downsampling of train/dev (9-x and 10-x: 50 variations, 3-3: 100)."
+        ),
+    ] = True,
+    workers: WorkersOption = 1,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Episode file. Default: WORKSPACE/oracle/SPLIT.jsonl.gz."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the downsampling.")] = 0,
+) -> None:
+    """Replay ScienceWorld's gold paths into oracle episodes (resumable: re-run to continue).
+
+    Every episode must reach score 100; one that does not is reported and written to a separate
+    [i].failed[/] file, never into the training data. Exits 1 when some episodes could not be
+    played (they are listed; the same command retries them).
+    """
+    report = run(workspace_of(ctx), split, tasks, max_variations, downsample, workers, output, seed)
+    if report.errors:
+        raise typer.Exit(1)
 
 
 def run(

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
+import typer
 from rich.table import Table
 
+from subgoal.commands.options import TasksOption
 from subgoal.console import out
 from subgoal.engine.tasks import TEST_PER_TASK, resolve_tasks
+
+
+def command(
+    tasks: TasksOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """List the 30 tasks: id, name, variations per split, and the short/medium/long bucket."""
+    run(tasks, as_json)
 
 
 def run(tasks: list[str] | None, as_json: bool) -> None:

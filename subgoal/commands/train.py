@@ -11,48 +11,110 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 
+import typer
 from rich.progress import TextColumn
 from rich.table import Table
 
+from subgoal.commands.options import TasksOption
 from subgoal.console import LINE_SECONDS, err, out, progress
 from subgoal.errors import TrainingError
-from subgoal.workspace import Workspace
+from subgoal.workspace import Workspace, workspace_of
 
 ROLES = ("planner", "executor", "flat")
 
 
-@dataclass
-class Options:
-    """What the command line says, beyond the role."""
+def command(
+    ctx: typer.Context,
+    role: Annotated[str, typer.Argument(help="planner, executor, flat (the no-sub-goal baseline) or all.")],
+    preset: Annotated[
+        str, typer.Option("--preset", "-p", help="T5 from scratch: tiny (~8 M), small, base or large.")
+    ] = "tiny",
+    model: Annotated[
+        Optional[str],
+        typer.Option(
+            "--model", "-m", help="Fine-tune an existing seq2seq model instead: a folder or hub id."
+        ),
+    ] = None,
+    tag: Annotated[
+        Optional[str], typer.Option(help="Checkpoint name is ROLE-TAG. Default: the preset or model name.")
+    ] = None,
+    teacher: Annotated[
+        str, typer.Option(help="Which annotated files to read (annotated/SPLIT.TEACHER...).")
+    ] = "rules",
+    data: Annotated[
+        Optional[list[Path]], typer.Option("--data", help="Train episode file(s) instead.")
+    ] = None,
+    dev: Annotated[Optional[list[Path]], typer.Option("--dev", help="Dev episode file(s) instead.")] = None,
+    tasks: TasksOption = None,
+    epochs: Annotated[float, typer.Option(min=0.01, help="Epochs over the train examples.")] = 10.0,
+    max_steps: Annotated[Optional[int], typer.Option(min=1, help="Stop after N optimizer steps.")] = None,
+    max_minutes: Annotated[
+        Optional[float], typer.Option(min=0.01, help="Stop after N minutes of training.")
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", "-b", min=1, help="Examples per micro-batch.")
+    ] = 16,
+    grad_accum: Annotated[int, typer.Option(min=1, help="Micro-batches per optimizer step.")] = 1,
+    lr: Annotated[
+        Optional[float],
+        typer.Option(min=0.0, help="Peak learning rate. Default 1e-3 (preset), 3e-4 (--model)."),
+    ] = None,
+    warmup: Annotated[int, typer.Option(min=0, help="Warm-up steps.")] = 100,
+    eval_every: Annotated[int, typer.Option(min=1, help="Steps between dev evaluations and saves.")] = 200,
+    patience: Annotated[
+        int, typer.Option(min=0, help="Evaluations without improvement before stopping (0: never).")
+    ] = 5,
+    max_input_tokens: Annotated[int, typer.Option(min=16, help="Input token budget.")] = 1024,
+    teleport: Annotated[
+        bool,
+        typer.Option(
+            "--teleport/--walk",
+            help="Learn navigation as one `teleport to ROOM` (valid everywhere under easy) or door by door, as gold paths walk.",
+        ),
+    ] = True,
+    vocab_size: Annotated[int, typer.Option(min=64, help="BPE vocabulary of a preset's tokenizer.")] = 2048,
+    seed: Annotated[int, typer.Option(help="Seed of initialisation, batch order and dropout.")] = 0,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace a checkpoint of the same name.")
+    ] = False,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Discard an interrupted run instead of resuming it.")
+    ] = False,
+) -> None:
+    """Train the planner, the executor and/or the flat baseline into WORKSPACE/checkpoints/ROLE-TAG.
 
-    preset: str = "tiny"
-    model: str | None = None
-    tag: str | None = None
-    teacher: str = "rules"
-    data: list[Path] | None = None
-    dev: list[Path] | None = None
-    tasks: list[str] | None = None
-    epochs: float = 10.0
-    max_steps: int | None = None
-    max_minutes: float | None = None
-    batch_size: int = 16
-    grad_accum: int = 1
-    lr: float | None = None
-    warmup_steps: int = 100
-    eval_every: int = 200
-    patience: int = 5
-    max_input_tokens: int = 1024
-    vocab_size: int = 2048
-    seed: int = 0
-    device: str = "auto"
-    overwrite: bool = False
-    restart: bool = False
-    teleport: bool = True
+    An interrupted run resumes where it stopped when the same command runs again.
+    Multi-GPU / multi-node: [b]accelerate launch -m subgoal train ...[/] (docs/training.md).
+    """
+    from subgoal.engine.tasks import resolve_tasks
+
+    workspace = workspace_of(ctx)
+    if role not in (*ROLES, "all"):
+        raise TrainingError(f"unknown role {role!r}; choose planner, executor, flat or all")
+    if model is None:
+        from subgoal.engine.models import get_preset
+
+        get_preset(preset)
+    tag = tag or (Path(model.rstrip("/")).name.replace("/", "-") if model else preset)
+    chosen = [t.id for t in resolve_tasks(tasks)] if tasks else None
+    settings = dict(
+        tasks=chosen, preset=preset, model=model, vocab_size=vocab_size,
+        max_input_tokens=max_input_tokens, batch_size=batch_size, grad_accum=grad_accum,
+        lr=lr if lr is not None else (3e-4 if model else 1e-3), warmup_steps=warmup,
+        epochs=epochs, max_steps=max_steps, max_minutes=max_minutes, eval_every=eval_every,
+        patience=patience, seed=seed, device=device, overwrite=overwrite, restart=restart,
+        teleport=teleport,
+    )  # fmt: skip
+    roles = ROLES if role == "all" else (role,)
+    configs = [
+        make_config(workspace, r, tag, teacher, data, dev, **settings) for r in roles
+    ]  # data checked first
+    run(workspace, configs)
 
 
 def default_files(workspace: Workspace, role: str, split: str, teacher: str) -> list[Path]:
@@ -63,53 +125,31 @@ def default_files(workspace: Workspace, role: str, split: str, teacher: str) -> 
     return [annotated]
 
 
-def tag_of(opts: Options) -> str:
-    if opts.tag:
-        return opts.tag
-    if opts.model:
-        return Path(opts.model.rstrip("/")).name.replace("/", "-")
-    return opts.preset
-
-
-def make_config(workspace: Workspace, role: str, opts: Options) -> Any:
-    from subgoal.engine.tasks import resolve_tasks
+def make_config(
+    workspace: Workspace,
+    role: str,
+    tag: str,
+    teacher: str,
+    data: list[Path] | None,
+    dev: list[Path] | None,
+    **settings: Any,
+) -> Any:
+    """The engine's TrainConfig for `role`: its files checked, `settings` as given."""
     from subgoal.engine.training import TrainConfig
 
-    train_files = opts.data or default_files(workspace, role, "train", opts.teacher)
+    train_files = data or default_files(workspace, role, "train", teacher)
     missing = [f for f in train_files if not f.exists()]
     if missing:
         hint = "`subgoal collect`" if role == "flat" else "`subgoal collect` then `subgoal annotate`"
         raise TrainingError(f"no {role} training data at {missing[0]}; run {hint} first, or pass --data")
-    dev_files = opts.dev or default_files(workspace, role, "dev", opts.teacher)
+    dev_files = dev or default_files(workspace, role, "dev", teacher)
     if not all(f.exists() for f in dev_files):
-        if opts.dev:
+        if dev:
             raise TrainingError(f"no dev data at {next(f for f in dev_files if not f.exists())}")
         err.print(f"[yellow]no dev data at {dev_files[0]}: training without evaluation or early stopping[/]")
         dev_files = []
     return TrainConfig(
-        role=role,
-        name=f"{role}-{tag_of(opts)}",
-        train_files=list(train_files),
-        dev_files=list(dev_files),
-        tasks=[t.id for t in resolve_tasks(opts.tasks)] if opts.tasks else None,
-        preset=opts.preset,
-        model=opts.model,
-        vocab_size=opts.vocab_size,
-        max_input_tokens=opts.max_input_tokens,
-        batch_size=opts.batch_size,
-        grad_accum=opts.grad_accum,
-        lr=opts.lr if opts.lr is not None else (3e-4 if opts.model else 1e-3),
-        warmup_steps=opts.warmup_steps,
-        epochs=opts.epochs,
-        max_steps=opts.max_steps,
-        max_minutes=opts.max_minutes,
-        eval_every=opts.eval_every,
-        patience=opts.patience,
-        seed=opts.seed,
-        device=opts.device,
-        overwrite=opts.overwrite,
-        restart=opts.restart,
-        teleport=opts.teleport,
+        role=role, name=f"{role}-{tag}", train_files=list(train_files), dev_files=list(dev_files), **settings
     )
 
 
@@ -237,17 +277,10 @@ def training_view(cfg: Any) -> Iterator[TrainingView]:
         yield ProgressView(bar)
 
 
-def run(workspace: Workspace, role: str, opts: Options) -> list[Any]:
+def run(workspace: Workspace, configs: list[Any]) -> list[Any]:
+    """Train each config in turn, then print what was trained."""
     from subgoal.engine.training import train
 
-    if role not in (*ROLES, "all"):
-        raise TrainingError(f"unknown role {role!r}; choose planner, executor, flat or all")
-    if opts.model is None:
-        from subgoal.engine.models import get_preset
-
-        get_preset(opts.preset)
-    roles = list(ROLES) if role == "all" else [role]
-    configs = [make_config(workspace, r, opts) for r in roles]  # check every role's data up front
     results = []
     for cfg in configs:
         with training_view(cfg) as view:
