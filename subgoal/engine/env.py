@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from subgoal.engine.episode import Episode, Step
 from subgoal.engine.tasks import Task, check_variation, get_task
 from subgoal.errors import EnvironmentCrashed, JavaNotFoundError, JavaOptionsError, JavaStartError
 
@@ -324,3 +325,36 @@ class Session:
 def _close_all() -> None:
     for session in list(_LIVE):
         session.close()
+
+
+def begin_episode(
+    session: Any, task: Task, variation: int, split: str, agent: str, meta: dict[str, Any]
+) -> Episode:
+    """The episode of the loaded variation as it starts: its description, look and inventory.
+    The oracle's replay and every agent's rollout record episodes from here (`session`: a
+    Session, or a stand-in with its methods)."""
+    return Episode(
+        task_id=task.id,
+        task_name=task.name,
+        variation=variation,
+        split=split,
+        task_description=session.task_description(),
+        initial_look=session.look(),
+        initial_inventory=session.inventory(),
+        agent=agent,
+        meta=meta,
+    )
+
+
+def take_step(session: Any, action: str) -> Step:
+    """Take `action`; the step as an episode records it, with the look and inventory after it."""
+    result = session.step(action)
+    return Step(
+        action=action,
+        observation=result.observation,
+        score=result.score,
+        reward=result.reward,
+        look=session.look(),
+        inventory=session.inventory(),
+        done=result.done,
+    )

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from subgoal.engine.env import Session
-from subgoal.engine.episode import Episode, EpisodeWriter, Step, repair
+from subgoal.engine.env import Session, begin_episode, take_step
+from subgoal.engine.episode import Episode, EpisodeWriter, repair
 from subgoal.engine.pool import EnvPool, Outcome
 from subgoal.engine.tasks import TEST_PER_TASK, TRAIN_CAPS, Task, get_task
 
@@ -57,31 +57,11 @@ def replay_gold(session: Session, job: Job) -> Episode:
     started = time.perf_counter()
     session.load(task, job.variation, gold=True)
     gold = session.gold_path()  # must be read right after load
-    episode = Episode(
-        task_id=task.id,
-        task_name=task.name,
-        variation=job.variation,
-        split=job.split,
-        task_description=session.task_description(),
-        initial_look=session.look(),
-        initial_inventory=session.inventory(),
-        agent="oracle",
-        meta={"scienceworld": scienceworld_version(), "gold_length": len(gold)},
-    )
+    meta = {"scienceworld": scienceworld_version(), "gold_length": len(gold)}
+    episode = begin_episode(session, task, job.variation, job.split, "oracle", meta)
     for action in gold:
-        result = session.step(action)
-        episode.steps.append(
-            Step(
-                action=action,
-                observation=result.observation,
-                score=result.score,
-                reward=result.reward,
-                look=session.look(),
-                inventory=session.inventory(),
-                done=result.done,
-            )
-        )
-        if result.done:
+        episode.steps.append(take_step(session, action))
+        if episode.steps[-1].done:
             break
     episode.meta["seconds"] = round(time.perf_counter() - started, 3)
     return episode

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from subgoal.engine.agents import Agent, Turn
-from subgoal.engine.env import EVAL_STEP_LIMIT, Session
+from subgoal.engine.env import EVAL_STEP_LIMIT, Session, begin_episode, take_step
 from subgoal.engine.episode import Episode, Step, SubgoalSpan
 from subgoal.engine.events import (
     EpisodeEnded,
@@ -122,17 +122,8 @@ class Rollout:
         wants_gold = self.agent.wants_gold(task.id, self.variation)
         session.load(task, self.variation, gold=wants_gold)
         gold = session.gold_path() if wants_gold else None
-        episode = Episode(
-            task_id=task.id,
-            task_name=task.name,
-            variation=self.variation,
-            split=self.split,
-            task_description=session.task_description(),
-            initial_look=session.look(),
-            initial_inventory=session.inventory(),
-            agent=self.agent.name,
-            meta={**self.agent.info(), **self.extra_info, "step_limit": self.step_limit},
-        )
+        meta = {**self.agent.info(), **self.extra_info, "step_limit": self.step_limit}
+        episode = begin_episode(session, task, self.variation, self.split, self.agent.name, meta)
         self.env_seconds += time.perf_counter() - t0
         self.agent.reset(episode, gold)
         self.episode = episode
@@ -190,18 +181,9 @@ class Rollout:
 
     def _step(self, action: str) -> Step:
         t0 = time.perf_counter()
-        result = self.session.step(action)
-        look, inventory = self.session.look(), self.session.inventory()
+        step = take_step(self.session, action)
         self.env_seconds += time.perf_counter() - t0
-        return Step(
-            action=action,
-            observation=result.observation,
-            score=result.score,
-            reward=result.reward,
-            look=look,
-            inventory=inventory,
-            done=result.done,
-        )
+        return step
 
     def _valid_actions_once(self) -> Callable[[], list[str]]:
         cache: list[list[str]] = []
