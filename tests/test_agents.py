@@ -1071,3 +1071,42 @@ def test_both_agents_focus_first_on_the_substance_the_task_names_once_it_is_in_v
                 assert decision.grounding == "pinned"
                 episode.steps.append(Step(first, "You focus on the tin.", 0, 0, episode.initial_look, inv))
                 assert agent.act(Turn(episode, lambda: valid)).action != first  # once
+
+
+def test_both_agents_deliver_what_they_hold_where_the_task_says():
+    """s5: holding the turtle egg it had focused on, in the living room beside the yellow box the
+    task names, the planner went on to the workshop (4-1 stalled at 83). Holding the focused
+    thing, the agent goes to the task's room and moves it into the task's box."""
+    inv = "In your inventory, you see:\n\ta turtle egg\n"
+    task = (
+        "Your task is to find a(n) living thing. First, focus on the thing. "
+        "Then, move it to the yellow box in the living room."
+    )
+    rooms = {"outside": look("outside", "a fire pit"), "living room": look("living room", "a yellow box")}
+    valid = {
+        "outside": ["teleport to living room", "teleport to workshop", "look around"],
+        "living room": ["move turtle egg in inventory to yellow box", "teleport to workshop", "look around"],
+    }
+
+    def agents():  # type: ignore[no-untyped-def]
+        yield HierarchicalAgent(
+            Scripted("planner", lambda text: ["navigate_to(workshop)"]),
+            Scripted("executor", lambda text: ["look around"]),
+        )
+        yield FlatAgent(Scripted("flat", lambda text: ["teleport to workshop"]))
+
+    for agent in agents():
+        episode = Episode("4-1", "find-living-thing", 0, "test", task, rooms["outside"], inv)
+        episode.steps.append(
+            Step("focus on egg turtle", "You focus on the turtle egg.", 50, 50, rooms["outside"], inv)
+        )
+        agent.reset(episode)
+        taken = []
+        for _ in range(2):
+            room = "living room" if taken else "outside"
+            decision = agent.act(Turn(episode, lambda r=room: valid[r]))
+            taken.append(decision.action)
+            assert decision.grounding == "pinned", (agent.name, decision)
+            after = rooms["living room"]
+            episode.steps.append(Step(decision.action, "ok", 60, 10, after, inv))
+        assert taken == ["teleport to living room", "move turtle egg in inventory to yellow box"], agent.name

@@ -55,6 +55,7 @@ from subgoal.engine.vocabulary import (
     action_verb,
     answer_ready,
     delivered,
+    delivery,
     fits,
     in_order,
     navigation_allowed,
@@ -353,9 +354,21 @@ class _LearnedAgent(Agent):
             or stages.organism(episode.task_description) is not None
         )
 
+    def _pinned(self, turn: Turn, done: Callable[[], list[tuple[str, str]]]) -> tuple[str, str] | None:
+        """An action the task's own words pin down and the simulator offers now, and the sub-goal
+        it serves, or None. It is taken at once, before any model call: a focus (`_pinned_focus`)
+        or the delivery the task asks for once the agent holds its thing (`_pinned_delivery`).
+        The same action just taken is not pinned again: it did not do what it should."""
+        focus = self._pinned_focus(turn, done)
+        pinned = (focus, f"focus_on({_focus_of(focus)})") if focus else _pinned_delivery(turn)
+        steps = turn.episode.steps
+        if pinned is None or (steps and normalize(steps[-1].action) == normalize(pinned[0])):
+            return None
+        return pinned
+
     def _pinned_focus(self, turn: Turn, done: Callable[[], list[tuple[str, str]]]) -> str | None:
         """A valid focus the task pins down and the look shows, which the focus guard passes, or
-        None. It is taken at once, before any model call:
+        None:
         - where the task asks for life stages in order (stages.py), the next one: stages pass
           with time, and the s5 agents that waited or planned first found the seed grown into a
           tree (every 8-2 test plant reached its reproducing stage within 15 steps);
@@ -551,9 +564,9 @@ class FlatAgent(_LearnedAgent):
         if is_ambiguous(_last_observation(turn)):
             return Decision("0", grounding="answer")
         acted = _acted_on(turn.episode)  # the flat agent's plan so far
-        pinned = self._pinned_focus(turn, lambda: acted)
+        pinned = self._pinned(turn, lambda: acted)
         if pinned is not None:
-            return Decision(pinned, grounding="pinned")
+            return Decision(pinned[0], grounding="pinned")
         text = render(
             "flat", agent_context(turn.episode, turn.index, policy=self.policy), budget=self.policy.fits
         )
@@ -657,14 +670,14 @@ class HierarchicalAgent(_LearnedAgent):
         instant: set[str] = set()  # sub-goals found done as soon as proposed, in this call
         episode = turn.episode
         look, inventory = turn.look, turn.inventory
-        pinned = self._pinned_focus(turn, self._completed_on)
+        pinned = self._pinned(turn, self._completed_on)
         if pinned is not None:
-            if self.current is not None:
+            action, name = pinned
+            if self.current is not None and self.current != name:
                 self._close(closed, completed=False, status="preempted")
-            name = f"focus_on({_focus_of(pinned)})"
             self.current, self.parsed, self.started = name, parse_subgoal(name), turn.index
             self.first_seen.setdefault(name, turn.index)
-            return self._decide(pinned, "pinned", closed, plans)
+            return self._decide(action, "pinned", closed, plans)
         for _ in range(2 * self.max_failures + 6):
             if self.current is None:
                 beams = self._propose(turn, instant)
@@ -1011,6 +1024,29 @@ def _in_stage_order(episode: Episode, target: str) -> bool:
     ]
     look = episode.state_before(len(episode.steps))[0]
     return stages.in_order(episode.task_description, target, look, focused)
+
+
+def _pinned_delivery(turn: Turn) -> tuple[str, str] | None:
+    """Where the task says where its thing goes ("move it to the yellow box in the living room")
+    and the agent holds what it focused on: the move into that box where the box is in view, else
+    the teleport to that room. The s5 planner, holding the turtle egg in the living room beside
+    the yellow box, went on to the workshop: 4-1 episodes stalled at 83 of 100."""
+    found = delivery(turn.episode.task_description)
+    if found is None or not _carries_its_focus(turn.episode):
+        return None
+    box, room = found
+    focused = [m.group(1) for s in turn.episode.steps if (m := FOCUS.match(normalize(s.action)))]
+    # Its name, stage words aside (`adult apple tree` is `apple tree in flower pot 1`), not only
+    # its head: holding a banana tree, the agent had focused on an apple tree.
+    name = set(re.findall(r"[a-z0-9]+", focused[-1].lower())) - stages.STAGE_WORDS
+    valid = turn.valid_actions()
+    for action in valid:
+        move = re.fullmatch(rf"move (.+?)(?: in inventory)? to {re.escape(box)}", normalize(action))
+        if move and name <= set(re.findall(r"[a-z0-9]+", move.group(1))):
+            return action, f"move({move.group(1)}, {box})"
+    if (room_of(turn.look) or "").lower() != room and f"teleport to {room}" in valid:
+        return f"teleport to {room}", f"navigate_to({room})"
+    return None
 
 
 def _carries_its_focus(episode: Episode) -> bool:

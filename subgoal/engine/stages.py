@@ -21,6 +21,7 @@ LADDER: tuple[frozenset[str], ...] = (
     frozenset({"reproducing"}),
 )
 _RANK = {word: rank for rank, words in enumerate(LADDER) for word in words}
+STAGE_WORDS = frozenset(_RANK) | {"dead"}
 _ASKS = re.compile(r"life stages of the (.+?), starting from earliest", re.I)
 _NOT_LIVING = re.compile(r"^(?:soil|substance|air|water)\b|\bflower pot\b|\bcontaining\b")
 _ITEM = re.compile(r"^\s*an? (.+?)(?: \(containing (.*)\))?\s*$")
