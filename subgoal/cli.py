@@ -15,7 +15,8 @@ import typer
 from typer.core import TyperGroup
 
 from subgoal import __version__
-from subgoal.commands import checkpoints, collect, tasks, train
+from subgoal.commands import checkpoints, collect, play, tasks, train
+from subgoal.commands import eval as eval_command
 from subgoal.commands.options import TasksOption
 from subgoal.console import err
 from subgoal.errors import SubgoalError
@@ -86,80 +87,9 @@ def _main(
 app.command("tasks")(tasks.command)
 app.command("collect")(collect.command)
 app.command("train")(train.command)
+app.command("eval")(eval_command.command)
+app.command("play")(play.command)
 app.add_typer(checkpoints.app, name="checkpoints")
-
-
-@app.command("play")
-def play_command(
-    ctx: typer.Context,
-    task: Annotated[str, typer.Option("--task", "-t", help="Task id or name.")] = "4-2",
-    variation: Annotated[int, typer.Option("--variation", "-v", min=0, help="Variation index.")] = 0,
-    agent: Annotated[
-        str, typer.Option("--agent", "-a", help="oracle, hierarchical, flat or human.")
-    ] = "oracle",
-    planner: Annotated[
-        Optional[str], typer.Option(help="Planner checkpoint (hierarchical agent). Default: the newest.")
-    ] = None,
-    executor: Annotated[
-        Optional[str], typer.Option(help="Executor checkpoint (hierarchical agent). Default: the newest.")
-    ] = None,
-    checkpoint: Annotated[
-        Optional[str], typer.Option(help="Checkpoint of the flat agent. Default: the newest.")
-    ] = None,
-    replay: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--replay", "-r", help="Replay an episode file (or an eval run folder) instead of playing live."
-        ),
-    ] = None,
-    beside: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--beside",
-            help="Another episode file or run folder, shown beside --replay's episodes: the same task "
-            "variations, steps aligned, the first difference marked.",
-        ),
-    ] = None,
-    episode: Annotated[
-        Optional[int], typer.Option("--episode", "-e", min=0, help="Which episode of the file (0-based).")
-    ] = None,
-    plain: Annotated[
-        Optional[bool],
-        typer.Option(
-            "--plain/--tui",
-            help="Print events as text instead of the app. Default: plain when not a terminal.",
-        ),
-    ] = None,
-    delay: Annotated[
-        float, typer.Option(min=0.0, help="Seconds between two live steps (+/- change it).")
-    ] = 0.5,
-    paused: Annotated[bool, typer.Option("--paused", help="Start paused (space resumes, s steps).")] = False,
-    light: Annotated[bool, typer.Option("--light", help="Light theme (t toggles).")] = False,
-    step_limit: Annotated[int, typer.Option(min=1, help="Step limit of a live episode.")] = 100,
-) -> None:
-    """Watch an agent play live, replay a saved episode file, or play by hand ([b]--agent human[/]).
-
-    Plain [b]subgoal play[/] shows the oracle with its sub-goals on a short task; the keys are at the bottom.
-    """
-    from subgoal.commands import play as command
-
-    command.run(
-        workspace_of(ctx),
-        task=task,
-        variation=variation,
-        agent=agent,
-        planner=planner,
-        executor=executor,
-        checkpoint=checkpoint,
-        replay=replay,
-        beside=beside,
-        episode=episode,
-        plain=plain,
-        theme="light" if light else "dark",
-        delay=delay,
-        paused=paused,
-        step_limit=step_limit,
-    )
 
 
 @app.command("quickstart")
@@ -247,111 +177,6 @@ def protocol_command(
             teleport=teleport,
         ),
     )
-
-
-@app.command("eval")
-def eval_command(
-    ctx: typer.Context,
-    agent: Annotated[
-        str, typer.Option("--agent", "-a", help="hierarchical, flat or oracle.")
-    ] = "hierarchical",
-    planner: Annotated[
-        Optional[str], typer.Option(help="Planner checkpoint (name or path). Default: the newest planner.")
-    ] = None,
-    executor: Annotated[
-        Optional[str], typer.Option(help="Executor checkpoint (name or path). Default: the newest executor.")
-    ] = None,
-    checkpoint: Annotated[
-        Optional[str], typer.Option(help="Flat checkpoint (name or path). Default: the newest flat one.")
-    ] = None,
-    oracle_file: Annotated[
-        Optional[Path],
-        typer.Option(help="Oracle agent: replay these (annotated) episodes. Default: the live gold path."),
-    ] = None,
-    split: Annotated[str, typer.Option("--split", "-s", help="test (the protocol), dev or train.")] = "test",
-    tasks: TasksOption = None,
-    max_variations: Annotated[
-        Optional[int],
-        typer.Option("--max-variations", "-n", min=1, help="At most N variations per task (test: 10)."),
-    ] = None,
-    workers: Annotated[
-        int, typer.Option("--workers", "-j", min=1, envvar="SUBGOAL_WORKERS", help="Parallel JVMs.")
-    ] = 1,
-    batch: Annotated[
-        int,
-        typer.Option(
-            "--batch",
-            "-b",
-            min=1,
-            envvar="SUBGOAL_EVAL_BATCH",
-            help="Play N episodes at once in this process (N JVMs) with one copy of the models, their "
-            "generate calls batched: the way to fill a GPU (e.g. 32). Not with --workers.",
-        ),
-    ] = 1,
-    resume: Annotated[
-        Optional[str],
-        typer.Option(
-            "--resume",
-            help="Continue a run: its name under runs/, its path, or [b]last[/] (the one changed most recently).",
-        ),
-    ] = None,
-    name: Annotated[Optional[str], typer.Option(help="Run folder name. Default: TIMESTAMP-AGENT.")] = None,
-    compare: Annotated[
-        Optional[tuple[str, str]],
-        typer.Option("--compare", metavar="RUN_A RUN_B", help="Print two finished runs side by side."),
-    ] = None,
-    as_json: Annotated[
-        bool,
-        typer.Option(
-            "--json",
-            help="Print the run's per-task table (tasks, buckets, overall) as JSON on stdout instead of "
-            "the tables; with --compare, both summaries and every episode pair.",
-        ),
-    ] = False,
-    step_limit: Annotated[int, typer.Option(min=1, help="Steps per episode (protocol: 100).")] = 100,
-    stall_limit: Annotated[
-        int, typer.Option(min=1, help="End an episode after N steps without a score change (protocol: 50).")
-    ] = 50,
-    beams: Annotated[int, typer.Option(min=1, help="Beams generated per decision.")] = 5,
-    grounding: Annotated[str, typer.Option(help="fuzzy (rapidfuzz) or embedding.")] = "fuzzy",
-    device: Annotated[
-        Optional[str], typer.Option(help="cpu, cuda, cuda:N. Default: CUDA when present.")
-    ] = None,
-) -> None:
-    """Benchmark an agent on held-out variations: per task, per bucket, overall, beside the paper.
-
-    The default is the protocol: the first 10 test variations of each task, 100 steps, 50 without a score change. The run is saved under [i]runs/[/] as it goes (trajectories, results.json, report.md); Ctrl-C keeps what finished and [b]--resume[/] continues it.
-
-    Exits 1 when some episodes could not be played: they count as 0, the last line says how many and where they are listed (the run's errors.jsonl), and [b]--resume[/] plays them again.
-    """
-    from subgoal.commands import eval as command
-
-    if compare:
-        command.compare(workspace_of(ctx), *compare, as_json=as_json)
-        return
-    summary = command.run(
-        workspace_of(ctx),
-        agent=agent,
-        planner=planner,
-        executor=executor,
-        checkpoint=checkpoint,
-        oracle_file=oracle_file,
-        split=split,
-        tasks=tasks,
-        max_variations=max_variations,
-        workers=workers,
-        batch=batch,
-        resume=resume,
-        name=name,
-        step_limit=step_limit,
-        stall_limit=stall_limit,
-        num_beams=beams,
-        grounding=grounding,
-        device=device,
-        as_json=as_json,
-    )
-    if summary.errors:
-        raise typer.Exit(1)
 
 
 @app.command("annotate")

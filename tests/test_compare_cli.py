@@ -60,7 +60,7 @@ def test_compare_lists_the_episodes_that_differ_and_prints_json(tmp_path: Path, 
 
 def test_a_run_summary_draws_bars_and_writes_them_as_svg(tmp_path: Path, monkeypatch) -> None:
     from subgoal.commands.eval import SCORES_SVG, print_summary
-    from subgoal.engine.evaluation import Run
+    from subgoal.engine.runs import Run
 
     monkeypatch.setenv("COLUMNS", "200")
     the_run = Run.open(write_run(tmp_path / "runs", "hier", "hierarchical", hierarchical_run()))
@@ -73,7 +73,7 @@ def test_the_watch_hint_is_quoted_for_the_shell(tmp_path: Path, monkeypatch, cap
     import shlex
 
     from subgoal.commands.eval import print_summary
-    from subgoal.engine.evaluation import Run
+    from subgoal.engine.runs import Run
 
     monkeypatch.setenv("COLUMNS", "300")
     the_run = Run.open(write_run(tmp_path / "my runs", "hier [1]", "hierarchical", hierarchical_run()))
@@ -84,7 +84,7 @@ def test_the_watch_hint_is_quoted_for_the_shell(tmp_path: Path, monkeypatch, cap
 
 
 def test_compare_writes_both_runs_bars_as_svg_beside_the_first(tmp_path: Path, monkeypatch) -> None:
-    from subgoal.engine.evaluation import find_run
+    from subgoal.engine.runs import find_run
 
     monkeypatch.setenv("COLUMNS", "200")
     runs = tmp_path / "runs"

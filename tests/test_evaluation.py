@@ -83,13 +83,14 @@ def test_tables_render_with_paper_numbers(tmp_path):
 @pytest.mark.jvm
 def test_interrupted_eval_resumes_and_a_dying_jvm_is_recorded(tmp_path, monkeypatch):
     from subgoal.engine import evaluation
-    from subgoal.engine.evaluation import AgentSpec, Run, evaluate
+    from subgoal.engine.agent_kinds import AgentSpec
+    from subgoal.engine.evaluation import evaluate
+    from subgoal.engine.runs import EvalProtocol, Run
     from subgoal.engine.tasks import resolve_tasks
     from subgoal.errors import EnvironmentCrashed
 
-    run = Run.create(
-        tmp_path / "runs", AgentSpec("oracle"), "test", resolve_tasks("4-2,7-1"), max_variations=2
-    )
+    protocol = EvalProtocol("test", max_variations=2)
+    run = Run.create(tmp_path / "runs", AgentSpec("oracle"), resolve_tasks("4-2,7-1"), protocol)
     assert len(run.jobs) == 4
 
     real_play = evaluation.play

@@ -84,7 +84,7 @@ def test_the_watch_hint_quotes_the_path_alone(tmp_path):
 
     from subgoal.commands.quickstart import _best_episode
     from subgoal.engine.episode import Episode, Step, write_episodes
-    from subgoal.engine.evaluation import EPISODES
+    from subgoal.engine.runs import EPISODES
 
     run = tmp_path / "a run [1]"
     run.mkdir()

@@ -12,20 +12,13 @@ from typing import Any
 
 import pytest
 
+from subgoal.engine.agent_kinds import AgentSpec
 from subgoal.engine.env import StepResult
 from subgoal.engine.episode import Episode, Step, SubgoalSpan, load_episodes, write_episodes
 from subgoal.engine.events import EpisodeStarted
 from subgoal.engine.tasks import get_task
-from subgoal.tui.sources import (
-    LiveConfig,
-    LiveSpec,
-    RunControl,
-    SessionHolder,
-    human_agent,
-    oracle_agent,
-    replay_source,
-    rollout_source,
-)
+from subgoal.live import LiveSpec, PolicyCache, SessionHolder, registry_agent, rollout_source
+from subgoal.tui.sources import LiveConfig, RunControl, replay_source
 
 HALLWAY = (
     "This room is called the hallway. In it, you see: \n\tthe agent\n\ta substance called air\n"
@@ -407,9 +400,11 @@ async def test_human_types_actions_with_completion() -> None:
     from subgoal.tui.screens.live import ActionInput, LiveScreen
     from subgoal.tui.widgets.observation import ObservationPane
 
-    spec = LiveSpec("4-2", 0, "train", agent="human")
+    spec = LiveSpec("4-2", 0, "train", AgentSpec("human"))
     holder = FakeHolder()
-    app = live_app(lambda link: rollout_source(spec, holder, human_agent(spec, link)), human=True)
+    app = live_app(
+        lambda link: rollout_source(spec, holder, registry_agent(spec, PolicyCache(), link)), human=True
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen))
         field = app.screen.query_one(ActionInput)
@@ -440,7 +435,9 @@ async def test_live_oracle_runs_to_100_and_the_panes_show_it() -> None:
     spec = LiveSpec("4-2", 0, "train")
     holder = SessionHolder()
     try:
-        app = live_app(lambda link: rollout_source(spec, holder, oracle_agent(spec)), delay=0.0)
+        app = live_app(
+            lambda link: rollout_source(spec, holder, registry_agent(spec, PolicyCache())), delay=0.0
+        )
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen.stopped, 120)
             screen = app.screen
@@ -489,21 +486,20 @@ class FakePolicies:
     def __init__(self, **by_path: FakePolicy):
         self.by_path = by_path
 
-    def get(self, path: str) -> FakePolicy:
+    def get(self, path: str, role: str) -> FakePolicy:
         return self.by_path[path]
 
 
 @run_async
 async def test_learned_agent_shows_generated_text_and_grounding() -> None:
     from subgoal.tui.screens.live import LiveScreen
-    from subgoal.tui.sources import learned_agent
 
-    spec = LiveSpec("4-2", 0, "train", agent="flat", checkpoint="flat-ckpt")
+    spec = LiveSpec("4-2", 0, "train", AgentSpec("flat", flat="flat-ckpt"))
     policies = FakePolicies(
         **{"flat-ckpt": FakePolicy("flat", ["focus on the painting", "focus on painting"])}
     )
     holder = FakeHolder()
-    app = live_app(lambda link: rollout_source(spec, holder, learned_agent(spec, policies)), delay=0.0)
+    app = live_app(lambda link: rollout_source(spec, holder, registry_agent(spec, policies)), delay=0.0)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen.stopped)
         state = app.screen.state
@@ -520,10 +516,12 @@ async def test_learned_agent_shows_generated_text_and_grounding() -> None:
 async def test_human_sees_the_planner_hint() -> None:
     from subgoal.tui.screens.live import ActionInput, LiveScreen
 
-    spec = LiveSpec("4-2", 0, "train", agent="human", planner="planner-ckpt")
+    spec = LiveSpec("4-2", 0, "train", AgentSpec("human", planner="planner-ckpt"))
     policies = FakePolicies(**{"planner-ckpt": FakePolicy("planner", ["focus_on(painting)"])})
     holder = FakeHolder()
-    app = live_app(lambda link: rollout_source(spec, holder, human_agent(spec, link, policies)), human=True)
+    app = live_app(
+        lambda link: rollout_source(spec, holder, registry_agent(spec, policies, link)), human=True
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen))
         await wait_until(pilot, lambda: not app.screen.query_one(ActionInput).disabled)
@@ -534,9 +532,10 @@ async def test_human_sees_the_planner_hint() -> None:
 async def test_hierarchical_agent_shows_the_planner_proposals() -> None:
     from subgoal.engine.examples import COMPLETE_TASK
     from subgoal.tui.screens.live import LiveScreen
-    from subgoal.tui.sources import learned_agent
 
-    spec = LiveSpec("4-2", 0, "train", agent="hierarchical", planner="planner-ckpt", executor="executor-ckpt")
+    spec = LiveSpec(
+        "4-2", 0, "train", AgentSpec("hierarchical", planner="planner-ckpt", executor="executor-ckpt")
+    )
     beams = ["focus_on(painting)", "navigate_to(kitchen)", COMPLETE_TASK]
     policies = FakePolicies(
         **{
@@ -545,7 +544,7 @@ async def test_hierarchical_agent_shows_the_planner_proposals() -> None:
         }
     )
     holder = FakeHolder()
-    app = live_app(lambda link: rollout_source(spec, holder, learned_agent(spec, policies)), paused=True)
+    app = live_app(lambda link: rollout_source(spec, holder, registry_agent(spec, policies)), paused=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen.state.started)
         await pilot.press("s")
@@ -558,7 +557,7 @@ async def test_hierarchical_agent_shows_the_planner_proposals() -> None:
 
     # A planner that proposes only complete_task() ends the episode: the proposal stays as next.
     policies.by_path["planner-ckpt"] = FakePolicy("planner", [COMPLETE_TASK])
-    app = live_app(lambda link: rollout_source(spec, holder, learned_agent(spec, policies)), delay=0.0)
+    app = live_app(lambda link: rollout_source(spec, holder, registry_agent(spec, policies)), delay=0.0)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen.stopped)
         state = app.screen.state

@@ -116,9 +116,12 @@ def test_a_learned_agent_takes_the_newest_checkpoints(tmp_path: Path, monkeypatc
 
     monkeypatch.setattr(command, "rollout_source", fake_rollout_source)
     assert play("--agent", "hierarchical", workspace=tmp_path).exit_code == 0
-    assert Path(seen[0].planner).name == "planner-new" and Path(seen[0].executor).name == "executor-a"
+    assert (
+        Path(seen[0].agent.planner).name == "planner-new"
+        and Path(seen[0].agent.executor).name == "executor-a"
+    )
     assert play("--agent", "flat", workspace=tmp_path).exit_code == 0
-    assert Path(seen[1].checkpoint).name == "flat-a"
+    assert Path(seen[1].agent.flat).name == "flat-a"
 
 
 @pytest.mark.parametrize(

@@ -204,13 +204,16 @@ def test_live_screen_wide(snap_compare) -> None:
 def test_human_mode_small_terminal(snap_compare) -> None:
     from test_tui_app import FakeHolder
 
+    from subgoal.engine.agent_kinds import AgentSpec
+    from subgoal.live import LiveSpec, PolicyCache, registry_agent, rollout_source
     from subgoal.tui.app import PlayApp
-    from subgoal.tui.sources import LiveSpec, human_agent, rollout_source
 
-    spec = LiveSpec("4-2", 0, "train", agent="human")
+    spec = LiveSpec("4-2", 0, "train", AgentSpec("human"))
     holder = FakeHolder()
     app = PlayApp(
-        live=LiveConfig(lambda link: rollout_source(spec, holder, human_agent(spec, link)), human=True),
+        live=LiveConfig(
+            lambda link: rollout_source(spec, holder, registry_agent(spec, PolicyCache(), link)), human=True
+        ),
         theme="dark",
         clock=FrozenClock(),
     )

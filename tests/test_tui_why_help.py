@@ -19,9 +19,11 @@ from test_tui_app import (
     wait_until,
 )
 
+from subgoal.engine.agent_kinds import AgentSpec
 from subgoal.engine.episode import Episode, load_episodes, write_episodes
 from subgoal.engine.events import EpisodeStarted, replay_events
-from subgoal.tui.sources import LiveSpec, RunControl, human_agent, replay_source, rollout_source
+from subgoal.live import LiveSpec, PolicyCache, registry_agent, rollout_source
+from subgoal.tui.sources import RunControl, replay_source
 from subgoal.tui.state import fold
 from subgoal.tui.widgets.why import render_why
 
@@ -245,9 +247,11 @@ async def test_human_typing_never_triggers_a_shortcut() -> None:
     from subgoal.tui.screens.help import HelpScreen
     from subgoal.tui.screens.live import ActionInput, LiveScreen
 
-    spec = LiveSpec("4-2", 0, "train", agent="human")
+    spec = LiveSpec("4-2", 0, "train", AgentSpec("human"))
     holder = FakeHolder()
-    app = live_app(lambda link: rollout_source(spec, holder, human_agent(spec, link)), human=True)
+    app = live_app(
+        lambda link: rollout_source(spec, holder, registry_agent(spec, PolicyCache(), link)), human=True
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen))
         screen = app.screen
@@ -287,15 +291,16 @@ async def test_a_live_learned_agent_fills_the_why_pane(tmp_path: Path) -> None:
     from test_tui_app import FakePolicies, FakePolicy
 
     from subgoal.tui.screens.live import LiveScreen
-    from subgoal.tui.sources import learned_agent
 
-    spec = LiveSpec("4-2", 0, "train", agent="flat", checkpoint="flat-ckpt")
+    spec = LiveSpec("4-2", 0, "train", AgentSpec("flat", flat="flat-ckpt"))
     policies = FakePolicies(
         **{"flat-ckpt": FakePolicy("flat", ["focus on the painting", "focus on painting"])}
     )
     holder = FakeHolder()
     app = live_app(
-        lambda link: rollout_source(spec, holder, learned_agent(spec, policies)), delay=0.0, save_dir=tmp_path
+        lambda link: rollout_source(spec, holder, registry_agent(spec, policies)),
+        delay=0.0,
+        save_dir=tmp_path,
     )
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen.stopped)

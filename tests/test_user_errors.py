@@ -366,7 +366,7 @@ def test_a_bad_episode_file_is_one_line_whatever_the_workers(tmp_path, command, 
 
 
 def test_resume_last_is_the_run_changed_most_recently(tmp_path):
-    from subgoal.engine.evaluation import find_run
+    from subgoal.engine.runs import find_run
 
     runs = tmp_path / "runs"
     for name in ("quickstart-hierarchical", "20261125-101010-flat"):

@@ -6,81 +6,133 @@ import json
 import shlex
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Optional
 
 import typer
 from rich.markup import escape
 from rich.progress import TextColumn
 
+from subgoal.commands.options import TasksOption, WorkersOption, listed
 from subgoal.console import err, out, progress
-from subgoal.engine.evaluation import (
-    ERRORS,
-    Progress,
-    Run,
-    check_parallelism,
-    evaluate,
-    find_run,
-    resolve_spec,
-)
+from subgoal.engine.agent_kinds import kind_names
+from subgoal.engine.evaluation import Progress, check_parallelism, evaluate
 from subgoal.engine.events import end_reason
 from subgoal.engine.report import PAPER, Summary, compare_table, results_table, timing_line
+from subgoal.engine.runs import ERRORS, EvalProtocol, Run, find_run
 from subgoal.engine.tasks import resolve_tasks
 from subgoal.errors import SubgoalError
-from subgoal.workspace import Workspace, ensure_dir
+from subgoal.workspace import Workspace, ensure_dir, workspace_of
 
 SCORES_SVG = "scores.svg"  # the per-task bars, beside results.json
 
 
-def run(
-    workspace: Workspace,
-    *,
-    agent: str = "hierarchical",
-    planner: str | None = None,
-    executor: str | None = None,
-    checkpoint: str | None = None,
-    oracle_file: Path | None = None,
-    split: str = "test",
-    tasks: list[str] | None = None,
-    max_variations: int | None = None,
-    workers: int = 1,
-    batch: int = 1,
-    resume: str | None = None,
-    name: str | None = None,
-    step_limit: int = 100,
-    stall_limit: int = 50,
-    num_beams: int = 5,
-    grounding: str = "fuzzy",
-    device: str | None = None,
-    as_json: bool = False,
-) -> Summary:
+def command(
+    ctx: typer.Context,
+    agent: Annotated[
+        str, typer.Option("--agent", "-a", help=f"{listed(kind_names(benchmarked=True))}.")
+    ] = "hierarchical",
+    planner: Annotated[
+        Optional[str], typer.Option(help="Planner checkpoint (name or path). Default: the newest planner.")
+    ] = None,
+    executor: Annotated[
+        Optional[str], typer.Option(help="Executor checkpoint (name or path). Default: the newest executor.")
+    ] = None,
+    checkpoint: Annotated[
+        Optional[str], typer.Option(help="Flat checkpoint (name or path). Default: the newest flat one.")
+    ] = None,
+    oracle_file: Annotated[
+        Optional[Path],
+        typer.Option(help="Oracle agent: replay these (annotated) episodes. Default: the live gold path."),
+    ] = None,
+    split: Annotated[str, typer.Option("--split", "-s", help="test (the protocol), dev or train.")] = "test",
+    tasks: TasksOption = None,
+    max_variations: Annotated[
+        Optional[int],
+        typer.Option("--max-variations", "-n", min=1, help="At most N variations per task (test: 10)."),
+    ] = None,
+    workers: WorkersOption = 1,
+    batch: Annotated[
+        int,
+        typer.Option(
+            "--batch",
+            "-b",
+            min=1,
+            envvar="SUBGOAL_EVAL_BATCH",
+            help="Play N episodes at once in this process (N JVMs) with one copy of the models, their "
+            "generate calls batched: the way to fill a GPU (e.g. 32). Not with --workers.",
+        ),
+    ] = 1,
+    resume: Annotated[
+        Optional[str],
+        typer.Option(
+            "--resume",
+            help="Continue a run: its name under runs/, its path, or [b]last[/] (the one changed most recently).",
+        ),
+    ] = None,
+    name: Annotated[Optional[str], typer.Option(help="Run folder name. Default: TIMESTAMP-AGENT.")] = None,
+    compare_runs: Annotated[
+        Optional[tuple[str, str]],
+        typer.Option("--compare", metavar="RUN_A RUN_B", help="Print two finished runs side by side."),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print the run's per-task table (tasks, buckets, overall) as JSON on stdout instead of "
+            "the tables; with --compare, both summaries and every episode pair.",
+        ),
+    ] = False,
+    step_limit: Annotated[int, typer.Option(min=1, help="Steps per episode (protocol: 100).")] = 100,
+    stall_limit: Annotated[
+        int, typer.Option(min=1, help="End an episode after N steps without a score change (protocol: 50).")
+    ] = 50,
+    beams: Annotated[int, typer.Option(min=1, help="Beams generated per decision.")] = 5,
+    grounding: Annotated[str, typer.Option(help="fuzzy (rapidfuzz) or embedding.")] = "fuzzy",
+    device: Annotated[
+        Optional[str], typer.Option(help="cpu, cuda, cuda:N. Default: CUDA when present.")
+    ] = None,
+) -> None:
+    """Benchmark an agent on held-out variations: per task, per bucket, overall, beside the paper.
+
+    The default is the protocol: the first 10 test variations of each task, 100 steps, 50 without a score change. The run is saved under [i]runs/[/] as it goes (trajectories, results.json, report.md); Ctrl-C keeps what finished and [b]--resume[/] continues it.
+
+    Exits 1 when some episodes could not be played: they count as 0, the last line says how many and where they are listed (the run's errors.jsonl), and [b]--resume[/] plays them again.
+    """
+    workspace = workspace_of(ctx)
+    if compare_runs:
+        compare(workspace, *compare_runs, as_json=as_json)
+        return
     check_parallelism(workers, batch)  # before a run folder is made for it
     runs_dir = ensure_dir(workspace.runs)
     if resume:
         the_run = Run.open(find_run(resume, runs_dir))
         err.print(f"resuming {the_run.path} (its saved settings apply)")
     else:
+        from subgoal.engine.agent_kinds import resolve_spec
+
         spec = resolve_spec(
             agent,
             workspace,
-            planner=planner,
-            executor=executor,
-            flat=checkpoint,
+            {"planner": planner, "executor": executor, "flat": checkpoint},
+            benchmarked=True,
             oracle_file=str(oracle_file.resolve()) if oracle_file else None,
-            num_beams=num_beams,
+            num_beams=beams,
             grounding=grounding,
             device=device,
         )
         spec.check()
-        chosen = resolve_tasks(tasks)
-        the_run = Run.create(runs_dir, spec, split, chosen, max_variations, step_limit, stall_limit, name)
+        protocol = EvalProtocol(split, max_variations, step_limit, stall_limit)
+        the_run = Run.create(runs_dir, spec, resolve_tasks(tasks), protocol, name)
     try:
-        return play_run(the_run, workers, batch, as_json)
+        summary = play_run(the_run, workers, batch, as_json)
     except SubgoalError:
         # A run that failed before playing anything (a bad device, checkpoint or oracle file, no
         # JVM) holds nothing to keep, and left behind it would block its --name.
         if the_run.is_empty():
             shutil.rmtree(the_run.path, ignore_errors=True)
         raise
+    if summary.errors:
+        raise typer.Exit(1)
 
 
 def play_run(the_run: Run, workers: int, batch: int = 1, as_json: bool = False) -> Summary:

@@ -21,3 +21,8 @@ WorkersOption = Annotated[
 ]
 
 SplitOption = Annotated[str, typer.Option("--split", "-s", help="train, dev or test.")]
+
+
+def listed(names: list[str]) -> str:
+    """ "a, b or c": choices as a help line says them."""
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)

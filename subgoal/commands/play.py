@@ -8,110 +8,142 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated, Optional
 
+import typer
+
+from subgoal.commands.options import listed
 from subgoal.console import out
+from subgoal.engine.agent_kinds import kind_names
 from subgoal.engine.episode import read_episodes
 from subgoal.engine.events import replay_events
 from subgoal.engine.tasks import check_variation, get_task
 from subgoal.errors import AgentError, EpisodeFileError
+from subgoal.live import LiveSpec, PolicyCache, SessionHolder, registry_agent, rollout_source
 from subgoal.tui.plain import PlainPrinter
-from subgoal.tui.sources import (
-    SPEEDS,
-    LiveConfig,
-    LiveSpec,
-    PolicyCache,
-    RunControl,
-    SessionHolder,
-    drive,
-    human_agent,
-    learned_agent,
-    oracle_agent,
-    rollout_source,
-)
-from subgoal.workspace import Workspace
+from subgoal.tui.sources import LiveConfig, RunControl, drive
+from subgoal.workspace import Workspace, workspace_of
 
-AGENTS = ("oracle", "hierarchical", "flat", "human")
 DEFAULT_TASK = "4-2"  # find a non-living thing: a handful of steps, something real at once
 
 
-def run(
-    workspace: Workspace,
-    *,
-    task: str = DEFAULT_TASK,
-    variation: int = 0,
-    agent: str = "oracle",
-    planner: str | None = None,
-    executor: str | None = None,
-    checkpoint: str | None = None,
-    replay: Path | None = None,
-    beside: Path | None = None,
-    episode: int | None = None,
-    plain: bool | None = None,
-    theme: str = "dark",
-    delay: float = SPEEDS[2],
-    paused: bool = False,
-    step_limit: int = 100,
+def command(
+    ctx: typer.Context,
+    task: Annotated[str, typer.Option("--task", "-t", help="Task id or name.")] = DEFAULT_TASK,
+    variation: Annotated[int, typer.Option("--variation", "-v", min=0, help="Variation index.")] = 0,
+    agent: Annotated[str, typer.Option("--agent", "-a", help=f"{listed(kind_names())}.")] = "oracle",
+    planner: Annotated[
+        Optional[str],
+        typer.Option(help="Planner checkpoint (hierarchical agent; hints for a human). Default: the newest."),
+    ] = None,
+    executor: Annotated[
+        Optional[str], typer.Option(help="Executor checkpoint (hierarchical agent). Default: the newest.")
+    ] = None,
+    checkpoint: Annotated[
+        Optional[str], typer.Option(help="Checkpoint of the flat agent. Default: the newest.")
+    ] = None,
+    replay: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--replay", "-r", help="Replay an episode file (or an eval run folder) instead of playing live."
+        ),
+    ] = None,
+    beside: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--beside",
+            help="Another episode file or run folder, shown beside --replay's episodes: the same task "
+            "variations, steps aligned, the first difference marked.",
+        ),
+    ] = None,
+    episode: Annotated[
+        Optional[int], typer.Option("--episode", "-e", min=0, help="Which episode of the file (0-based).")
+    ] = None,
+    plain: Annotated[
+        Optional[bool],
+        typer.Option(
+            "--plain/--tui",
+            help="Print events as text instead of the app. Default: plain when not a terminal.",
+        ),
+    ] = None,
+    delay: Annotated[
+        float, typer.Option(min=0.0, help="Seconds between two live steps (+/- change it).")
+    ] = 0.5,
+    paused: Annotated[bool, typer.Option("--paused", help="Start paused (space resumes, s steps).")] = False,
+    light: Annotated[bool, typer.Option("--light", help="Light theme (t toggles).")] = False,
+    step_limit: Annotated[int, typer.Option(min=1, help="Step limit of a live episode.")] = 100,
 ) -> None:
+    """Watch an agent play live, replay a saved episode file, or play by hand ([b]--agent human[/]).
+
+    Plain [b]subgoal play[/] shows the oracle with its sub-goals on a short task; the keys are at the bottom.
+    """
+    workspace = workspace_of(ctx)
+    theme = "light" if light else "dark"
     if plain is None:
         plain = not sys.stdout.isatty()
     if beside is not None:
         _beside(replay, beside, plain, theme)
-        return
-    if replay is not None:
-        if not replay.exists():
-            raise EpisodeFileError(f"{replay}: no such episode file")
-        replay = episode_file(replay)
-        if plain:
-            _print_replay(replay, episode)
-        else:
-            from subgoal.tui.app import PlayApp
+    elif replay is not None:
+        _replay(replay, episode, plain, theme)
+    else:
+        checkpoints = {"planner": planner, "executor": executor, "flat": checkpoint}
+        _live(workspace, task, variation, agent, checkpoints, plain, theme, delay, paused, step_limit)
 
-            _run_app(PlayApp(replay=replay, episode=episode, theme=theme))
-        return
 
-    if agent not in AGENTS:
-        raise AgentError(f"unknown agent {agent!r}; choose one of {', '.join(AGENTS)}")
+def _replay(replay: Path, episode: int | None, plain: bool, theme: str) -> None:
+    if not replay.exists():
+        raise EpisodeFileError(f"{replay}: no such episode file")
+    replay = episode_file(replay)
+    if plain:
+        _print_replay(replay, episode)
+    else:
+        from subgoal.tui.app import PlayApp
+
+        _run_app(PlayApp(replay=replay, episode=episode, theme=theme))
+
+
+def _live(
+    workspace: Workspace,
+    task: str,
+    variation: int,
+    agent: str,
+    checkpoints: dict[str, str | None],
+    plain: bool,
+    theme: str,
+    delay: float,
+    paused: bool,
+    step_limit: int,
+) -> None:
+    """An agent of the registry, playing one variation live: in the app, or printed with --plain.
+    As in eval, a checkpoint slot left empty takes the newest of its role, checked before a JVM starts."""
+    from subgoal.engine.agent_kinds import resolve_spec
+
     chosen = get_task(task)
     check_variation(chosen, variation)
-    if agent in ("hierarchical", "flat"):  # as eval: a slot left empty takes the newest checkpoint
-        from subgoal.engine.evaluation import newest_checkpoint
-
-        if agent == "hierarchical":
-            planner = planner or newest_checkpoint(workspace, "planner")
-            executor = executor or newest_checkpoint(workspace, "executor")
-        else:
-            checkpoint = checkpoint or newest_checkpoint(workspace, "flat")
+    agent_spec = resolve_spec(agent, workspace, checkpoints)
+    if agent == "human" and plain:
+        raise AgentError("--agent human needs a terminal: run it without --plain, in a terminal")
+    agent_spec.check()
     split = chosen.split_of(variation)
+    annotated = workspace.annotated
     spec = LiveSpec(
-        task_id=chosen.id,
-        variation=variation,
-        split=split,
-        agent=agent,
-        planner=_checkpoint(planner, workspace),
-        executor=_checkpoint(executor, workspace),
-        checkpoint=_checkpoint(checkpoint, workspace),
-        step_limit=step_limit,
-        annotated=sorted(workspace.annotated.glob(f"{split}.*.jsonl.gz"))
-        if workspace.annotated.is_dir()
-        else [],
+        chosen.id,
+        variation,
+        split,
+        agent_spec,
+        step_limit,
+        sorted(annotated.glob(f"{split}.*.jsonl.gz")) if annotated.is_dir() else [],
     )
-    if agent == "hierarchical" and not (spec.planner and spec.executor):
-        raise AgentError("--agent hierarchical needs --planner and --executor checkpoints")
-    if agent == "flat" and not spec.checkpoint:
-        raise AgentError("--agent flat needs --checkpoint")
     holder, policies = SessionHolder(), PolicyCache()
     try:
         if agent == "human":
-            if plain:
-                raise AgentError("--agent human needs a terminal: run it without --plain, in a terminal")
             config = LiveConfig(
-                lambda link: rollout_source(spec, holder, human_agent(spec, link, policies)),  # type: ignore[arg-type]
+                lambda link: rollout_source(spec, holder, registry_agent(spec, policies, link)),
                 human=True,
                 save_dir=workspace.runs,
             )
         else:
-            make = oracle_agent(spec) if agent == "oracle" else learned_agent(spec, policies)
-            source = rollout_source(spec, holder, make)
+            source = rollout_source(spec, holder, registry_agent(spec, policies))
             if plain:
                 drive(source, RunControl(delay=0.0), PlainPrinter(out))
                 return
@@ -165,17 +197,6 @@ def episode_file(path: Path) -> Path:
             f"{path}: a folder without episodes.jsonl.gz (give an episode file or a run folder)"
         )
     return inside
-
-
-def _checkpoint(name: str | None, workspace: Workspace) -> str | None:
-    """A checkpoint's folder, from its name in the workspace or a path (checked now, loaded later)."""
-    if not name:
-        return None
-    from subgoal.checkpoints import check_weights, resolve
-
-    path = resolve(name, workspace)
-    check_weights(path)
-    return str(path)
 
 
 def _print_replay(path: Path, number: int | None) -> None:

@@ -125,7 +125,7 @@ def _evaluate(workspace: Workspace, protocol: Protocol, folder: Path) -> None:
     """The hierarchical agent, then the flat one, each with two worker processes: both cores stay
     busy until the end, where one process per agent side by side left a core idle once the faster
     agent had finished (the hierarchical agent takes about twice the flat one's time)."""
-    from subgoal.engine.evaluation import CONFIG
+    from subgoal.engine.runs import CONFIG
 
     queue = []
     for agent in AGENTS:
@@ -198,8 +198,8 @@ def _run_in_parallel(workspace: Workspace, queues: list[list[list[str]]], folder
 def _report(workspace: Workspace, protocol: Protocol, folder: Path, times: dict[str, float]) -> None:
     from rich.console import Console
 
-    from subgoal.engine.evaluation import Run
     from subgoal.engine.report import compare_table, results_table, timing_line
+    from subgoal.engine.runs import Run
 
     runs = {agent: Run.open(workspace.runs / f"{protocol.name}-{agent}") for agent in AGENTS}
     summaries = {agent: run.summary() for agent, run in runs.items()}

@@ -152,22 +152,17 @@ def _short(metrics: dict) -> str:  # type: ignore[type-arg]
 
 
 def _evaluate(ws: Workspace, kind: str, settings: Settings):  # type: ignore[no-untyped-def]
-    from subgoal.engine.evaluation import CONFIG, Run, evaluate, resolve_spec
+    from subgoal.engine.agent_kinds import resolve_spec
+    from subgoal.engine.evaluation import evaluate
+    from subgoal.engine.runs import CONFIG, EvalProtocol, Run
 
-    spec = resolve_spec(kind, ws, device="cpu")
+    spec = resolve_spec(kind, ws, benchmarked=True, device="cpu")
     name = f"quickstart-{kind}"
     if (ws.runs / name / CONFIG).exists():
         the_run = Run.open(ws.runs / name)
     else:
-        the_run = Run.create(
-            ensure_dir(ws.runs),
-            spec,
-            "test",
-            settings.tasks,
-            max_variations=settings.test_variations,
-            step_limit=settings.step_limit,
-            name=name,
-        )
+        protocol = EvalProtocol("test", settings.test_variations, settings.step_limit)
+        the_run = Run.create(ensure_dir(ws.runs), spec, settings.tasks, protocol, name)
     with progress(TextColumn("{task.fields[score]}")) as bar:
         bar_id = bar.add_task(f"eval {kind}", total=len(the_run.jobs), score="")
 
@@ -209,7 +204,7 @@ def _best_episode(the_run) -> list[str]:  # type: ignore[no-untyped-def]
     """`FILE --episode N` for the hierarchical agent's best episode: the most to look at (as
     arguments: the path is quoted for the shell on its own)."""
     from subgoal.engine.episode import read_episodes
-    from subgoal.engine.evaluation import EPISODES
+    from subgoal.engine.runs import EPISODES
 
     path = the_run.path / EPISODES
     scores = [(ep.clamped_score, len(ep.subgoals), -i) for i, ep in enumerate(read_episodes(path))]

@@ -185,11 +185,18 @@ class HumanAgent(Agent):
 
     name = "human"
 
-    def __init__(self) -> None:
+    def __init__(self, planner: Policy | None = None) -> None:
         self._inbox: queue.Queue[Any] = queue.Queue()
         self.waiting = threading.Event()
         self.turn: Turn | None = None
         self._current: str | None = None
+        # With a planner, each turn also proposes the next sub-goal as a hint; a proposal that
+        # changes counts the old one as done (the planner's context lists it as completed).
+        self.planner = planner
+        self.completed: list[str] = []
+        self.last_hint: str | None = None
+        # Called on the rollout's thread before each action is awaited: (valid actions, hint).
+        self.announce: Callable[[list[str], str | None], None] | None = None
 
     def submit(self, action: str, subgoal: str | None = None) -> None:
         """Take `action` next; a `subgoal` different from the current one starts a new sub-goal."""
@@ -203,10 +210,27 @@ class HumanAgent(Agent):
 
     def reset(self, episode: Episode, gold: list[str] | None = None) -> None:
         self._current = None
+        self.completed, self.last_hint = [], None
         while not self._inbox.empty():  # actions typed for a previous episode do not carry over
             self._inbox.get_nowait()
 
+    def hint(self, turn: Turn) -> str | None:
+        """The planner's proposal for the next sub-goal, if there is a planner."""
+        if self.planner is None:
+            return None
+        ctx = agent_context(turn.episode, turn.index, self.completed, policy=self.planner)
+        beams = self.planner.generate(
+            [render("planner", ctx, budget=self.planner.fits)], num_beams=3, num_return=1
+        )
+        hint = (beams[0] or [None])[0] if beams else None
+        if self.last_hint and hint != self.last_hint:
+            self.completed = [*self.completed, self.last_hint]
+        self.last_hint = hint
+        return hint
+
     def act(self, turn: Turn) -> Decision:
+        if self.announce is not None:
+            self.announce(turn.valid_actions(), self.hint(turn))
         self.turn = turn
         self.waiting.set()
         try:
