@@ -15,7 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from subgoal import __version__
-from subgoal.commands import checkpoints, collect, play, tasks, train
+from subgoal.commands import checkpoints, collect, play, protocol, quickstart, tasks, train
 from subgoal.commands import eval as eval_command
 from subgoal.commands.options import TasksOption
 from subgoal.console import err
@@ -89,94 +89,9 @@ app.command("collect")(collect.command)
 app.command("train")(train.command)
 app.command("eval")(eval_command.command)
 app.command("play")(play.command)
+app.command("quickstart")(quickstart.command)
+app.command("protocol")(protocol.command)
 app.add_typer(checkpoints.app, name="checkpoints")
-
-
-@app.command("quickstart")
-def quickstart_command(
-    ctx: typer.Context,
-    tasks: Annotated[
-        Optional[list[str]],
-        typer.Option("--tasks", "-t", help="Task ids, names or globs. Default: 4-2,7-1 (short tasks)."),
-    ] = None,
-    minutes: Annotated[
-        float, typer.Option("--minutes", "-m", min=0.05, help="Training budget, shared by the three models.")
-    ] = 5.0,
-    train_variations: Annotated[int, typer.Option(min=1, help="Train variations per task.")] = 40,
-    dev_variations: Annotated[int, typer.Option(min=1, help="Dev variations per task (best model).")] = 4,
-    test_variations: Annotated[int, typer.Option(min=1, help="Test variations per task to evaluate.")] = 2,
-    step_limit: Annotated[int, typer.Option(min=1, help="Steps per test episode (the benchmark: 100).")] = 25,
-    workers: Annotated[
-        Optional[int],
-        typer.Option(
-            "--workers", "-j", min=1, envvar="SUBGOAL_WORKERS", help="Parallel JVMs. Default: 2 (or 1 core)."
-        ),
-    ] = None,
-) -> None:
-    """The whole pipeline, small, offline, on CPU, in about ten minutes: collect → annotate (rules) → train tiny planner, executor and flat → eval both agents → the table and the command to watch an episode.
-
-    Everything goes to [i]WORKSPACE/quickstart/[/]; run it again to resume or to reuse what is done.
-    """
-    from subgoal.commands import quickstart as command
-    from subgoal.engine.tasks import resolve_tasks
-
-    settings = command.Settings(
-        tasks=resolve_tasks(tasks or command.DEFAULT_TASKS),
-        train_variations=train_variations,
-        dev_variations=dev_variations,
-        test_variations=test_variations,
-        minutes=minutes,
-        step_limit=step_limit,
-    )
-    if workers:
-        settings.workers = workers
-    command.run(workspace_of(ctx), settings)
-
-
-@app.command("protocol")
-def protocol_command(
-    ctx: typer.Context,
-    name: Annotated[
-        str, typer.Option(help="Checkpoints ROLE-NAME, runs NAME-AGENT, WORKSPACE/protocol/NAME/.")
-    ] = "cpu",
-    minutes: Annotated[
-        float,
-        typer.Option(
-            "--minutes", "-m", min=0.05, help="Training minutes per core (planner+executor | flat)."
-        ),
-    ] = 60.0,
-    preset: Annotated[str, typer.Option("--preset", "-p", help="T5 preset of all three models.")] = "mini",
-    tasks: TasksOption = None,
-    max_variations: Annotated[
-        Optional[int],
-        typer.Option("--max-variations", "-n", min=1, help="Test variations per task (default 10)."),
-    ] = None,
-    teleport: Annotated[
-        bool,
-        typer.Option(
-            "--teleport/--walk", help="Navigation learnt as teleports or door by door (both agents)."
-        ),
-    ] = True,
-) -> None:
-    """The CPU protocol in one command: train planner, executor and flat within the same minutes on
-    two cores, evaluate both agents on the 271 test episodes, print the per-task table beside the paper.
-
-    Run it again to resume: finished checkpoints and runs are reused, interrupted ones continue.
-    """
-    from subgoal.commands import protocol as command
-    from subgoal.engine.tasks import resolve_tasks
-
-    command.run(
-        workspace_of(ctx),
-        command.Protocol(
-            name=name,
-            minutes=minutes,
-            preset=preset,
-            tasks=[t.id for t in resolve_tasks(tasks)] if tasks else None,
-            max_variations=max_variations,
-            teleport=teleport,
-        ),
-    )
 
 
 @app.command("annotate")

@@ -24,13 +24,17 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Optional
 
+import typer
+
+from subgoal.commands.options import TasksOption
 from subgoal.console import err, out
 from subgoal.engine.files import write_atomic
 from subgoal.errors import SubgoalError
-from subgoal.workspace import Workspace, ensure_dir
+from subgoal.workspace import Workspace, ensure_dir, workspace_of
 
-AGENTS = ("hierarchical", "flat")
+COMPARED = ("hierarchical", "flat")  # the two agents the protocol trains and sets side by side
 EVAL_WORKERS = 2  # the protocol's two cores
 
 
@@ -59,6 +63,42 @@ def split_minutes(total: float) -> tuple[float, float]:
     while every sub-goal is the planner's choice, and the less trained planner was the weaker."""
     half = round(total / 2, 2)
     return half, half
+
+
+def command(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Option(help="Checkpoints ROLE-NAME, runs NAME-AGENT, WORKSPACE/protocol/NAME/.")
+    ] = "cpu",
+    minutes: Annotated[
+        float,
+        typer.Option(
+            "--minutes", "-m", min=0.05, help="Training minutes per core (planner+executor | flat)."
+        ),
+    ] = 60.0,
+    preset: Annotated[str, typer.Option("--preset", "-p", help="T5 preset of all three models.")] = "mini",
+    tasks: TasksOption = None,
+    max_variations: Annotated[
+        Optional[int],
+        typer.Option("--max-variations", "-n", min=1, help="Test variations per task (default 10)."),
+    ] = None,
+    teleport: Annotated[
+        bool,
+        typer.Option(
+            "--teleport/--walk", help="Navigation learnt as teleports or door by door (both agents)."
+        ),
+    ] = True,
+) -> None:
+    """The CPU protocol in one command: train planner, executor and flat within the same minutes on
+    two cores, evaluate both agents on the 271 test episodes, print the per-task table beside the paper.
+
+    Run it again to resume: finished checkpoints and runs are reused, interrupted ones continue.
+    """
+    from subgoal.engine.tasks import resolve_tasks
+
+    chosen = [t.id for t in resolve_tasks(tasks)] if tasks else None
+    protocol = Protocol(name, minutes, preset, teleport=teleport, tasks=chosen, max_variations=max_variations)
+    run(workspace_of(ctx), protocol)
 
 
 def run(workspace: Workspace, protocol: Protocol) -> None:
@@ -125,25 +165,19 @@ def _evaluate(workspace: Workspace, protocol: Protocol, folder: Path) -> None:
     """The hierarchical agent, then the flat one, each with two worker processes: both cores stay
     busy until the end, where one process per agent side by side left a core idle once the faster
     agent had finished (the hierarchical agent takes about twice the flat one's time)."""
+    from subgoal.engine.agent_kinds import KINDS
     from subgoal.engine.runs import CONFIG
 
     queue = []
-    for agent in AGENTS:
+    for agent in COMPARED:
         name = f"{protocol.name}-{agent}"
         workers = ["--workers", str(EVAL_WORKERS)]
         if (workspace.runs / name / CONFIG).exists():
             queue.append(["eval", "--resume", name, *workers])
             continue
         args = ["eval", "--agent", agent, "--name", name, "--step-limit", str(protocol.step_limit), *workers]
-        if agent == "hierarchical":
-            args += [
-                "--planner",
-                _checkpoint("planner", protocol),
-                "--executor",
-                _checkpoint("executor", protocol),
-            ]
-        else:
-            args += ["--checkpoint", _checkpoint("flat", protocol)]
+        for slot in KINDS[agent].slots:  # --planner/--executor, or --checkpoint
+            args += [slot.flag, _checkpoint(slot.role, protocol)]
         if protocol.tasks:
             args += ["--tasks", ",".join(protocol.tasks)]
         if protocol.max_variations:
@@ -201,7 +235,7 @@ def _report(workspace: Workspace, protocol: Protocol, folder: Path, times: dict[
     from subgoal.engine.report import compare_table, results_table, timing_line
     from subgoal.engine.runs import Run
 
-    runs = {agent: Run.open(workspace.runs / f"{protocol.name}-{agent}") for agent in AGENTS}
+    runs = {agent: Run.open(workspace.runs / f"{protocol.name}-{agent}") for agent in COMPARED}
     summaries = {agent: run.summary() for agent, run in runs.items()}
     table = compare_table(summaries["flat"], summaries["hierarchical"], "flat", "hierarchical")
     table.title = (
@@ -211,10 +245,10 @@ def _report(workspace: Workspace, protocol: Protocol, folder: Path, times: dict[
         f"train wall time {times['train'] / 60:.1f} min, eval wall time {times['eval'] / 60:.1f} min "
         "(a reused phase counts only what this command ran)",
     ]
-    for agent in AGENTS:
+    for agent in COMPARED:
         lines.append(f"{agent}: {timing_line(summaries[agent])}")
     for target in (out, Console(file=open(folder / "summary.md", "w"), width=120)):  # noqa: SIM115
-        for agent in AGENTS:
+        for agent in COMPARED:
             target.print(results_table(summaries[agent], f"{agent} ({protocol.name})", agent))
         target.print(table)
         for line in lines:

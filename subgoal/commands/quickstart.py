@@ -12,13 +12,15 @@ import os
 import shlex
 import time
 from dataclasses import dataclass, field
+from typing import Annotated, Optional
 
+import typer
 from rich.markup import escape
 from rich.progress import TextColumn
 
 from subgoal.console import err, out, progress
 from subgoal.engine.tasks import Task, resolve_tasks
-from subgoal.workspace import Workspace, ensure_dir
+from subgoal.workspace import Workspace, ensure_dir, workspace_of
 
 # Short tasks (gold paths of 5-10 steps) whose actions a tiny model can learn in minutes.
 DEFAULT_TASKS = "4-2,7-1"
@@ -36,6 +38,43 @@ class Settings:
     minutes: float = 5.0  # training budget, shared by the three models
     step_limit: int = 25  # the benchmark's is 100; a tiny model rarely needs more to show itself
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
+
+
+def command(
+    ctx: typer.Context,
+    tasks: Annotated[
+        Optional[list[str]],
+        typer.Option("--tasks", "-t", help="Task ids, names or globs. Default: 4-2,7-1 (short tasks)."),
+    ] = None,
+    minutes: Annotated[
+        float, typer.Option("--minutes", "-m", min=0.05, help="Training budget, shared by the three models.")
+    ] = 5.0,
+    train_variations: Annotated[int, typer.Option(min=1, help="Train variations per task.")] = 40,
+    dev_variations: Annotated[int, typer.Option(min=1, help="Dev variations per task (best model).")] = 4,
+    test_variations: Annotated[int, typer.Option(min=1, help="Test variations per task to evaluate.")] = 2,
+    step_limit: Annotated[int, typer.Option(min=1, help="Steps per test episode (the benchmark: 100).")] = 25,
+    workers: Annotated[
+        Optional[int],
+        typer.Option(
+            "--workers", "-j", min=1, envvar="SUBGOAL_WORKERS", help="Parallel JVMs. Default: 2 (or 1 core)."
+        ),
+    ] = None,
+) -> None:
+    """The whole pipeline, small, offline, on CPU, in about ten minutes: collect → annotate (rules) → train tiny planner, executor and flat → eval both agents → the table and the command to watch an episode.
+
+    Everything goes to [i]WORKSPACE/quickstart/[/]; run it again to resume or to reuse what is done.
+    """
+    settings = Settings(
+        tasks=resolve_tasks(tasks or DEFAULT_TASKS),
+        train_variations=train_variations,
+        dev_variations=dev_variations,
+        test_variations=test_variations,
+        minutes=minutes,
+        step_limit=step_limit,
+    )
+    if workers:
+        settings.workers = workers
+    run(workspace_of(ctx), settings)
 
 
 def run(workspace: Workspace, settings: Settings) -> None:
