@@ -723,71 +723,90 @@ class HierarchicalAgent(_LearnedAgent):
             if len(attempt) - searched >= self.allowance.get(parsed.verb, DEFAULT_ALLOWANCE):
                 self._close(closed, completed=False, status="failed")
                 continue
-            if attempt and is_ambiguous(attempt[-1][1]):
-                return self._decide("0", "answer", closed, plans)
-            text = render(
-                "executor",
-                agent_context(
-                    episode, turn.index, self.completed, name, self.first_seen[name], self.executor
-                ),
-                budget=self.executor.fits,
+            decision = self._pursue(turn, name, parsed, attempt, closed, plans)
+            if decision is not None:
+                return decision
+        return self._without_subgoal(turn, closed, plans)
+
+    def _pursue(
+        self,
+        turn: Turn,
+        name: str,
+        parsed: Subgoal,
+        attempt: list[tuple[str, str]],
+        closed: list[str],
+        plans: list[list[str]],
+    ) -> Decision | None:
+        """The next action for the current sub-goal, neither done nor over its allowance: the one
+        that serves it, the executor's best scored, or its grounded beams. None once the sub-goal
+        is closed here (exhausted in place, or ended by the executor): the planner chooses again."""
+        episode, look = turn.episode, turn.look
+        if attempt and is_ambiguous(attempt[-1][1]):
+            return self._decide("0", "answer", closed, plans)
+        text = render(
+            "executor",
+            agent_context(episode, turn.index, self.completed, name, self.first_seen[name], self.executor),
+            budget=self.executor.fits,
+        )
+        # A focus also passes what the task's thing says (`_holds_the_task_object`): the
+        # planner's `focus_on(substance)` is the task's own word, and the simulator's
+        # `focus on substance in inventory` was wood (s5: seven 1-x episodes ended at -100).
+        served = [
+            a
+            for a in candidates(parsed, turn.valid_actions(), [a for a, _ in attempt])
+            if not FOCUS.match(normalize(a))
+            or (
+                _holds_the_task_object(episode, _focus_of(a) or "")
+                and _in_stage_order(episode, _focus_of(a) or "")
             )
-            # A focus also passes what the task's thing says (`_holds_the_task_object`): the
-            # planner's `focus_on(substance)` is the task's own word, and the simulator's
-            # `focus on substance in inventory` was wood (s5: seven 1-x episodes ended at -100).
-            served = [
-                a
-                for a in candidates(parsed, turn.valid_actions(), [a for a, _ in attempt])
-                if not FOCUS.match(normalize(a))
-                or (
-                    _holds_the_task_object(episode, _focus_of(a) or "")
-                    and _in_stage_order(episode, _focus_of(a) or "")
-                )
-            ]
-            options = self._allowed(turn, served, strict=True)
-            why: dict[str, Any] = {"served": served[:MAX_SCORED]}  # valid actions serving the sub-goal
-            if len(options) < len(served):
-                why["avoided"] = [a for a in served if a not in options][:MAX_SCORED]
-            hunted = self._hunted(turn, parsed)
-            if hunted is not None:  # what it acts on is not in view: open what is here, then look on
-                why["search"] = hunted
-                self.hunted_in.add((room_of(look) or "").lower())
-                room = None if options else self._unseen_room(turn)
-                if options or room is not None:
-                    self.searched.add(turn.index)  # a search step, not one of the allowance
-                if room is not None:
-                    return self._decide(room, "search", closed, plans, why=why)
-            if served and not options:
-                # Every action serving it would repeat a no-op here: a measurement was seen looking
-                # at the same pot for 30 steps. Over, not retried in place: done if the executor
-                # may end it, else failed.
-                self._close(closed, completed=not parsed.checked and bool(attempt), status="exhausted")
-                continue
-            if not parsed.checked and attempt:
-                options.append(END_SUBGOAL)
-            if len(options) == 1 and options[0] != END_SUBGOAL:
-                return self._decide(options[0], "subgoal", closed, plans, why=why)
-            if options:
-                ranked = _closest(name, options, MAX_SCORED)
-                if END_SUBGOAL in options and END_SUBGOAL not in ranked:
-                    ranked[-1] = END_SUBGOAL
-                action, why["scored"] = self._best(self.executor, text, ranked)
-                if action == END_SUBGOAL:
-                    self._close(closed, completed=True, status="ended")
-                    continue
-                return self._decide(action, "scored", closed, plans, why=why)
-            beams = self._generate(self.executor, text, episode=episode)
-            real = [b for b in beams if normalize(b) != END_SUBGOAL]
-            target = parsed.args[0] if parsed.verb == "focus_on" and parsed.args else None
-            action, method, why = self._from_beams(
-                self.executor,
-                text,
-                real,
-                turn,
-                focus_ok=lambda a, t=target: t is not None and _focus_of(a) == t,
-            )
-            return self._decide(action, method, closed, plans, generated=beams, why=why)
-        # Nothing left to pursue: let the executor act without a sub-goal rather than stop early.
+        ]
+        options = self._allowed(turn, served, strict=True)
+        why: dict[str, Any] = {"served": served[:MAX_SCORED]}  # valid actions serving the sub-goal
+        if len(options) < len(served):
+            why["avoided"] = [a for a in served if a not in options][:MAX_SCORED]
+        hunted = self._hunted(turn, parsed)
+        if hunted is not None:  # what it acts on is not in view: open what is here, then look on
+            why["search"] = hunted
+            self.hunted_in.add((room_of(look) or "").lower())
+            room = None if options else self._unseen_room(turn)
+            if options or room is not None:
+                self.searched.add(turn.index)  # a search step, not one of the allowance
+            if room is not None:
+                return self._decide(room, "search", closed, plans, why=why)
+        if served and not options:
+            # Every action serving it would repeat a no-op here: a measurement was seen looking
+            # at the same pot for 30 steps. Over, not retried in place: done if the executor
+            # may end it, else failed.
+            self._close(closed, completed=not parsed.checked and bool(attempt), status="exhausted")
+            return None
+        if not parsed.checked and attempt:
+            options.append(END_SUBGOAL)
+        if len(options) == 1 and options[0] != END_SUBGOAL:
+            return self._decide(options[0], "subgoal", closed, plans, why=why)
+        if options:
+            ranked = _closest(name, options, MAX_SCORED)
+            if END_SUBGOAL in options and END_SUBGOAL not in ranked:
+                ranked[-1] = END_SUBGOAL
+            action, why["scored"] = self._best(self.executor, text, ranked)
+            if action == END_SUBGOAL:
+                self._close(closed, completed=True, status="ended")
+                return None
+            return self._decide(action, "scored", closed, plans, why=why)
+        beams = self._generate(self.executor, text, episode=episode)
+        real = [b for b in beams if normalize(b) != END_SUBGOAL]
+        target = parsed.args[0] if parsed.verb == "focus_on" and parsed.args else None
+        action, method, why = self._from_beams(
+            self.executor,
+            text,
+            real,
+            turn,
+            focus_ok=lambda a, t=target: t is not None and _focus_of(a) == t,
+        )
+        return self._decide(action, method, closed, plans, generated=beams, why=why)
+
+    def _without_subgoal(self, turn: Turn, closed: list[str], plans: list[list[str]]) -> Decision:
+        """Nothing left to pursue: the executor acts without a sub-goal rather than stop early."""
+        episode = turn.episode
         text = render(
             "executor",
             agent_context(episode, turn.index, self.completed, policy=self.executor),
