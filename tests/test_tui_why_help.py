@@ -4,6 +4,7 @@ keys, restart asking first, and human mode where typed text never triggers a sho
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
@@ -76,7 +77,7 @@ def why_episode() -> Episode:
         strict=True,
     ):
         step.generated, step.grounding, step.subgoal = generated, grounding, span
-    episode.meta["notes"] = [dict(note) for note in NOTES]
+    episode.meta["notes"] = copy.deepcopy(NOTES)  # whole: a test that changes its copy changes no other
     return episode
 
 
