@@ -64,19 +64,21 @@ class SessionHolder:
 
 
 class PolicyCache:
-    """Checkpoints loaded once per app (a restart reuses them), through the same checks as eval;
-    loading imports torch, so it happens in the worker, never at start-up."""
+    """Checkpoints loaded once per app (a restart reuses them), as eval loads them (their files were
+    checked by `AgentSpec.check` before the app started); loading imports torch, so it happens in
+    the worker, never at start-up."""
 
     def __init__(self, device: str | None = None) -> None:
         self._lock = threading.Lock()
-        self._loaded: dict[tuple[str, str], Any] = {}
+        self._loaded: dict[str, Any] = {}
         self.device = device
 
     def get(self, path: str, role: str) -> Any:
+        """The policy at `path` (a PolicyFor: the agent it is built for checks its role)."""
         with self._lock:
-            if (path, role) not in self._loaded:
-                self._loaded[path, role] = load_policy(path, role, self.device)
-            return self._loaded[path, role]
+            if path not in self._loaded:
+                self._loaded[path] = load_policy(path, self.device)
+            return self._loaded[path]
 
 
 MakeAgent = Callable[[Any], tuple[Any, tuple[str, ...]]]  # session -> (agent, sub-goals planned ahead)

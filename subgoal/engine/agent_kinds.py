@@ -77,8 +77,9 @@ class AgentSpec:
             check_weights(path)
 
     def build(self, policy_for: PolicyFor | None = None) -> Agent:
-        """A fresh agent. `policy_for(path, role)` supplies its models (default: load them here)."""
-        load = policy_for or (lambda path, role: load_policy(path, role, self.device))
+        """A fresh agent. `policy_for(path, role)` supplies its models (default: load them here,
+        after `check()`, which the callers run once before any JVM starts)."""
+        load = policy_for or (lambda path, _role: load_policy(path, self.device))
         return kind_of(self.kind).make(self, load)
 
 
@@ -213,16 +214,14 @@ def check_checkpoint(path: str, role: str) -> dict[str, Any]:
     return manifest
 
 
-def load_policy(path: str, role: str, device: str | None = None):  # type: ignore[no-untyped-def]
-    """A checkpoint loaded for `role`: a wrong role or a tokenizer that does not fit the model is
-    one clear line, before a single episode is played with it."""
+def load_policy(path: str, device: str | None = None):  # type: ignore[no-untyped-def]
+    """The policy of checkpoint `path`, once `AgentSpec.check` has passed its files (the agent checks
+    the role again on the policy it is given). What only loading shows is one clear line too:
+    weights damaged past their header, a tokenizer larger than the model's vocabulary."""
     from safetensors import SafetensorError
 
-    from subgoal.checkpoints import check_weights
     from subgoal.engine.models import Policy
 
-    check_checkpoint(path, role)
-    check_weights(path)
     try:
         policy = Policy.load(path, device=device)
     except SafetensorError as exc:  # damage the header check cannot see

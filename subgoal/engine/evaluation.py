@@ -82,8 +82,7 @@ class BatchedAgents:
         _set_torch_threads(spec, threads)
         self.spec, self.batcher = spec, batcher
         self.policies = {
-            slot: batcher.wrap(load_policy(path, slot, spec.device))
-            for slot, path in spec.checkpoints.items()
+            slot: batcher.wrap(load_policy(path, spec.device)) for slot, path in spec.checkpoints.items()
         }
         self._local = threading.local()
 
