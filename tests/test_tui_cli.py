@@ -73,7 +73,7 @@ def test_piped_tables_are_not_cut(monkeypatch) -> None:
 def test_plain_live_oracle_goes_through_the_rollout_source(tmp_path: Path, monkeypatch) -> None:
     """The live --plain path (the JVM is replaced by a saved episode; the real JVM run is tested in
     test_tui_app): the same source, driven without pacing, printed."""
-    from subgoal.commands import play as command
+    from subgoal import live
     from subgoal.tui import sources
 
     seen = {}
@@ -82,7 +82,7 @@ def test_plain_live_oracle_goes_through_the_rollout_source(tmp_path: Path, monke
         seen["spec"] = spec
         return sources.replay_source(sample_episode())
 
-    monkeypatch.setattr(command, "rollout_source", fake_rollout_source)
+    monkeypatch.setattr(live, "rollout_source", fake_rollout_source)
     result = play("--task", "find-non-living-thing", "--variation", "230", workspace=tmp_path)
     assert result.exit_code == 0, result.output
     assert seen["spec"].task_id == "4-2" and seen["spec"].split == "test" and seen["spec"].variation == 230
@@ -95,7 +95,7 @@ def test_a_learned_agent_takes_the_newest_checkpoints(tmp_path: Path, monkeypatc
 
     from test_user_errors import make_checkpoint
 
-    from subgoal.commands import play as command
+    from subgoal import live
     from subgoal.tui import sources
 
     for number, (name, role) in enumerate(
@@ -114,7 +114,7 @@ def test_a_learned_agent_takes_the_newest_checkpoints(tmp_path: Path, monkeypatc
         seen.append(spec)
         return sources.replay_source(sample_episode())
 
-    monkeypatch.setattr(command, "rollout_source", fake_rollout_source)
+    monkeypatch.setattr(live, "rollout_source", fake_rollout_source)
     assert play("--agent", "hierarchical", workspace=tmp_path).exit_code == 0
     assert (
         Path(seen[0].agent.planner).name == "planner-new"

@@ -6,7 +6,7 @@ import json
 import shlex
 import shutil
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 from rich.markup import escape
@@ -15,13 +15,15 @@ from rich.progress import TextColumn
 from subgoal.commands.options import TasksOption, WorkersOption, listed
 from subgoal.console import err, out, progress
 from subgoal.engine.agent_kinds import kind_names
-from subgoal.engine.evaluation import Progress, check_parallelism, evaluate
 from subgoal.engine.events import end_reason
 from subgoal.engine.report import PAPER, Summary, compare_table, results_table, timing_line
 from subgoal.engine.runs import ERRORS, EvalProtocol, Run, find_run
 from subgoal.engine.tasks import resolve_tasks
 from subgoal.errors import SubgoalError
 from subgoal.workspace import Workspace, ensure_dir, workspace_of
+
+if TYPE_CHECKING:
+    from subgoal.engine.evaluation import Progress
 
 SCORES_SVG = "scores.svg"  # the per-task bars, beside results.json
 
@@ -102,6 +104,8 @@ def command(
     if compare_runs:
         compare(workspace, *compare_runs, as_json=as_json)
         return
+    from subgoal.engine.evaluation import check_parallelism  # the runner loads agents: not at start-up
+
     check_parallelism(workers, batch)  # before a run folder is made for it
     runs_dir = ensure_dir(workspace.runs)
     if resume:
@@ -138,6 +142,8 @@ def command(
 def play_run(the_run: Run, workers: int, batch: int = 1, as_json: bool = False) -> Summary:
     """Play what is missing in `the_run` with a progress bar; print the table (or its JSON).
     Ctrl-C keeps what finished and says how to resume."""
+    from subgoal.engine.evaluation import evaluate
+
     with progress(TextColumn("{task.fields[score]}")) as bar:
         bar_id = bar.add_task(f"eval {the_run.config['agent']}", total=len(the_run.jobs), score="")
 

@@ -16,12 +16,8 @@ from subgoal.commands.options import listed
 from subgoal.console import out
 from subgoal.engine.agent_kinds import kind_names
 from subgoal.engine.episode import read_episodes
-from subgoal.engine.events import replay_events
 from subgoal.engine.tasks import check_variation, get_task
 from subgoal.errors import AgentError, EpisodeFileError
-from subgoal.live import LiveSpec, PolicyCache, SessionHolder, registry_agent, rollout_source
-from subgoal.tui.plain import PlainPrinter
-from subgoal.tui.sources import LiveConfig, RunControl, drive
 from subgoal.workspace import Workspace, workspace_of
 
 DEFAULT_TASK = "4-2"  # find a non-living thing: a handful of steps, something real at once
@@ -116,7 +112,11 @@ def _live(
 ) -> None:
     """An agent of the registry, playing one variation live: in the app, or printed with --plain.
     As in eval, a checkpoint slot left empty takes the newest of its role, checked before a JVM starts."""
+    # The live machinery (and the app) load only when a live episode is asked for.
+    from subgoal import live
     from subgoal.engine.agent_kinds import resolve_spec
+    from subgoal.tui.plain import PlainPrinter
+    from subgoal.tui.sources import LiveConfig, RunControl, drive
 
     chosen = get_task(task)
     check_variation(chosen, variation)
@@ -126,7 +126,7 @@ def _live(
     agent_spec.check()
     split = chosen.split_of(variation)
     annotated = workspace.annotated
-    spec = LiveSpec(
+    spec = live.LiveSpec(
         chosen.id,
         variation,
         split,
@@ -134,16 +134,16 @@ def _live(
         step_limit,
         sorted(annotated.glob(f"{split}.*.jsonl.gz")) if annotated.is_dir() else [],
     )
-    holder, policies = SessionHolder(), PolicyCache()
+    holder, policies = live.SessionHolder(), live.PolicyCache()
     try:
         if agent == "human":
             config = LiveConfig(
-                lambda link: rollout_source(spec, holder, registry_agent(spec, policies, link)),
+                lambda link: live.rollout_source(spec, holder, live.registry_agent(spec, policies, link)),
                 human=True,
                 save_dir=workspace.runs,
             )
         else:
-            source = rollout_source(spec, holder, registry_agent(spec, policies))
+            source = live.rollout_source(spec, holder, live.registry_agent(spec, policies))
             if plain:
                 drive(source, RunControl(delay=0.0), PlainPrinter(out))
                 return
@@ -200,6 +200,9 @@ def episode_file(path: Path) -> Path:
 
 
 def _print_replay(path: Path, number: int | None) -> None:
+    from subgoal.engine.events import replay_events
+    from subgoal.tui.plain import PlainPrinter
+
     printer = PlainPrinter(out)
     found = False
     for index, saved in enumerate(read_episodes(path)):

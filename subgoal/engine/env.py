@@ -26,6 +26,7 @@ from subgoal.errors import EnvironmentCrashed, JavaNotFoundError, JavaOptionsErr
 
 SIMPLIFICATION = "easy"
 EVAL_STEP_LIMIT = 100
+STALL_LIMIT = 50  # the protocol ends an episode after this many steps without a score change
 # Gold paths reach ~200 steps; collection must never be cut short by the simulator's own limit.
 COLLECT_STEP_LIMIT = 10_000
 

@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass
 from subgoal.engine.agent_kinds import AgentSpec, load_policy
 from subgoal.engine.agents import Agent
 from subgoal.engine.batching import GenerationBatcher
-from subgoal.engine.env import EVAL_STEP_LIMIT, Session
+from subgoal.engine.env import EVAL_STEP_LIMIT, STALL_LIMIT, Session
 from subgoal.engine.episode import Episode, EpisodeWriter
 from subgoal.engine.pool import EnvPool, Outcome, ThreadedEnvPool
 from subgoal.engine.report import Summary
-from subgoal.engine.rollout import STALL_LIMIT, Rollout
+from subgoal.engine.rollout import Rollout
 from subgoal.engine.runs import EPISODES, ERRORS, Run
 from subgoal.errors import SubgoalError
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from subgoal.engine.agents import Agent, Turn
-from subgoal.engine.env import EVAL_STEP_LIMIT, Session, begin_episode, take_step
+from subgoal.engine.env import EVAL_STEP_LIMIT, STALL_LIMIT, Session, begin_episode, take_step
 from subgoal.engine.episode import Episode, Step, SubgoalSpan
 from subgoal.engine.events import (
     EpisodeEnded,
@@ -31,8 +31,6 @@ from subgoal.engine.events import (
 )
 from subgoal.engine.tasks import Task, get_task
 from subgoal.errors import SubgoalError
-
-STALL_LIMIT = 50
 
 
 class Rollout:

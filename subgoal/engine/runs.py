@@ -24,12 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from subgoal.engine.agent_kinds import AgentSpec
-from subgoal.engine.env import EVAL_STEP_LIMIT
+from subgoal.engine.env import EVAL_STEP_LIMIT, STALL_LIMIT
 from subgoal.engine.episode import Episode, repair
 from subgoal.engine.files import write_atomic
 from subgoal.engine.oracle import plan_variations, scienceworld_version
 from subgoal.engine.report import Summary, markdown, merge_keys, summarize
-from subgoal.engine.rollout import STALL_LIMIT
 from subgoal.engine.tasks import Task, check_split
 from subgoal.errors import SubgoalError
 
