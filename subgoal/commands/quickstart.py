@@ -138,7 +138,8 @@ def _annotate(ws: Workspace, split: str, tasks: list[Task]) -> None:
 
 def _train(ws: Workspace, role: str, task_ids: list[str], seconds: float) -> None:
     from subgoal.checkpoints import is_checkpoint
-    from subgoal.engine.training import TrainConfig, train
+    from subgoal.engine.train_config import TrainConfig
+    from subgoal.engine.training import train
 
     if is_checkpoint(ws.checkpoints / role):
         err.print(f"train {role}: checkpoint already there, reused ({ws.checkpoints / role})")

@@ -135,7 +135,7 @@ def make_config(
     **settings: Any,
 ) -> Any:
     """The engine's TrainConfig for `role`: its files checked, `settings` as given."""
-    from subgoal.engine.training import TrainConfig
+    from subgoal.engine.train_config import TrainConfig
 
     train_files = data or default_files(workspace, role, "train", teacher)
     missing = [f for f in train_files if not f.exists()]

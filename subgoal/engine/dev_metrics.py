@@ -10,7 +10,7 @@ from subgoal.engine.examples import COMPLETE_TASK, END_SUBGOAL
 from subgoal.engine.train_data import Encoded, collate
 
 if TYPE_CHECKING:
-    from subgoal.engine.training import TrainConfig
+    from subgoal.engine.train_config import TrainConfig
 
 # Not counted in exact match: their share alone can make a model that learned nothing look good.
 PSEUDO_LABELS = (END_SUBGOAL, COMPLETE_TASK)

@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from subgoal import checkpoints
 from subgoal.engine.episode import Episode, read_episodes
@@ -20,8 +20,7 @@ from subgoal.engine.tasks import get_task
 from subgoal.errors import EpisodeFileError, TrainingError
 
 if TYPE_CHECKING:
-    from subgoal.engine.train_state import TrainState
-    from subgoal.engine.training import TrainConfig
+    from subgoal.engine.train_config import TrainConfig
 
 
 # --- episodes and examples ---------------------------------------------------------------------------
@@ -187,7 +186,14 @@ class BatchPlan:
         return batches[self.process : len(batches) - len(batches) % n or None : n]
 
 
-def micro_batches(plan: BatchPlan, state: TrainState) -> Iterator[list[int]]:
+class Position(Protocol):
+    """Where in the data the loop is (TrainState is one)."""
+
+    epoch: int
+    batch_in_epoch: int  # micro-batches of `epoch` already consumed
+
+
+def micro_batches(plan: BatchPlan, state: Position) -> Iterator[list[int]]:
     """Micro-batches from where `state` says, epoch after epoch, moving `state` along as it goes
     (so a save of last/ records the position)."""
     while True:

@@ -28,8 +28,8 @@ from subgoal.errors import TrainingError
 from subgoal.workspace import ensure_dir
 
 if TYPE_CHECKING:
+    from subgoal.engine.train_config import TrainConfig
     from subgoal.engine.train_data import Encoded, EpisodeSplits
-    from subgoal.engine.training import TrainConfig
 
 LogFn = Callable[[dict[str, Any]], None]
 
