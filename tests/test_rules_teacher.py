@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from subgoal.engine.actions import parse
 from subgoal.engine.episode import Episode, Step, SubgoalSpan
-from subgoal.engine.teachers.rules import RulesTeacher, parse, segment
+from subgoal.engine.teachers.rules import RulesTeacher, segment
 from subgoal.engine.teachers.spans import check_spans
 from subgoal.errors import TeacherError
 

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from subgoal.engine.teachers.rules import COOLERS, HEAT_SOURCES, WATER_SOURCES, Act, parse
+from subgoal.engine.actions import COOLERS, HEAT_SOURCES, WATER_SOURCES, Act, parse
 
 # Verbs whose completion the observations show (the executor never learns `end subgoal` for these).
 CHECKED = frozenset(
@@ -70,6 +70,11 @@ class Subgoal:
     @property
     def checked(self) -> bool:
         return self.verb in CHECKED
+
+
+def format_name(verb: str, *args: str) -> str:
+    """A sub-goal's name, the call `verb(a, b)` that parse_subgoal reads back."""
+    return f"{verb}({', '.join(a.strip() for a in args)})"
 
 
 def parse_subgoal(name: str) -> Subgoal | None:
@@ -333,8 +338,6 @@ def proposable(valid: Sequence[str]) -> list[str]:
     """Every sub-goal the rules teacher could name from what the valid actions offer now: its
     verbs with the names of the rooms and objects in view, so a planner can choose among them
     (constrained decoding) instead of spelling names it may get wrong."""
-    from subgoal.engine.teachers.spans import format_name
-
     names: dict[str, None] = {}
 
     def add(verb: str, *args: str) -> None:

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import copy
 
+from subgoal.engine.actions import parse
 from subgoal.engine.episode import Episode, Step, SubgoalSpan
 from subgoal.engine.examples import room_of
-from subgoal.engine.teachers.rules import parse
 
 
 def _is_walk(action: str) -> bool:

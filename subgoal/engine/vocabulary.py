@@ -35,7 +35,7 @@ def action_parts(action: str) -> tuple[str, str | None]:
     """An action's verb as the simulator's grammar has it (`pick up`, `move`, `teleport to` ...)
     and the room it goes to, if it is a navigation: one parse (the flat agent checks every valid
     action, every step)."""
-    from subgoal.engine.teachers.rules import parse
+    from subgoal.engine.actions import parse
 
     act = parse(action)
     if act.verb != "nav":

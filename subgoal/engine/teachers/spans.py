@@ -11,10 +11,7 @@ import re
 from collections.abc import Sequence
 
 from subgoal.engine.episode import SubgoalSpan
-
-
-def format_name(verb: str, *args: str) -> str:
-    return f"{verb}({', '.join(a.strip() for a in args)})"
+from subgoal.engine.subgoals import format_name, parse_subgoal
 
 
 def normalize_name(text: str) -> str:
@@ -31,9 +28,6 @@ def normalize_name(text: str) -> str:
 def check_name(name: str) -> None:
     """The paper's call style: `navigate_to(kitchen)`, `heat(water, stove)`, `complete_task()`, on one
     line, the verb exactly as written (lower case, no space before the bracket)."""
-    # Imported here: subgoals imports the rules teacher, which imports this module.
-    from subgoal.engine.subgoals import parse_subgoal
-
     call = parse_subgoal(name) if "\n" not in name else None
     if call is None or not name.startswith(f"{call.verb}("):
         raise ValueError(f"sub-goal {name!r} is not of the form verb(arguments), e.g. navigate_to(kitchen)")
