@@ -15,12 +15,11 @@ import typer
 from typer.core import TyperGroup
 
 from subgoal import __version__
-from subgoal.commands import checkpoints, collect, play, protocol, quickstart, tasks, train
+from subgoal.commands import annotate, checkpoints, collect, play, protocol, quickstart, tasks, train
 from subgoal.commands import eval as eval_command
-from subgoal.commands.options import TasksOption
 from subgoal.console import err
 from subgoal.errors import SubgoalError
-from subgoal.workspace import ENV_VAR, Workspace, workspace_of
+from subgoal.workspace import ENV_VAR, Workspace
 
 # `--help` lists the verbs in pipeline order, whatever order they are registered in.
 _ORDER = ("tasks", "collect", "annotate", "train", "eval", "play", "checkpoints", "quickstart", "protocol")
@@ -86,96 +85,13 @@ def _main(
 # Each command declares itself and its options in its own module; this file only composes them.
 app.command("tasks")(tasks.command)
 app.command("collect")(collect.command)
+app.command("annotate")(annotate.command)
 app.command("train")(train.command)
 app.command("eval")(eval_command.command)
 app.command("play")(play.command)
 app.command("quickstart")(quickstart.command)
 app.command("protocol")(protocol.command)
 app.add_typer(checkpoints.app, name="checkpoints")
-
-
-@app.command("annotate")
-def annotate_command(
-    ctx: typer.Context,
-    split: Annotated[str, typer.Option("--split", "-s", help="train, dev or test.")] = "train",
-    tasks: TasksOption = None,
-    teacher: Annotated[
-        str,
-        typer.Option(
-            "--teacher", envvar="SUBGOAL_TEACHER", help="rules (offline) or openai (any compatible server)."
-        ),
-    ] = "rules",
-    model: Annotated[
-        str, typer.Option("--model", "-m", envvar="SUBGOAL_TEACHER_MODEL", help="The LLM teacher's model.")
-    ] = "gpt-4o-mini",
-    base_url: Annotated[
-        Optional[str],
-        typer.Option(
-            "--base-url",
-            envvar="OPENAI_BASE_URL",
-            help="OpenAI-compatible server (vLLM, llama.cpp, Ollama...).",
-        ),
-    ] = None,
-    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Episodes annotated at once.")] = 4,
-    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N episodes.")] = None,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the first prompt and the token estimate; ask nothing.")
-    ] = False,
-    on_failure: Annotated[
-        str,
-        typer.Option(help="When the LLM gives no usable answer: [b]fail[/] the episode, or use [b]rules[/]."),
-    ] = "fail",
-    price_per_1k: Annotated[
-        Optional[str],
-        typer.Option(help="USD per 1k tokens, PROMPT[,COMPLETION]. Default: list price of known models."),
-    ] = None,
-    max_attempts: Annotated[
-        int, typer.Option(min=1, help="Answers asked per episode, re-asks included.")
-    ] = 3,
-    max_retries: Annotated[
-        int, typer.Option(min=0, help="Client retries per request (429, 5xx, timeouts).")
-    ] = 4,
-    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for one answer.")] = 120.0,
-    max_tokens: Annotated[int, typer.Option(min=16, help="Longest answer, in tokens.")] = 2048,
-    cache: Annotated[bool, typer.Option(help="Reuse answers cached under WORKSPACE/cache/openai.")] = True,
-    input: Annotated[
-        Optional[Path],
-        typer.Option("--input", "-i", help="Oracle file. Default: WORKSPACE/oracle/SPLIT.jsonl.gz."),
-    ] = None,
-    output: Annotated[
-        Optional[Path],
-        typer.Option("--output", "-o", help="Default: WORKSPACE/annotated/SPLIT.TEACHER.jsonl.gz."),
-    ] = None,
-) -> None:
-    """Split oracle paths into sub-goals (resumable: re-run to continue; cached: a re-run asks nothing).
-
-    The key comes from OPENAI_API_KEY and is never written anywhere. Exits 1 when some episodes
-    could not be annotated (they are listed), 2 when nothing can proceed.
-    """
-    from subgoal.commands import annotate as command
-
-    opts = command.Options(
-        split=split,
-        tasks=tasks,
-        teacher=teacher,
-        model=model,
-        base_url=base_url,
-        workers=workers,
-        limit=limit,
-        dry_run=dry_run,
-        on_failure=on_failure,
-        price_per_1k=price_per_1k,
-        max_attempts=max_attempts,
-        max_retries=max_retries,
-        timeout=timeout,
-        max_tokens=max_tokens,
-        cache=cache,
-        input=input,
-        output=output,
-    )
-    report = command.run(workspace_of(ctx), opts)
-    if report is not None and report.failures:
-        raise typer.Exit(1)
 
 
 def main() -> None:

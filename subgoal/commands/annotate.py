@@ -4,64 +4,141 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
 
+import typer
 from rich.table import Table
 from rich.text import Text
 
+from subgoal.commands.options import SplitOption, TasksOption, listed
 from subgoal.console import err, out, progress
 from subgoal.engine.annotation import AnnotateReport, annotate, pending, select, vocabulary
 from subgoal.engine.episode import Episode, read_episodes
 from subgoal.engine.tasks import check_split, resolve_tasks
-from subgoal.engine.teachers import TEACHERS, Annotation, Teacher
+from subgoal.engine.teachers import TEACHERS, Annotation, TeacherKind, teacher_kind
 from subgoal.engine.teachers.pricing import cost, price_of
 from subgoal.errors import EpisodeFileError, TeacherError
-from subgoal.workspace import Workspace, ensure_dir
+from subgoal.workspace import Workspace, ensure_dir, workspace_of
+
+if TYPE_CHECKING:
+    from subgoal.engine.teachers.openai import Settings
 
 
-@dataclass
-class Options:
-    split: str = "train"
+def command(
+    ctx: typer.Context,
+    split: SplitOption = "train",
+    tasks: TasksOption = None,
+    teacher: Annotated[
+        str,
+        typer.Option(
+            "--teacher",
+            envvar="SUBGOAL_TEACHER",
+            help=listed([f"{k.name} ({k.help})" for k in TEACHERS.values()]) + ".",
+        ),
+    ] = "rules",
+    model: Annotated[
+        str, typer.Option("--model", "-m", envvar="SUBGOAL_TEACHER_MODEL", help="The LLM teacher's model.")
+    ] = "gpt-4o-mini",
+    base_url: Annotated[
+        Optional[str],
+        typer.Option(
+            "--base-url",
+            envvar="OPENAI_BASE_URL",
+            help="OpenAI-compatible server (vLLM, llama.cpp, Ollama...).",
+        ),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", "-j", min=1, help="Episodes annotated at once.")] = 4,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, help="Only the first N episodes.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the first prompt and the token estimate; ask nothing.")
+    ] = False,
+    on_failure: Annotated[
+        str,
+        typer.Option(help="When the LLM gives no usable answer: [b]fail[/] the episode, or use [b]rules[/]."),
+    ] = "fail",
+    price_per_1k: Annotated[
+        Optional[str],
+        typer.Option(help="USD per 1k tokens, PROMPT[,COMPLETION]. Default: list price of known models."),
+    ] = None,
+    max_attempts: Annotated[
+        int, typer.Option(min=1, help="Answers asked per episode, re-asks included.")
+    ] = 3,
+    max_retries: Annotated[
+        int, typer.Option(min=0, help="Client retries per request (429, 5xx, timeouts).")
+    ] = 4,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for one answer.")] = 120.0,
+    max_tokens: Annotated[int, typer.Option(min=16, help="Longest answer, in tokens.")] = 2048,
+    cache: Annotated[bool, typer.Option(help="Reuse answers cached under WORKSPACE/cache/openai.")] = True,
+    input: Annotated[
+        Optional[Path],
+        typer.Option("--input", "-i", help="Oracle file. Default: WORKSPACE/oracle/SPLIT.jsonl.gz."),
+    ] = None,
+    output: Annotated[
+        Optional[Path],
+        typer.Option("--output", "-o", help="Default: WORKSPACE/annotated/SPLIT.TEACHER.jsonl.gz."),
+    ] = None,
+) -> None:
+    """Split oracle paths into sub-goals (resumable: re-run to continue; cached: a re-run asks nothing).
+
+    The key comes from OPENAI_API_KEY and is never written anywhere. Exits 1 when some episodes could not be annotated (they are listed), 2 when nothing can proceed.
+    """
+    from subgoal.engine.teachers.openai import Settings
+
+    workspace = workspace_of(ctx)
+    settings = Settings(
+        model=model,
+        base_url=base_url,
+        max_tokens=max_tokens,
+        max_attempts=max_attempts,
+        max_retries=max_retries,
+        timeout=timeout,
+        on_failure=on_failure,
+    )
+    job = Job(split, teacher, tasks, input, output, limit, workers, price_per_1k)
+    report = run(workspace, job, settings, workspace.cache / "openai" if cache else None, dry_run)
+    if report is not None and report.failures:
+        raise typer.Exit(1)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Which episodes, by which teacher, into which file: what the command's options say beyond the
+    LLM's settings."""
+
+    split: str
+    teacher: str
     tasks: list[str] | None = None
-    teacher: str = "rules"
-    model: str = "gpt-4o-mini"
-    base_url: str | None = None
-    workers: int = 4
+    source: Path | None = None  # default: WORKSPACE/oracle/SPLIT.jsonl.gz
+    target: Path | None = None  # default: WORKSPACE/annotated/SPLIT.TEACHER.jsonl.gz
     limit: int | None = None
-    dry_run: bool = False
-    on_failure: str = "fail"
+    workers: int = 4
     price_per_1k: str | None = None
-    max_attempts: int = 3
-    max_retries: int = 4
-    timeout: float = 120.0
-    max_tokens: int = 2048
-    cache: bool = True
-    input: Path | None = None
-    output: Path | None = None
 
 
-def run(workspace: Workspace, opts: Options) -> AnnotateReport | None:
-    check_split(opts.split)
-    if opts.teacher not in TEACHERS:
-        raise TeacherError(f"unknown teacher {opts.teacher!r}; choose one of {', '.join(TEACHERS)}")
-    source = opts.input or workspace.oracle_file(opts.split)
+def run(
+    workspace: Workspace, job: Job, settings: Settings, cache: Path | None, dry_run: bool = False
+) -> AnnotateReport | None:
+    check_split(job.split)
+    kind = teacher_kind(job.teacher)
+    source = job.source or workspace.oracle_file(job.split)
     if not source.exists():
         raise EpisodeFileError(
-            f"{source}: no oracle episodes; run `subgoal collect --split {opts.split}` first"
+            f"{source}: no oracle episodes; run `subgoal collect --split {job.split}` first"
         )
-    price = _price(opts)  # a bad --price-per-1k fails before any work
-    chosen = resolve_tasks(opts.tasks) if opts.tasks else None
-    episodes = select(source, chosen, opts.limit)
-    identity = "rules" if opts.teacher == "rules" else f"openai:{opts.model}"
-    target = opts.output or workspace.annotated_file(opts.split, opts.teacher)
+    price = _price(kind, settings, job.price_per_1k)  # a bad --price-per-1k fails before any work
+    chosen = resolve_tasks(job.tasks) if job.tasks else None
+    episodes = select(source, chosen, job.limit)
+    identity = kind.identity(settings)
+    target = job.target or workspace.annotated_file(job.split, kind.name)
     ensure_dir(target.parent)
     todo, skipped = pending(episodes, target, identity)
-    if opts.dry_run:
-        _dry_run(workspace, opts, todo, skipped, price)
+    if dry_run:
+        _dry_run(kind, settings, cache, todo, skipped, price)
         return None
 
-    teacher = _teacher(workspace, opts)
+    teacher = kind.build(settings, cache)
     with progress() as bar:
-        bar_id = bar.add_task(f"annotate {opts.split} ({identity})", total=len(todo))
+        bar_id = bar.add_task(f"annotate {job.split} ({identity})", total=len(todo))
 
         def on_done(episode: Episode, annotation: Annotation | None, problem: str | None) -> None:
             if annotation is None:
@@ -70,9 +147,9 @@ def run(workspace: Workspace, opts: Options) -> AnnotateReport | None:
                 err.print(f"[yellow]fell back to rules[/]: {problem}", highlight=False)
             bar.update(bar_id, advance=1)
 
-        report = annotate(todo, target, teacher, workers=opts.workers, on_done=on_done)
+        report = annotate(todo, target, teacher, workers=job.workers, on_done=on_done)
     report.skipped = skipped
-    _print_report(report, identity, target, price)
+    _print_report(report, identity, target, price, kind.asks)
     _print_vocabulary(target)
     if report.failures:
         err.print(
@@ -82,38 +159,22 @@ def run(workspace: Workspace, opts: Options) -> AnnotateReport | None:
     return report
 
 
-def _teacher(workspace: Workspace, opts: Options) -> Teacher:
-    if opts.teacher == "rules":
-        from subgoal.engine.teachers.rules import RulesTeacher
-
-        return RulesTeacher()
-    from subgoal.engine.teachers.cache import RequestCache
-    from subgoal.engine.teachers.openai import OpenAITeacher, Settings
-
-    settings = Settings(
-        model=opts.model,
-        base_url=opts.base_url,
-        max_tokens=opts.max_tokens,
-        max_attempts=opts.max_attempts,
-        max_retries=opts.max_retries,
-        timeout=opts.timeout,
-        on_failure=opts.on_failure,
-    )
-    cache = RequestCache(workspace.cache / "openai" if opts.cache else None)
-    return OpenAITeacher(settings, cache)
-
-
-def _price(opts: Options) -> tuple[float, float] | None:
-    if opts.teacher == "rules":
+def _price(kind: TeacherKind, settings: Settings, price_per_1k: str | None) -> tuple[float, float] | None:
+    if not kind.asks:
         return None
     try:
-        return price_of(opts.model, opts.price_per_1k)
+        return price_of(settings.model, price_per_1k)
     except ValueError as exc:
         raise TeacherError(f"--price-per-1k: {exc}") from None
 
 
 def _dry_run(
-    workspace: Workspace, opts: Options, todo: list[Episode], skipped: int, price: tuple[float, float] | None
+    kind: TeacherKind,
+    settings: Settings,
+    cache_folder: Path | None,
+    todo: list[Episode],
+    skipped: int,
+    price: tuple[float, float] | None,
 ) -> None:
     """Show what would be asked and what it would cost, without asking anything."""
     from subgoal.engine.teachers import prompt
@@ -122,21 +183,19 @@ def _dry_run(
     if not todo:
         out.print(f"nothing to annotate: {skipped} episodes are already done")
         return
-    if opts.teacher == "rules":
+    if not kind.asks:
         first = todo[0]
         out.print(f"[bold]{first.task_id} v{first.variation}[/] would be annotated as:")
         for span in segment(first.actions):
             steps = f"step {span.start}" if len(span) == 1 else f"steps {span.start}-{span.end - 1}"
             out.print(f"  {span.name}  [dim]{steps}[/]", highlight=False)
         out.print(
-            f"{len(todo)} episodes to annotate ({skipped} already done); the rules teacher makes no requests"
+            f"{len(todo)} episodes to annotate ({skipped} already done); the {kind.name} teacher makes no requests"
         )
         return
     from subgoal.engine.teachers.cache import RequestCache
-    from subgoal.engine.teachers.openai import Settings
 
-    settings = Settings(model=opts.model, max_tokens=opts.max_tokens)
-    cache = RequestCache(workspace.cache / "openai" if opts.cache else None)
+    cache = RequestCache(cache_folder)
     prompt_tokens = completion_tokens = cached = 0
     for k, episode in enumerate(todo):
         messages = prompt.messages(episode.task_description, episode.actions)
@@ -152,7 +211,7 @@ def _dry_run(
     from subgoal.engine.teachers import Usage
 
     estimate = cost(Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens), price)
-    table = Table(title=f"dry run: openai:{opts.model} (no request made)", title_justify="left")
+    table = Table(title=f"dry run: {kind.identity(settings)} (no request made)", title_justify="left")
     for column in (
         "episodes",
         "already done",
@@ -203,7 +262,7 @@ def _money(value: float | None) -> str:
 
 
 def _print_report(
-    report: AnnotateReport, identity: str, target: Path, price: tuple[float, float] | None
+    report: AnnotateReport, identity: str, target: Path, price: tuple[float, float] | None, asks: bool
 ) -> None:
     table = Table(title=f"annotate ({identity}) → {target}", title_justify="left")
     usage = report.usage
@@ -212,7 +271,7 @@ def _print_report(
         "already there": str(report.skipped),
         "failed": str(len(report.failures)),
     }
-    if identity != "rules":  # the rules teacher costs nothing
+    if asks:  # a teacher that asks no server costs nothing
         cells |= {
             "fell back": str(report.fallbacks),
             "requests": str(usage.requests),
