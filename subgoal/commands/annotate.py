@@ -15,8 +15,9 @@ from subgoal.console import err, out, progress
 from subgoal.engine.annotation import AnnotateReport, annotate, pending, select, vocabulary
 from subgoal.engine.episode import Episode, read_episodes
 from subgoal.engine.tasks import check_split, resolve_tasks
-from subgoal.engine.teachers import TEACHERS, Annotation, TeacherKind, teacher_kind
+from subgoal.engine.teachers import Annotation
 from subgoal.engine.teachers.pricing import cost, price_of
+from subgoal.engine.teachers.registry import TEACHERS, TeacherKind, teacher_kind
 from subgoal.errors import EpisodeFileError, TeacherError
 from subgoal.workspace import Workspace, ensure_dir, workspace_of
 
