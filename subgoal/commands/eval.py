@@ -12,7 +12,14 @@ import typer
 from rich.markup import escape
 from rich.progress import TextColumn
 
-from subgoal.commands.options import TasksOption, WorkersOption, listed
+from subgoal.commands.options import (
+    CheckpointOption,
+    ExecutorOption,
+    PlannerOption,
+    TasksOption,
+    WorkersOption,
+    listed,
+)
 from subgoal.console import err, out, progress
 from subgoal.engine.agent_kinds import kind_names
 from subgoal.engine.events import end_reason
@@ -33,15 +40,9 @@ def command(
     agent: Annotated[
         str, typer.Option("--agent", "-a", help=f"{listed(kind_names(benchmarked=True))}.")
     ] = "hierarchical",
-    planner: Annotated[
-        Optional[str], typer.Option(help="Planner checkpoint (name or path). Default: the newest planner.")
-    ] = None,
-    executor: Annotated[
-        Optional[str], typer.Option(help="Executor checkpoint (name or path). Default: the newest executor.")
-    ] = None,
-    checkpoint: Annotated[
-        Optional[str], typer.Option(help="Flat checkpoint (name or path). Default: the newest flat one.")
-    ] = None,
+    planner: PlannerOption = None,
+    executor: ExecutorOption = None,
+    checkpoint: CheckpointOption = None,
     oracle_file: Annotated[
         Optional[Path],
         typer.Option(help="Oracle agent: replay these (annotated) episodes. Default: the live gold path."),

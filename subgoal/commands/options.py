@@ -22,6 +22,25 @@ WorkersOption = Annotated[
 
 SplitOption = Annotated[str, typer.Option("--split", "-s", help="train, dev or test.")]
 
+# The checkpoint slots of the agent kinds (engine/agent_kinds.py), as eval and play take them.
+PlannerOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--planner",
+        help="Planner checkpoint, a name or path. Default: the newest planner (a human's hints: only one named).",
+    ),
+]
+ExecutorOption = Annotated[
+    Optional[str],
+    typer.Option("--executor", help="Executor checkpoint, a name or path. Default: the newest executor."),
+]
+CheckpointOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--checkpoint", help="The flat agent's checkpoint, a name or path. Default: the newest flat one."
+    ),
+]
+
 
 def listed(names: list[str]) -> str:
     """ "a, b or c": choices as a help line says them."""

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from subgoal.commands.options import listed
+from subgoal.commands.options import CheckpointOption, ExecutorOption, PlannerOption, listed
 from subgoal.console import out
 from subgoal.engine.agent_kinds import kind_names
 from subgoal.engine.episode import read_episodes
@@ -28,16 +28,9 @@ def command(
     task: Annotated[str, typer.Option("--task", "-t", help="Task id or name.")] = DEFAULT_TASK,
     variation: Annotated[int, typer.Option("--variation", "-v", min=0, help="Variation index.")] = 0,
     agent: Annotated[str, typer.Option("--agent", "-a", help=f"{listed(kind_names())}.")] = "oracle",
-    planner: Annotated[
-        Optional[str],
-        typer.Option(help="Planner checkpoint (hierarchical agent; hints for a human). Default: the newest."),
-    ] = None,
-    executor: Annotated[
-        Optional[str], typer.Option(help="Executor checkpoint (hierarchical agent). Default: the newest.")
-    ] = None,
-    checkpoint: Annotated[
-        Optional[str], typer.Option(help="Checkpoint of the flat agent. Default: the newest.")
-    ] = None,
+    planner: PlannerOption = None,
+    executor: ExecutorOption = None,
+    checkpoint: CheckpointOption = None,
     replay: Annotated[
         Optional[Path],
         typer.Option(
