@@ -12,7 +12,6 @@ from rich.text import Text
 
 from subgoal.commands.options import SplitOption, TasksOption, listed
 from subgoal.console import err, out, progress
-from subgoal.engine.annotation import AnnotateReport, annotate, pending, select, vocabulary
 from subgoal.engine.episode import Episode, read_episodes
 from subgoal.engine.tasks import check_split, resolve_tasks
 from subgoal.engine.teachers import Annotation
@@ -22,6 +21,7 @@ from subgoal.errors import EpisodeFileError, TeacherError
 from subgoal.workspace import Workspace, ensure_dir, workspace_of
 
 if TYPE_CHECKING:
+    from subgoal.engine.annotation import AnnotateReport
     from subgoal.engine.teachers.openai import Settings
 
 
@@ -119,6 +119,8 @@ class Job:
 def run(
     workspace: Workspace, job: Job, settings: Settings, cache: Path | None, dry_run: bool = False
 ) -> AnnotateReport | None:
+    from subgoal.engine.annotation import annotate, pending, select  # threads and all: not at start-up
+
     check_split(job.split)
     kind = teacher_kind(job.teacher)
     source = job.source or workspace.oracle_file(job.split)
@@ -290,6 +292,8 @@ def _print_report(
 def _print_vocabulary(target: Path) -> None:
     if not target.exists():
         return
+    from subgoal.engine.annotation import vocabulary
+
     rows = vocabulary(read_episodes(target))
     if not rows:
         return

@@ -22,7 +22,6 @@ from subgoal.commands.options import (
 )
 from subgoal.console import err, out, progress
 from subgoal.engine.agent_kinds import kind_names
-from subgoal.engine.events import end_reason
 from subgoal.engine.report import PAPER, Summary, compare_table, results_table, timing_line
 from subgoal.engine.runs import ERRORS, EvalProtocol, Run, find_run
 from subgoal.engine.tasks import resolve_tasks
@@ -273,6 +272,8 @@ def compare(workspace: Workspace, run_a: str, run_b: str, as_json: bool = False)
     bars = score_bars({names[0]: task_scores(summary_a), names[1]: task_scores(summary_b)})
     svg = write_bars_svg(bars, compare_svg_path(a, b), f"eval --compare {a.name} {b.name}")
     if as_json:
+        from subgoal.engine.events import end_reason
+
         episodes = [
             {
                 "task_id": p.left.task_id,
