@@ -26,7 +26,7 @@ def main() -> None:
     from subgoal.engine.episode import load_episodes
     from subgoal.engine.examples import examples_from_episodes
     from subgoal.engine.models import Policy
-    from subgoal.engine.training import prepare
+    from subgoal.engine.train_data import prepare
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, required=True)

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from subgoal.engine import models
 from subgoal.engine.episode import load_episodes
 from subgoal.engine.examples import ROLES, examples_from_episodes, stats
-from subgoal.engine.training import Encoded, batch_order, collate, encode
+from subgoal.engine.train_data import Encoded, batch_order, collate, encode
 
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}
 

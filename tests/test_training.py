@@ -16,7 +16,9 @@ from subgoal.checkpoints import is_checkpoint, read_manifest, staging_dir
 from subgoal.engine import models
 from subgoal.engine.episode import SubgoalSpan, write_episodes
 from subgoal.engine.tasks import get_task
-from subgoal.engine.training import TrainConfig, batch_order, train
+from subgoal.engine.train_config import TrainConfig
+from subgoal.engine.train_data import batch_order
+from subgoal.engine.training import train
 from subgoal.errors import TrainingError
 from subgoal.workspace import Workspace
 
@@ -258,7 +260,7 @@ def test_bucketed_batches_cover_every_example_once_with_less_padding():
 
 
 def test_an_equal_dev_exact_is_equal_after_rounding_and_the_lower_loss_wins():
-    from subgoal.engine.training import improved
+    from subgoal.engine.dev_metrics import improved
 
     best = {"step": 1200, "dev_loss": 0.97059, "dev_exact": 0.17969}  # as stored: rounded to 5 places
     assert improved({"dev_loss": 0.91411, "dev_exact": 0.1796875}, best)

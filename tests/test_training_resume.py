@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from subgoal.engine.training import TrainConfig, TrainState, resumable_state
+from subgoal.engine.train_config import TrainConfig
+from subgoal.engine.train_state import TrainState, resumable_state
 from subgoal.errors import TrainingError
 
 STAGING = Path("checkpoints/.flat-tiny.training")

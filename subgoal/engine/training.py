@@ -28,69 +28,36 @@ from typing import Any
 
 from subgoal import checkpoints
 from subgoal.engine import models
-from subgoal.engine.dev_metrics import PSEUDO_LABELS, evaluate, improved
+from subgoal.engine.dev_metrics import evaluate
 from subgoal.engine.schedule import lr_at, parameter_groups, planned_steps
 from subgoal.engine.train_config import TrainConfig
+
+# The loop calls `collate` and `save_last` through this module's names
+# (tests/test_training_multiprocess.py traces them here).
 from subgoal.engine.train_data import (
     BatchPlan,
     Encoded,
     EpisodeSplits,
-    batch_order,
     collate,
-    encode,
     encode_splits,
-    load_episodes_for,
     load_splits,
     make_examples,
     micro_batches,
-    prepare,
-    subgoal_allowance,
 )
 from subgoal.engine.train_state import (
     LogFn,
     TrainState,
     build_manifest,
-    find_last,
     publish,
-    resumable_state,
     run_log,
     save_best,
     save_last,
-    save_weights,
     start_or_resume,
     training_summary,
-    versions,
     weights_to_publish,
 )
 from subgoal.errors import TrainingError
 from subgoal.workspace import Workspace, ensure_dir
-
-# Names other code imports from here, wherever they now live. The loop calls `collate` and
-# `save_last` through this module (tests/test_training_multiprocess.py traces them here).
-__all__ = [
-    "PSEUDO_LABELS",
-    "Encoded",
-    "LogFn",
-    "TrainConfig",
-    "TrainResult",
-    "TrainState",
-    "batch_order",
-    "collate",
-    "encode",
-    "evaluate",
-    "find_last",
-    "improved",
-    "load_episodes_for",
-    "make_accelerator",
-    "make_examples",
-    "prepare",
-    "resumable_state",
-    "save_last",
-    "save_weights",
-    "subgoal_allowance",
-    "train",
-    "versions",
-]
 
 
 @dataclass
