@@ -1,4 +1,4 @@
-"""Which interrupted training runs resume (training.resumable_state), without training anything: the
+"""Which interrupted training runs resume (train_state.resumable_state), without training anything: the
 same settings, and as many processes as the run started with (`accelerate launch --num_processes`),
 since each process's share of the batches, and so the position that last/ saved, depends on it."""
 
