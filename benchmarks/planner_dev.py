@@ -28,7 +28,7 @@ def main() -> None:
     from subgoal.engine.examples import examples_from_episodes
     from subgoal.engine.models import Policy
     from subgoal.engine.subgoals import parse_subgoal
-    from subgoal.engine.vocabulary import renamed
+    from subgoal.engine.rules.vocabulary import renamed
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, required=True)

@@ -643,7 +643,7 @@ def test_a_task_that_focuses_twice_takes_each_kind_at_its_place():
     assert agent.act(Turn(episode, lambda: valid)).action == "focus on juvenile mouse"
 
 
-def hunt(vocabulary=None, steps: int = 5):  # type: ignore[no-untyped-def]
+def hunt(vocabulary=None, steps: int = 5, rules=None):  # type: ignore[no-untyped-def]
     """A planner that wants `pick_up(rubber)` for "boil rubber", the rubber in the workshop and the
     agent in the kitchen: the actions taken, how, and the agent."""
     inv = "In your inventory, you see: nothing"
@@ -666,7 +666,7 @@ def hunt(vocabulary=None, steps: int = 5):  # type: ignore[no-untyped-def]
     planner.manifest = {"name": "planner", "task_vocabulary": vocabulary}
     executor = Scripted("executor", lambda text: ["open cupboard"])
     executor.manifest = {"name": "executor", "subgoal_allowance": {"pick_up": 2}}
-    agent = HierarchicalAgent(planner, executor)
+    agent = HierarchicalAgent(planner, executor, rules=rules)
     agent.reset(episode)
     room, taken = "kitchen", []
     for _ in range(steps):

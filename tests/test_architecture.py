@@ -30,6 +30,8 @@ TUI_MAY_IMPORT = (
     "subgoal.console",
     "subgoal.plots",
     "subgoal.checkpoints",  # reading a checkpoint's training log (the curves screen)
+    "subgoal.engine.rules.layer",  # the rules' names, levels and summaries (the why pane)
+    "subgoal.engine.rules.registry",
 )
 
 

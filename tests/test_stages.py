@@ -3,7 +3,7 @@ The looks are the simulator's own (identify-life-stages-1 and -2 test variations
 
 from __future__ import annotations
 
-from subgoal.engine import stages
+from subgoal.engine.rules import stages
 
 PLANTS = "Your task is to focus on the life stages of the lemon plant, starting from earliest to latest. The plants are located outside."
 GARDEN = """This outside location is called the outside. Here you see:

@@ -500,13 +500,14 @@ async def test_learned_agent_shows_generated_text_and_grounding() -> None:
     )
     holder = FakeHolder()
     app = live_app(lambda link: rollout_source(spec, holder, registry_agent(spec, policies)), delay=0.0)
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(120, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, LiveScreen) and app.screen.stopped)
         state = app.screen.state
         assert state.score == 100 and state.steps[0].action == "focus on painting"
         # A focus is never grounded fuzzily: the second beam, an exact valid action, is taken.
         assert state.steps[0].generated[0] == "focus on the painting" and state.steps[0].grounding == "exact"
         assert "flat flat-fake" in status_text(app) and "agent flat" in status_text(app)
+        assert "rules task" in status_text(app)  # the level it played at (a spec without one: every rule)
         table = app.screen.query_one("ActionsLog")
         # Beam 2 was taken; beam 1 is named with what was wrong with it.
         assert "↳ beam 2 (beam 1 'focus on the painting' invalid)" in str(table.get_row("0")[-1])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from subgoal.engine.episode import Episode, Step, SubgoalSpan
-from subgoal.engine.vocabulary import (
+from subgoal.engine.rules.vocabulary import (
     action_fits,
     action_verb,
     answer_ready,
@@ -171,7 +171,7 @@ def test_each_verb_waits_for_what_every_train_plan_does_before_it():
 
 
 def test_a_thing_train_variations_were_about_is_renamed_to_this_variations():
-    from subgoal.engine.vocabulary import task_object
+    from subgoal.engine.rules.vocabulary import task_object
 
     boil = "Your task is to boil ice cream. For compounds without a boiling point, combusting ..."
     assert task_object(boil) == "ice cream"
@@ -236,7 +236,7 @@ def test_things_of_the_same_kind_are_renamed_across_tasks():
 
 
 def test_a_reading_of_the_tasks_thing_in_any_state_or_container():
-    from subgoal.engine.vocabulary import reads_the_task_object
+    from subgoal.engine.rules.vocabulary import reads_the_task_object
 
     boil = "Your task is to boil ice cream. First, focus on the substance."
     holds = {"metal pot": True, "jug": False}.get
@@ -256,7 +256,7 @@ def test_a_reading_of_the_tasks_thing_in_any_state_or_container():
 
 
 def test_the_tasks_box_and_room_put_in_while_carrying_what_it_focused_on():
-    from subgoal.engine.vocabulary import delivered, delivery
+    from subgoal.engine.rules.vocabulary import delivered, delivery
 
     task = "Your task is to find a(n) living thing. First, focus on the thing. Then, move it to the red box in the kitchen."
     assert delivery(task) == ("red box", "kitchen")
@@ -273,7 +273,7 @@ def test_the_tasks_box_and_room_put_in_while_carrying_what_it_focused_on():
 
 
 def test_the_tasks_word_substance_becomes_its_substance():
-    from subgoal.engine.vocabulary import renamed
+    from subgoal.engine.rules.vocabulary import renamed
 
     task = "Your task is to change the state of matter of tin. First, focus on the substance."
     assert renamed(None, "1-4", task, "focus_on(substance)") == "focus_on(tin)"

@@ -16,6 +16,7 @@ from subgoal.commands.options import (
     CheckpointOption,
     ExecutorOption,
     PlannerOption,
+    RulesOption,
     TasksOption,
     WorkersOption,
     listed,
@@ -23,6 +24,7 @@ from subgoal.commands.options import (
 from subgoal.console import err, out, progress
 from subgoal.engine.agent_kinds import kind_names
 from subgoal.engine.report import PAPER, Summary, compare_table, results_table, timing_line
+from subgoal.engine.rules.layer import DEFAULT_LEVEL, check_level
 from subgoal.engine.runs import ERRORS, EvalProtocol, Run, find_run
 from subgoal.engine.tasks import resolve_tasks
 from subgoal.errors import SubgoalError
@@ -42,6 +44,7 @@ def command(
     planner: PlannerOption = None,
     executor: ExecutorOption = None,
     checkpoint: CheckpointOption = None,
+    rules: RulesOption = DEFAULT_LEVEL,
     oracle_file: Annotated[
         Optional[Path],
         typer.Option(help="Oracle agent: replay these (annotated) episodes. Default: the live gold path."),
@@ -101,6 +104,7 @@ def command(
     Exits 1 when some episodes could not be played: they count as 0, the last line says how many and where they are listed (the run's errors.jsonl), and [b]--resume[/] plays them again.
     """
     workspace = workspace_of(ctx)
+    rules = check_level(rules)
     if compare_runs:
         compare(workspace, *compare_runs, as_json=as_json)
         return
@@ -110,7 +114,12 @@ def command(
     runs_dir = ensure_dir(workspace.runs)
     if resume:
         the_run = Run.open(find_run(resume, runs_dir))
-        err.print(f"resuming {the_run.path} (its saved settings apply)")
+        if _given(ctx, "rules") and rules != the_run.rules:
+            raise SubgoalError(
+                f"{the_run.name} was played with the {the_run.rules} rules: resume it without --rules, "
+                f"or start another run with --rules {rules}"
+            )
+        err.print(f"resuming {the_run.path} at its {the_run.rules} rules (its saved settings apply)")
     else:
         from subgoal.engine.agent_kinds import resolve_spec
 
@@ -123,6 +132,7 @@ def command(
             num_beams=beams,
             grounding=grounding,
             device=device,
+            rules=rules,
         )
         spec.check()
         protocol = EvalProtocol(split, max_variations, step_limit, stall_limit)
@@ -137,6 +147,13 @@ def command(
         raise
     if summary.errors:
         raise typer.Exit(1)
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether option `name` was given on the command line (not its default)."""
+    from click.core import ParameterSource
+
+    return ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
 
 
 def play_run(the_run: Run, workers: int, batch: int = 1, as_json: bool = False) -> Summary:
@@ -197,6 +214,7 @@ def run_json(the_run: Run, summary: Summary) -> dict[str, Any]:
         "name": the_run.name,
         "path": str(the_run.path),
         "agent": agent,
+        "rules": the_run.rules,
         "split": the_run.config.get("split"),
         "paper": PAPER.get(str(agent)),  # the table's paper row (None for the oracle)
         **summary.to_json(),
@@ -228,7 +246,8 @@ def compare_svg_path(a: Run, b: Run) -> Path:
 
 def print_tables(the_run: Run, summary: Summary, bars: Any) -> None:
     agent = the_run.config.get("agent")
-    out.print(results_table(summary, f"eval {the_run.name} ({the_run.config['split']} split)", agent))
+    title = f"eval {the_run.name} ({the_run.config['split']} split, {the_run.rules} rules)"
+    out.print(results_table(summary, title, agent))
     out.print(bars)
     out.print(timing_line(summary), soft_wrap=True)
     batching = the_run.batching()
@@ -271,6 +290,9 @@ def compare(workspace: Workspace, run_a: str, run_b: str, as_json: bool = False)
     names = (a.name, b.name) if a.name != b.name else ("A", "B")
     bars = score_bars({names[0]: task_scores(summary_a), names[1]: task_scores(summary_b)})
     svg = write_bars_svg(bars, compare_svg_path(a, b), f"eval --compare {a.name} {b.name}")
+    levels = f"rules: {a.name} {a.rules}, {b.name} {b.rules}"
+    if a.rules != b.rules:  # on stderr too: a table of two levels is easy to misread as one
+        err.print(f"[bold red]the runs played at different rules levels ({levels})[/]", soft_wrap=True)
     if as_json:
         from subgoal.engine.events import end_reason
 
@@ -287,9 +309,20 @@ def compare(workspace: Workspace, run_a: str, run_b: str, as_json: bool = False)
             for p in pairs
         ]
         runs = {"a": run_json(a, summary_a), "b": run_json(b, summary_b)}
-        out.print_json(json.dumps({**runs, "episodes": episodes, "svg": str(svg) if svg else None}))
+        out.print_json(
+            json.dumps(
+                {
+                    **runs,
+                    "same_rules": a.rules == b.rules,
+                    "episodes": episodes,
+                    "svg": str(svg) if svg else None,
+                }
+            )
+        )
         return
-    out.print(compare_table(summary_a, summary_b, a.name, b.name))
+    table = compare_table(summary_a, summary_b, a.name, b.name)
+    table.title = f"{table.title} ({levels})"
+    out.print(table)
     out.print(bars)
     if svg:
         out.print(f"bars: {escape(str(svg))}", soft_wrap=True)

@@ -42,6 +42,17 @@ CheckpointOption = Annotated[
 ]
 
 
+RulesOption = Annotated[
+    str,
+    typer.Option(
+        "--rules",
+        metavar="LEVEL",
+        help="Hand-written rules beside the models: [b]paper[/] (ground beams only), [b]general[/] "
+        "(+ rules true of any task), [b]task[/] (+ rules keyed to task families). See docs/RESULTS.md.",
+    ),
+]
+
+
 def listed(names: list[str]) -> str:
     """ "a, b or c": choices as a help line says them."""
     return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else "".join(names)

@@ -12,10 +12,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from subgoal.commands.options import CheckpointOption, ExecutorOption, PlannerOption, listed
+from subgoal.commands.options import CheckpointOption, ExecutorOption, PlannerOption, RulesOption, listed
 from subgoal.console import out
 from subgoal.engine.agent_kinds import kind_names
 from subgoal.engine.episode import read_episodes
+from subgoal.engine.rules.layer import DEFAULT_LEVEL, check_level
 from subgoal.engine.tasks import check_variation, get_task
 from subgoal.errors import AgentError, EpisodeFileError
 from subgoal.workspace import Workspace, workspace_of
@@ -31,6 +32,7 @@ def command(
     planner: PlannerOption = None,
     executor: ExecutorOption = None,
     checkpoint: CheckpointOption = None,
+    rules: RulesOption = DEFAULT_LEVEL,
     replay: Annotated[
         Optional[Path],
         typer.Option(
@@ -76,7 +78,10 @@ def command(
         _replay(replay, episode, plain, theme)
     else:
         checkpoints = {"planner": planner, "executor": executor, "flat": checkpoint}
-        _live(workspace, task, variation, agent, checkpoints, plain, theme, delay, paused, step_limit)
+        options = {"rules": check_level(rules)}
+        _live(
+            workspace, task, variation, agent, checkpoints, options, plain, theme, delay, paused, step_limit
+        )
 
 
 def _replay(replay: Path, episode: int | None, plain: bool, theme: str) -> None:
@@ -97,6 +102,7 @@ def _live(
     variation: int,
     agent: str,
     checkpoints: dict[str, str | None],
+    options: dict[str, str],
     plain: bool,
     theme: str,
     delay: float,
@@ -113,7 +119,7 @@ def _live(
 
     chosen = get_task(task)
     check_variation(chosen, variation)
-    agent_spec = resolve_spec(agent, workspace, checkpoints)
+    agent_spec = resolve_spec(agent, workspace, checkpoints, **options)
     if agent == "human" and plain:
         raise AgentError("--agent human needs a terminal: run it without --plain, in a terminal")
     agent_spec.check()

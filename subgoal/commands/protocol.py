@@ -4,9 +4,12 @@
             of the 60); core B: the flat baseline for all the minutes (it never loses for lack of
             compute).
     eval    both agents on the test protocol (first 10 test variations of each task, 100 steps),
-            one after the other, each on both cores (two worker processes).
-    report  per task, per bucket and overall for both agents, the paper's numbers beside them, the
-            wall time of each phase; written to WORKSPACE/protocol/NAME/summary.md too.
+            one after the other, each on both cores (two worker processes), at each rules level
+            asked for (`--rules`, default `general`: the headline); `--split dev` plays the first
+            10 dev variations instead, where every design choice is made.
+    report  per task, per bucket and overall for both agents at the first level, the paper's
+            numbers beside them; the ladder (both agents at every level played, with eval minutes);
+            the wall time of each phase; written to WORKSPACE/protocol/NAME/summary.md too.
 
 Each phase runs `subgoal train` / `subgoal eval` in child processes with one torch thread each
 (parallelism on a CPU comes from processes), so the pieces are the ones a user runs by hand.
@@ -31,6 +34,7 @@ import typer
 from subgoal.commands.options import TasksOption
 from subgoal.console import err, out
 from subgoal.engine.files import write_atomic
+from subgoal.engine.rules.layer import DEFAULT_LEVEL, LEGACY_LEVEL, check_level
 from subgoal.errors import SubgoalError
 from subgoal.workspace import Workspace, ensure_dir, workspace_of
 
@@ -48,8 +52,18 @@ class Protocol:
     flat_tokens: int = 320
     teleport: bool = True
     tasks: list[str] | None = None
-    max_variations: int | None = None  # test variations per task (None: the protocol's 10)
+    max_variations: int | None = None  # variations per task (None: the protocol's 10)
     step_limit: int = 100
+    levels: tuple[str, ...] = (DEFAULT_LEVEL,)  # rules levels to evaluate; the first is the headline
+    split: str = "test"  # dev: decide; test: report
+
+    def run_name(self, agent: str, level: str) -> str:
+        """The eval run of `agent` at `level`: NAME-AGENT for the test split at the task level (the
+        runs of before levels existed, which had every rule on), else NAME-[dev-]LEVEL-AGENT."""
+        split = "" if self.split == "test" else f"{self.split}-"
+        if not split and level == LEGACY_LEVEL:
+            return f"{self.name}-{agent}"
+        return f"{self.name}-{split}{level}-{agent}"
 
 
 class ProtocolError(SubgoalError):
@@ -88,6 +102,21 @@ def command(
             "--teleport/--walk", help="Navigation learnt as teleports or door by door (both agents)."
         ),
     ] = True,
+    rules: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--rules",
+            metavar="LEVEL",
+            help="Rules levels to evaluate, comma-separated or repeated (paper, general, task); the first "
+            "is the headline. Default: general. The trained models are reused.",
+        ),
+    ] = None,
+    split: Annotated[
+        str,
+        typer.Option(
+            "--split", "-s", help="test (report) or dev (decide: the first 5 dev variations of each task)."
+        ),
+    ] = "test",
 ) -> None:
     """The CPU protocol in one command: train planner, executor and flat within the same minutes on
     two cores, evaluate both agents on the 271 test episodes, print the per-task table beside the paper.
@@ -97,7 +126,21 @@ def command(
     from subgoal.engine.tasks import resolve_tasks
 
     chosen = [t.id for t in resolve_tasks(tasks)] if tasks else None
-    protocol = Protocol(name, minutes, preset, teleport=teleport, tasks=chosen, max_variations=max_variations)
+    levels = tuple(
+        dict.fromkeys(check_level(x) for r in rules or [DEFAULT_LEVEL] for x in r.split(",") if x.strip())
+    )
+    if split not in ("test", "dev"):
+        raise ProtocolError(f"unknown split {split!r} for the protocol; choose test or dev")
+    protocol = Protocol(
+        name,
+        minutes,
+        preset,
+        teleport=teleport,
+        tasks=chosen,
+        max_variations=max_variations,
+        levels=levels or (DEFAULT_LEVEL,),
+        split=split,
+    )
     run(workspace_of(ctx), protocol)
 
 
@@ -168,23 +211,30 @@ def _evaluate(workspace: Workspace, protocol: Protocol, folder: Path) -> None:
     from subgoal.engine.agent_kinds import KINDS
     from subgoal.engine.runs import CONFIG
 
-    queue = []
-    for agent in COMPARED:
-        name = f"{protocol.name}-{agent}"
-        workers = ["--workers", str(EVAL_WORKERS)]
-        if (workspace.runs / name / CONFIG).exists():
-            queue.append(["eval", "--resume", name, *workers])
-            continue
-        args = ["eval", "--agent", agent, "--name", name, "--step-limit", str(protocol.step_limit), *workers]
-        for slot in KINDS[agent].slots:  # --planner/--executor, or --checkpoint
-            args += [slot.flag, _checkpoint(slot.role, protocol)]
-        if protocol.tasks:
-            args += ["--tasks", ",".join(protocol.tasks)]
-        if protocol.max_variations:
-            args += ["-n", str(protocol.max_variations)]
-        queue.append(args)
-    err.print(f"[bold]eval[/]: the hierarchical agent, then the flat one, {EVAL_WORKERS} workers each")
-    _run_in_parallel(workspace, [queue], folder, "eval")
+    for level in protocol.levels:
+        queue = []
+        for agent in COMPARED:
+            name = protocol.run_name(agent, level)
+            workers = ["--workers", str(EVAL_WORKERS)]
+            if (workspace.runs / name / CONFIG).exists():
+                queue.append(["eval", "--resume", name, *workers])
+                continue
+            args = ["eval", "--agent", agent, "--name", name, "--rules", level, "--split", protocol.split]
+            args += ["--step-limit", str(protocol.step_limit), *workers]
+            for slot in KINDS[agent].slots:  # --planner/--executor, or --checkpoint
+                args += [slot.flag, _checkpoint(slot.role, protocol)]
+            if protocol.tasks:
+                args += ["--tasks", ",".join(protocol.tasks)]
+            if protocol.max_variations or protocol.split == "dev":
+                args += ["-n", str(protocol.max_variations or DEV_VARIATIONS)]
+            queue.append(args)
+        err.print(
+            f"[bold]eval[/] ({protocol.split} split, {level} rules): the hierarchical agent, then the flat "
+            f"one, {EVAL_WORKERS} workers each"
+        )
+        started = time.perf_counter()
+        _run_in_parallel(workspace, [queue], folder, "eval")
+        _note_minutes(folder, protocol, level, (time.perf_counter() - started) / 60)
 
 
 def _run_in_parallel(workspace: Workspace, queues: list[list[list[str]]], folder: Path, phase: str) -> None:
@@ -229,18 +279,63 @@ def _run_in_parallel(workspace: Workspace, queues: list[list[list[str]]], folder
         raise ProtocolError(f"{phase} failed (exit {code}): {tail[0]} — see {log}")
 
 
+DEV_VARIATIONS = 5  # the dev protocol: the first 5 dev variations of each task (DESIGN.md)
+MINUTES = "eval-minutes.json"  # eval wall minutes per split and level, for the ladder
+
+
+def _note_minutes(folder: Path, protocol: Protocol, level: str, minutes: float) -> None:
+    path = folder / MINUTES
+    try:
+        noted = json.loads(path.read_text())
+    except (OSError, ValueError):
+        noted = {}
+    key = f"{protocol.split}/{level}"
+    noted[key] = round(noted.get(key, 0.0) + minutes, 2)  # a resumed eval adds its own minutes
+    write_atomic(path, json.dumps(noted, indent=2))
+
+
+def ladder_table(workspace: Workspace, protocol: Protocol, folder: Path):  # type: ignore[no-untyped-def]
+    """Both agents' overall score at every rules level this protocol has played on its split (one set
+    of checkpoints), the difference, and the eval minutes of each level."""
+    from rich.table import Table
+
+    from subgoal.engine.rules import LEVELS
+    from subgoal.engine.runs import CONFIG, Run
+
+    try:
+        minutes = json.loads((folder / MINUTES).read_text())
+    except (OSError, ValueError):
+        minutes = {}
+    table = Table(title=f"rules ladder ({protocol.split} split, the same checkpoints)", title_justify="left")
+    for column in ("rules", "hierarchical", "flat", "Δ", "eval min"):
+        table.add_column(column, justify="left" if column == "rules" else "right")
+    for level in LEVELS:
+        paths = [workspace.runs / protocol.run_name(agent, level) for agent in COMPARED]
+        if not all((p / CONFIG).exists() for p in paths):
+            continue
+        hier, flat = (Run.open(p).summary().overall for p in paths)
+        spent = minutes.get(f"{protocol.split}/{level}")
+        table.add_row(
+            level, f"{hier:.2f}", f"{flat:.2f}", f"{hier - flat:+.2f}", f"{spent:.1f}" if spent else "—"
+        )
+    return table
+
+
 def _report(workspace: Workspace, protocol: Protocol, folder: Path, times: dict[str, float]) -> None:
     from rich.console import Console
 
     from subgoal.engine.report import compare_table, results_table, timing_line
     from subgoal.engine.runs import Run
 
-    runs = {agent: Run.open(workspace.runs / f"{protocol.name}-{agent}") for agent in COMPARED}
+    headline = protocol.levels[0]
+    runs = {agent: Run.open(workspace.runs / protocol.run_name(agent, headline)) for agent in COMPARED}
     summaries = {agent: run.summary() for agent, run in runs.items()}
     table = compare_table(summaries["flat"], summaries["hierarchical"], "flat", "hierarchical")
     table.title = (
-        f"CPU protocol {protocol.name}: {protocol.preset}, {protocol.minutes:g} min per core, test split"
+        f"CPU protocol {protocol.name}: {protocol.preset}, {protocol.minutes:g} min per core, "
+        f"{protocol.split} split, {headline} rules"
     )
+    ladder = ladder_table(workspace, protocol, folder)
     lines = [
         f"train wall time {times['train'] / 60:.1f} min, eval wall time {times['eval'] / 60:.1f} min "
         "(a reused phase counts only what this command ran)",
@@ -251,6 +346,7 @@ def _report(workspace: Workspace, protocol: Protocol, folder: Path, times: dict[
         for agent in COMPARED:
             target.print(results_table(summaries[agent], f"{agent} ({protocol.name})", agent))
         target.print(table)
+        target.print(ladder)
         for line in lines:
             target.print(line, soft_wrap=True)
         if target is not out:

@@ -18,7 +18,9 @@ import typer
 from rich.markup import escape
 from rich.progress import TextColumn
 
+from subgoal.commands.options import RulesOption
 from subgoal.console import err, out, progress
+from subgoal.engine.rules.layer import DEFAULT_LEVEL, check_level
 from subgoal.engine.tasks import Task, resolve_tasks
 from subgoal.workspace import Workspace, ensure_dir, workspace_of
 
@@ -38,6 +40,7 @@ class Settings:
     minutes: float = 5.0  # training budget, shared by the three models
     step_limit: int = 25  # the benchmark's is 100; a tiny model rarely needs more to show itself
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
+    rules: str = DEFAULT_LEVEL  # the rules level both agents play at
 
 
 def command(
@@ -59,6 +62,7 @@ def command(
             "--workers", "-j", min=1, envvar="SUBGOAL_WORKERS", help="Parallel JVMs. Default: 2 (or 1 core)."
         ),
     ] = None,
+    rules: RulesOption = DEFAULT_LEVEL,
 ) -> None:
     """The whole pipeline, small, offline, on CPU, in about ten minutes: collect → annotate (rules) → train tiny planner, executor and flat → eval both agents → the table and the command to watch an episode.
 
@@ -71,6 +75,7 @@ def command(
         test_variations=test_variations,
         minutes=minutes,
         step_limit=step_limit,
+        rules=check_level(rules),
     )
     if workers:
         settings.workers = workers
@@ -98,7 +103,7 @@ def run(workspace: Workspace, settings: Settings) -> None:
         _train(ws, role, ids, settings.minutes * 60 * SHARE[role])
     _stage("4/4 evaluate on held-out test variations")
     runs = {kind: _evaluate(ws, kind, settings) for kind in ("hierarchical", "flat")}
-    _finish(ws, runs, time.perf_counter() - started)
+    _finish(ws, runs, time.perf_counter() - started, settings.rules)
 
 
 def _stage(title: str) -> None:
@@ -196,8 +201,8 @@ def _evaluate(ws: Workspace, kind: str, settings: Settings):  # type: ignore[no-
     from subgoal.engine.evaluation import evaluate
     from subgoal.engine.runs import CONFIG, EvalProtocol, Run
 
-    spec = resolve_spec(kind, ws, benchmarked=True, device="cpu")
-    name = f"quickstart-{kind}"
+    spec = resolve_spec(kind, ws, benchmarked=True, device="cpu", rules=settings.rules)
+    name = f"quickstart-{kind}-{settings.rules}"
     if (ws.runs / name / CONFIG).exists():
         the_run = Run.open(ws.runs / name)
     else:
@@ -213,13 +218,13 @@ def _evaluate(ws: Workspace, kind: str, settings: Settings):  # type: ignore[no-
     return the_run
 
 
-def _finish(ws: Workspace, runs: dict, seconds: float) -> None:  # type: ignore[type-arg]
+def _finish(ws: Workspace, runs: dict, seconds: float, rules: str) -> None:  # type: ignore[type-arg]
     from subgoal.engine.report import PAPER, compare_table, timing_line
 
     hier, flat = runs["hierarchical"], runs["flat"]
     a, b = flat.summary(), hier.summary()
     table = compare_table(a, b, "flat", "hierarchical")
-    table.title = "quickstart: tiny models, a few minutes of CPU training (test split)"
+    table.title = f"quickstart: tiny models, a few minutes of CPU training (test split, {rules} rules)"
     out.print(table)
     out.print(
         f"paper, flan-t5-large on all 30 tasks: hierarchical {PAPER['hierarchical']:.2f}, flat {PAPER['flat']:.2f}. "

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from subgoal.engine.rules.layer import LEGACY_LEVEL, check_level
 from subgoal.errors import AgentError, CheckpointError
 from subgoal.workspace import Workspace
 
@@ -55,8 +56,10 @@ class AgentSpec:
     grounding: str = "fuzzy"
     subgoal_steps: int = 25  # unused since sub-goals are checked (allowances per verb): old run configs
     device: str | None = None
+    rules: str = LEGACY_LEVEL  # the rules level (rules/layer.py); configs from before levels had them all
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "rules", check_level(self.rules))
         for slot in kind_of(self.kind).slots:
             if slot.required and not getattr(self, slot.role):
                 raise AgentError(f"the {self.kind} agent needs a {slot.role} checkpoint ({slot.flag} NAME)")
@@ -87,16 +90,20 @@ class AgentSpec:
 def _hierarchical(spec: AgentSpec, load: PolicyFor) -> Agent:
     from subgoal.engine.agents import GenerationSettings, HierarchicalAgent
     from subgoal.engine.grounding import Grounder
+    from subgoal.engine.rules import RuleSet
 
     planner, executor = load(spec.planner, "planner"), load(spec.executor, "executor")  # type: ignore[arg-type]
-    return HierarchicalAgent(planner, executor, Grounder(spec.grounding), GenerationSettings(spec.num_beams))
+    settings = GenerationSettings(spec.num_beams)
+    return HierarchicalAgent(planner, executor, Grounder(spec.grounding), settings, rules=RuleSet(spec.rules))
 
 
 def _flat(spec: AgentSpec, load: PolicyFor) -> Agent:
     from subgoal.engine.agents import FlatAgent, GenerationSettings
     from subgoal.engine.grounding import Grounder
+    from subgoal.engine.rules import RuleSet
 
-    return FlatAgent(load(spec.flat, "flat"), Grounder(spec.grounding), GenerationSettings(spec.num_beams))  # type: ignore[arg-type]
+    settings = GenerationSettings(spec.num_beams)
+    return FlatAgent(load(spec.flat, "flat"), Grounder(spec.grounding), settings, rules=RuleSet(spec.rules))  # type: ignore[arg-type]
 
 
 def _oracle(spec: AgentSpec, load: PolicyFor) -> Agent:

@@ -208,7 +208,7 @@ def timing_line(summary: Summary) -> str:
 def markdown(summary: Summary, title: str, agent: str | None, config: dict[str, Any]) -> str:
     """report.md: the same tables as the terminal, as Markdown, with the run's configuration."""
     lines = [f"# {title}", ""]
-    for key in ("agent", "checkpoints", "split", "tasks", "step_limit", "stall_limit", "created"):
+    for key in ("agent", "rules", "checkpoints", "split", "tasks", "step_limit", "stall_limit", "created"):
         if key in config and config[key] not in (None, {}, []):
             value = config[key]
             if isinstance(value, dict):

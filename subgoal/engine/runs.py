@@ -29,6 +29,7 @@ from subgoal.engine.episode import Episode, repair
 from subgoal.engine.files import write_atomic
 from subgoal.engine.oracle import plan_variations, scienceworld_version
 from subgoal.engine.report import Summary, markdown, merge_keys, summarize
+from subgoal.engine.rules.layer import LEGACY_LEVEL
 from subgoal.engine.tasks import Task, check_split
 from subgoal.errors import SubgoalError
 
@@ -74,6 +75,11 @@ class Run:
         return EvalProtocol(c["split"], c.get("max_variations"), c["step_limit"], c.get("stall_limit"))
 
     @property
+    def rules(self) -> str:
+        """The rules level the run's agent played at; runs from before levels had every rule on."""
+        return str(self.config.get("spec", {}).get("rules") or LEGACY_LEVEL)
+
+    @property
     def jobs(self) -> list[tuple[str, int]]:
         return [(t, int(v)) for t, v in self.config["jobs"]]
 
@@ -95,6 +101,7 @@ class Run:
         path.mkdir(parents=True, exist_ok=name is not None)
         config = {
             "agent": spec.kind,
+            "rules": spec.rules,
             "spec": asdict(spec),
             "checkpoints": spec.checkpoints,
             "split": split,
@@ -110,6 +117,11 @@ class Run:
         run = cls(path, config)
         if (path / CONFIG).exists():
             existing = cls.open(path)
+            if existing.rules != spec.rules:
+                raise SubgoalError(
+                    f"{path} was played with the {existing.rules} rules, not {spec.rules}: "
+                    f"pick another --name, or --resume it at its own level"
+                )
             if existing.config.get("spec") != config["spec"] or existing.jobs != run.jobs:
                 raise SubgoalError(f"{path} holds a different run; pick another --name or --resume it")
             return existing
@@ -171,7 +183,7 @@ class Run:
         wall_seconds: float | None = None,
         batching: dict[str, Any] | None = None,
     ) -> None:
-        title = f"eval {self.name}"
+        title = f"eval {self.name} ({self.rules} rules)"
         data = {
             "run": self.name,
             "complete": complete,

@@ -216,8 +216,8 @@ def build_manifest(
     weights: Path,
 ) -> dict[str, Any]:
     """manifest.json of the checkpoint: what was trained on what, how, and how well."""
+    from subgoal.engine.rules.vocabulary import task_vocabulary  # what each task's plans use
     from subgoal.engine.subgoals import focus_heads, focus_heads_in_order  # for focus_allowed
-    from subgoal.engine.vocabulary import task_vocabulary  # what each task's plans use
 
     count = lambda ex: len(tokenizer(ex)["input_ids"])  # noqa: E731
     train_eps = episodes.train

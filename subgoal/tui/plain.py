@@ -65,7 +65,9 @@ class PlainPrinter:
             )
             print_(
                 f"[bold]{escape(event.task_id)} {escape(event.task_name)}[/] variation {event.variation} · "
-                f"agent [cyan]{escape(event.agent)}[/]" + (f" · {escape(extra)}" if extra else ""),
+                f"agent [cyan]{escape(event.agent)}[/]"
+                + (f" · rules {escape(str(event.info['rules']))}" if event.info.get("rules") else "")
+                + (f" · {escape(extra)}" if extra else ""),
                 highlight=False,
             )
             print_(f"[dim]task:[/] {escape(_one_line(event.task_description))}", highlight=False)

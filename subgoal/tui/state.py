@@ -220,6 +220,13 @@ class EpisodeState:
         return " · ".join(found)
 
     @property
+    def rules(self) -> str:
+        """The rules level a learned agent played at (episodes from before levels: every rule, task)."""
+        if self.info.get("rules"):
+            return str(self.info["rules"])
+        return "task" if any(self.info.get(k) for k in ("planner", "executor", "flat")) else ""
+
+    @property
     def checkpoint_paths(self) -> dict[str, Path]:
         """The agent's checkpoints on disk, by role, as EpisodeStarted.info names them."""
         found = {}

@@ -54,6 +54,8 @@ class StatusBar(Static):
                 ("agent ", "$text-muted", 5),
                 (state.agent or "?", "bold $text-accent", 2),
             ]
+            if state.rules:
+                parts += [("  rules ", "$text-muted", 6), (state.rules, "bold", 6)]
             if state.checkpoints:
                 parts.append((f"  {state.checkpoints}", "$text-muted", 7))
         else:

@@ -13,6 +13,7 @@ from typing import Any
 from textual.content import Content
 
 from subgoal.engine.episode import Step
+from subgoal.engine.rules.registry import RULES
 from subgoal.tui.state import EpisodeState
 
 Part = tuple[str, str]
@@ -134,6 +135,16 @@ def render_why(state: EpisodeState, index: int | None) -> Content:
         parts += _line(
             ("avoided as no-ops: ", "$text-warning"), (" · ".join(map(str, avoided)), "$text-muted")
         )
+
+    acted = why.get("rules")
+    if isinstance(acted, list) and acted:
+        parts += _line(
+            ("rules", "bold $text-primary"), (f"  at the {state.rules or 'task'} level", "$text-muted")
+        )
+        for name in acted:
+            rule = RULES.get(str(name))
+            meaning = f"{rule.level}: {rule.summary}" if rule else ""
+            parts += _line((" § ", "$text-warning"), (str(name), "bold"), (f"  {meaning}", "$text-muted"))
 
     ended = state.ended_at(index)
     if any(row.ending for row in ended):

@@ -1,0 +1,173 @@
+"""Every hand-written decision rule, one line each: name, level, decision point, agents, what it does.
+
+Adding a rule: its code in a module of this package, a line here, and `rules.on(NAME)` at the point
+where an agent consults it (docs/ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+from subgoal.engine.rules.layer import Rule
+
+BOTH = ("hierarchical", "flat")
+HIER = ("hierarchical",)
+FLAT = ("flat",)
+
+_RULES = (
+    # -- paper: the paper's own agent ---------------------------------------------------------------
+    Rule(
+        "ground-beams",
+        "paper",
+        "grounding",
+        BOTH,
+        "the first beam that is a valid action, else the valid action most similar to beam 1",
+    ),
+    Rule(
+        "focus-exact",
+        "paper",
+        "filter",
+        BOTH,
+        "a `focus on` only as a beam spells a valid one, never reached by similarity or scoring",
+    ),
+    # -- general: true of any task, reading nothing task-specific -----------------------------------
+    Rule(
+        "which-one",
+        "general",
+        "fallback",
+        BOTH,
+        "the simulator asks which of several things was meant: answer 0 (the first)",
+    ),
+    Rule(
+        "loop-guard",
+        "general",
+        "filter",
+        BOTH,
+        "skip actions that changed nothing in this state, or were taken 3 times in it",
+    ),
+    Rule(
+        "score-candidates",
+        "general",
+        "grounding",
+        BOTH,
+        "no exact beam: the model scores the valid actions of its beams' verbs (or those nearest "
+        "beam 1) instead of taking the most similar one",
+    ),
+    Rule(
+        "subgoal-done",
+        "general",
+        "subgoal",
+        HIER,
+        "a sub-goal is done when the observations show it (held, in the room, heated ...)",
+    ),
+    Rule(
+        "subgoal-allowance",
+        "general",
+        "subgoal",
+        HIER,
+        "a sub-goal fails after its verb's usual span length in the train plans",
+    ),
+    Rule(
+        "subgoal-candidates",
+        "general",
+        "filter",
+        HIER,
+        "the executor chooses among the valid actions that serve its sub-goal (and `end subgoal`)",
+    ),
+    Rule(
+        "planner-offer",
+        "general",
+        "filter",
+        HIER,
+        "prefer a planner beam the valid actions make possible now; else constrain its beams to those",
+    ),
+    Rule(
+        "focus-as-named",
+        "general",
+        "filter",
+        HIER,
+        "the executor focuses only on what the current `focus_on(X)` names",
+    ),
+    Rule(
+        "repeat-caps",
+        "general",
+        "cap",
+        HIER,
+        "no sub-goal repeated, waited or failed past a cap while the score stands still; focus once",
+    ),
+    Rule(
+        "search-rooms",
+        "general",
+        "fallback",
+        HIER,
+        "what the sub-goal acts on is not in view: open what is here, then teleport to a room not seen",
+    ),
+    # -- task: keyed to task families, phrasings or per-task train statistics ----------------------
+    Rule(
+        "pin-focus",
+        "task",
+        "pin",
+        BOTH,
+        "the next life stage in order (8-x) or the substance the task names first (1-x), at once",
+    ),
+    Rule(
+        "pin-delivery",
+        "task",
+        "pin",
+        BOTH,
+        "holding what it focused on: move it to the box the task names, or teleport to its room",
+    ),
+    Rule(
+        "focus-whitelist",
+        "task",
+        "filter",
+        BOTH,
+        "a focus names what the task says to focus on, or a kind its train plans focus on",
+    ),
+    Rule(
+        "focus-task-object",
+        "task",
+        "filter",
+        BOTH,
+        "`focus on substance in X` only where X holds the thing the task is about",
+    ),
+    Rule(
+        "stage-order", "task", "filter", BOTH, "a focus on a life stage only in the order the task asks for"
+    ),
+    Rule(
+        "answer-guard",
+        "task",
+        "filter",
+        BOTH,
+        "the answer focus waits for what the task's train plans do before it",
+    ),
+    Rule(
+        "focus-by-kind",
+        "task",
+        "filter",
+        BOTH,
+        "where the task names its focus by a kind, a focus may be chosen by the model's score",
+    ),
+    Rule("measure-guard", "task", "filter", BOTH, "a temperature reading only of the task's thing"),
+    Rule(
+        "task-vocabulary",
+        "task",
+        "filter",
+        BOTH,
+        "only the verbs, rooms, navigation runs and order of verbs the task's train plans use",
+    ),
+    Rule(
+        "rename-beams",
+        "task",
+        "rewrite",
+        BOTH,
+        "a thing its train variations were about renamed to this variation's; the task's box put in",
+    ),
+)
+
+RULES: dict[str, Rule] = {rule.name: rule for rule in _RULES}
+
+
+def at_level(level: str) -> list[Rule]:
+    """The rules that act at `level` (those of its level and below), in the registry's order."""
+    from subgoal.engine.rules.layer import includes
+
+    return [rule for rule in _RULES if includes(level, rule.level)]

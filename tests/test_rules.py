@@ -1,0 +1,382 @@
+"""The rules layer: each rule acts at its level and is silent below it (read off the decisions'
+why notes), a `paper`-level agent consults no other rule, and the registry is whole."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_agents import MELT, Scripted, gold_episode, hunt, look, play_still, prefix, teleport_episode
+
+from subgoal.engine.agents import FlatAgent, HierarchicalAgent, Turn
+from subgoal.engine.episode import Episode, Step
+from subgoal.engine.examples import END_SUBGOAL
+from subgoal.engine.rules import LEVELS, RULES, LevelError, RuleSet, at_level, check_level
+from subgoal.engine.rules import focus as focus_rules
+
+
+def acted(decisions) -> set[str]:  # type: ignore[no-untyped-def]
+    """Every rule a decision's why notes name as having acted."""
+    if not isinstance(decisions, list):
+        decisions = [decisions]
+    return {r for d in decisions for r in ((d.info or {}).get("why") or {}).get("rules", [])}
+
+
+def below(level: str) -> str:
+    return LEVELS[LEVELS.index(level) - 1]
+
+
+# -- one scenario per rule: (decisions, what shows the rule acted) at a given level ----------------
+def which_one(rules: RuleSet):  # type: ignore[no-untyped-def]
+    gold = gold_episode()
+    asked = prefix(gold, 0)
+    state = gold.state_before(0)
+    asked.steps = [Step("pick up thermometer", "Ambiguous request: Please enter the number", 0, 0, *state)]
+    decision = FlatAgent(Scripted("flat", lambda text: ["go to kitchen"]), rules=rules).act(
+        Turn(asked, lambda: ["0", "1", "go to kitchen"])
+    )
+    return decision, decision.action == "0"
+
+
+def loop_guard(rules: RuleSet):  # type: ignore[no-untyped-def]
+    gold = gold_episode()
+    episode = prefix(gold, 0)
+    state = gold.state_before(0)
+    episode.steps = [Step("open drawer", "Nothing happens.", 0, 0, *state)]  # changed nothing here
+    flat = Scripted("flat", lambda text: ["open drawer", "go to kitchen"])
+    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: ["open drawer", "go to kitchen"]))
+    return decision, decision.action == "go to kitchen"
+
+
+def score_candidates(rules: RuleSet):  # type: ignore[no-untyped-def]
+    flat = Scripted("flat", lambda text: ["go to hallway", "go to attic"])
+    decision = FlatAgent(flat, rules=rules).act(
+        Turn(prefix(gold_episode(), 0), lambda: ["go to garden", "go to kitchen", "wait1"])
+    )
+    return decision, decision.grounding == "scored"
+
+
+def subgoal_done(rules: RuleSet):  # type: ignore[no-untyped-def]
+    gold = teleport_episode()
+    names = [s.name for s in gold.subgoals]
+    planner = Scripted("planner", lambda text: names)
+    executor = Scripted("executor", lambda text: [*gold.actions, END_SUBGOAL])
+    agent = HierarchicalAgent(planner, executor, rules=rules)
+    agent.reset(prefix(gold, 0))
+    agent.act(Turn(prefix(gold, 0), lambda: gold.actions))
+    decision = agent.act(Turn(prefix(gold, 1), lambda: gold.actions))  # the teleport arrived
+    return decision, "done" in decision.info.get("endings", [])
+
+
+def subgoal_allowance(rules: RuleSet):  # type: ignore[no-untyped-def]
+    gold = gold_episode()
+    planner = Scripted("planner", lambda text: ["navigate_to(kitchen)", "pick_up(thermometer)"])
+    executor = Scripted("executor", lambda text: ["wait1"])
+    executor.manifest = {"name": "executor", "subgoal_allowance": {"navigate_to": 2}}
+    agent = HierarchicalAgent(planner, executor, rules=rules)
+    decisions = play_still(agent, gold, ["teleport to kitchen", "pick up thermometer", "wait1"], 4)
+    return decisions, any("failed" in d.info.get("endings", []) for d in decisions)
+
+
+def subgoal_candidates(rules: RuleSet):  # type: ignore[no-untyped-def]
+    planner = Scripted("planner", lambda text: ["measure_temperature(water)"])
+    executor = Scripted("executor", lambda text: ["examine water", "use thermometer on water"])
+    agent = HierarchicalAgent(planner, executor, rules=rules)
+    agent.reset(prefix(gold_episode(), 0))
+    valid = ["use thermometer on water", "use thermometer on soap", "examine water", "wait1"]
+    decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
+    return decision, decision.grounding == "scored" and "served" in decision.info["why"]
+
+
+def planner_offer(rules: RuleSet):  # type: ignore[no-untyped-def]
+    planner = Scripted("planner", lambda text: ["move(cup, blue box)"])
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]), rules=rules)
+    agent.reset(prefix(gold_episode(), 0))
+    valid = ["move cup to orange box", "look around"]
+    decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
+    return decision, decision.subgoal == "move(cup, orange box)"
+
+
+def focus_as_named(rules: RuleSet):  # type: ignore[no-untyped-def]
+    planner = Scripted("planner", lambda text: ["focus_on(beaver)"])
+    executor = Scripted("executor", lambda text: ["focus on beaver", "focus on beaver egg"])
+    agent = HierarchicalAgent(planner, executor, rules=rules)
+    agent.reset(prefix(gold_episode(), 0))
+    valid = ["focus on beaver egg", "look around"]
+    decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
+    return decision, not decision.action.startswith("focus")
+
+
+def repeat_caps(rules: RuleSet):  # type: ignore[no-untyped-def]
+    gold = gold_episode()
+    waits = iter(["wait(2)", "wait(1)", "wait(5)", "wait(3)", "wait(10)"])
+    planner = Scripted("planner", lambda text: [next(waits, "wait(3)"), "pick_up(cup)"])
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]), rules=rules)
+    episode = prefix(gold, 0)
+    agent.reset(episode)
+    decisions = []
+    for n in range(6):
+        decision = agent.act(Turn(episode, lambda: ["wait1", "pick up cup"]))
+        decisions.append(decision)
+        episode.steps.append(Step(decision.action, "You wait.", 0, 0, look("kitchen", f"a clock at {n}"), ""))
+    return decisions, "pick_up(cup)" in [d.subgoal for d in decisions]
+
+
+def search_rooms(rules: RuleSet):  # type: ignore[no-untyped-def]
+    taken, _agent = hunt(rules=rules, steps=3)
+    return [], any(how == "search" for _, how in taken)
+
+
+def pin_focus(rules: RuleSet):  # type: ignore[no-untyped-def]
+    episode = Episode(
+        "1-4",
+        "change-the-state-of-matter-of",
+        0,
+        "test",
+        "Your task is to change the state of matter of tin. First, focus on the substance.",
+        initial_look=look("workshop", "a paper cup (containing a substance called tin)"),
+        initial_inventory="In your inventory, you see: nothing",
+    )
+    agent = FlatAgent(Scripted("flat", lambda text: ["look around"]), rules=rules)
+    decision = agent.act(Turn(episode, lambda: ["focus on tin", "look around"]))
+    return decision, decision.grounding == "pinned"
+
+
+def _holding_the_egg() -> Episode:
+    task = "Your task is to find a(n) living thing. First, focus on the thing. Then, move it to the red box in the kitchen."
+    held = "In your inventory, you see: \n\tan egg parrot egg"
+    episode = Episode(
+        "4-1", "find-living-thing", 0, "test", task, initial_look=look("outside"), initial_inventory=""
+    )
+    episode.steps.append(Step("focus on egg parrot egg", "You focus on the egg.", 0, 0, look("outside"), ""))
+    episode.steps.append(Step("pick up egg parrot egg", "You move the egg.", 0, 0, look("outside"), held))
+    return episode
+
+
+def pin_delivery(rules: RuleSet):  # type: ignore[no-untyped-def]
+    flat = Scripted("flat", lambda text: ["teleport to workshop"])
+    decision = FlatAgent(flat, rules=rules).act(
+        Turn(_holding_the_egg(), lambda: ["teleport to workshop", "teleport to kitchen"])
+    )
+    return decision, decision.action == "teleport to kitchen"
+
+
+def focus_whitelist(rules: RuleSet):  # type: ignore[no-untyped-def]
+    named = prefix(gold_episode(), 0)
+    named.task_description = "Your task is to find the thermometer. First, focus on the thermometer."
+    flat = Scripted("flat", lambda text: ["focus on beaver egg", "go to kitchen"])
+    decision = FlatAgent(flat, rules=rules).act(Turn(named, lambda: ["focus on beaver egg", "go to kitchen"]))
+    return decision, decision.action == "go to kitchen"
+
+
+def focus_task_object(rules: RuleSet):  # type: ignore[no-untyped-def]
+    episode = Episode(
+        "1-1",
+        "boil",
+        0,
+        "test",
+        "Your task is to boil tin. First, focus on the substance.",
+        initial_look=look("outside", "a fountain (containing water)"),
+        initial_inventory="In your inventory, you see: nothing",
+    )
+    flat = Scripted("flat", lambda text: ["focus on substance in fountain", "look around"])
+    valid = ["focus on substance in fountain", "look around"]
+    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
+    return decision, decision.action != "focus on substance in fountain"
+
+
+def answer_guard(rules: RuleSet):  # type: ignore[no-untyped-def]
+    episode = prefix(gold_episode(), 0)
+    episode.task_id, episode.task_description = "2-2", MELT
+    flat = Scripted("flat", lambda text: ["focus on red box", "use thermometer on tin"])
+    flat.manifest = {
+        "name": "flat",
+        "task_vocabulary": {"2-2": {"verbs": ["focus", "measure", "look"], "answer_after": ["measure"]}},
+    }
+    valid = ["focus on red box", "use thermometer on tin", "look around"]
+    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
+    return decision, decision.action == "use thermometer on tin"
+
+
+def focus_by_kind(rules: RuleSet):  # type: ignore[no-untyped-def]
+    episode = prefix(gold_episode(), 0)
+    episode.task_id = "7-2"
+    episode.task_description = "Your task is to find the animal with the shortest life span. Focus on the animal with the shortest life span."
+    flat = Scripted("flat", lambda text: ["focus on baby elephant", "focus on juvenile wolf"])
+    flat.manifest = {"name": "flat", "focus_heads": {"7-2": ["mouse", "dragonfly"]}}
+    valid = ["focus on juvenile wolf", "focus on juvenile mouse", "wait1"]
+    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
+    return decision, decision.action == "focus on juvenile mouse"
+
+
+def measure_guard(rules: RuleSet):  # type: ignore[no-untyped-def]
+    episode = Episode(
+        "1-1",
+        "boil",
+        0,
+        "test",
+        "Your task is to boil tin. First, focus on the substance.",
+        initial_look=look("kitchen", "a jug, a metal pot (containing liquid tin)"),
+        initial_inventory="In your inventory, you see: a thermometer",
+    )
+    valid = ["use thermometer in inventory on jug", "use thermometer in inventory on substance in metal pot"]
+    flat = Scripted("flat", lambda text: ["use thermometer in inventory on jug"])
+    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
+    return decision, decision.action.endswith("metal pot")
+
+
+def task_vocabulary(rules: RuleSet):  # type: ignore[no-untyped-def]
+    flat = Scripted("flat", lambda text: ["teleport to bathroom", "teleport to kitchen"])
+    flat.manifest = {
+        "name": "flat",
+        "task_vocabulary": {"4-2": {"verbs": ["teleport to"], "rooms": ["kitchen"]}},
+    }
+    valid = ["teleport to bathroom", "teleport to kitchen", "look around"]
+    decision = FlatAgent(flat, rules=rules).act(Turn(prefix(gold_episode(), 0), lambda: valid))
+    return decision, decision.action == "teleport to kitchen"
+
+
+def rename_beams(rules: RuleSet):  # type: ignore[no-untyped-def]
+    episode = Episode(
+        "1-1",
+        "boil",
+        0,
+        "test",
+        "Your task is to boil ice cream. First, focus on the substance.",
+        initial_look=look("kitchen", "ice cream"),
+        initial_inventory="In your inventory, you see: nothing",
+    )
+    flat = Scripted("flat", lambda text: ["pick up chocolate"])
+    flat.manifest = {"name": "flat", "task_vocabulary": {"1-1": {"objects": ["chocolate", "water"]}}}
+    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: ["pick up ice cream", "look around"]))
+    return decision, decision.generated == ["pick up ice cream"]
+
+
+SCENARIOS = {
+    "which-one": which_one,
+    "loop-guard": loop_guard,
+    "score-candidates": score_candidates,
+    "subgoal-done": subgoal_done,
+    "subgoal-allowance": subgoal_allowance,
+    "subgoal-candidates": subgoal_candidates,
+    "planner-offer": planner_offer,
+    "focus-as-named": focus_as_named,
+    "repeat-caps": repeat_caps,
+    "search-rooms": search_rooms,
+    "pin-focus": pin_focus,
+    "pin-delivery": pin_delivery,
+    "focus-whitelist": focus_whitelist,
+    "focus-task-object": focus_task_object,
+    "answer-guard": answer_guard,
+    "focus-by-kind": focus_by_kind,
+    "measure-guard": measure_guard,
+    "task-vocabulary": task_vocabulary,
+    "rename-beams": rename_beams,
+}
+SWITCHABLE = [name for name, rule in RULES.items() if rule.level != "paper"]
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))  # stage-order: on its function, below
+def test_each_rule_acts_at_its_level_and_is_silent_below(name: str) -> None:
+    level = RULES[name].level
+    at = RuleSet(level)
+    decisions, effect = SCENARIOS[name](at)
+    assert effect, f"{name} did not act at {level}"
+    assert name in at.consulted
+    if name != "search-rooms":  # its scenario keeps the agent's decisions to itself
+        assert name in acted(decisions), acted(decisions)
+    lower = RuleSet(below(level))
+    decisions, effect = SCENARIOS[name](lower)
+    assert not effect, f"{name} acted at {lower.level}"
+    assert name not in lower.consulted and name not in acted(decisions)
+
+
+def test_stage_order_refuses_a_later_stage_first_at_the_task_level_only() -> None:
+    garden = look(
+        "outside",
+        "a self watering flower pot 1 (containing a lemon tree in the adult stage, soil)\n"
+        "\ta self watering flower pot 4 (containing a lemon seed, soil, a substance called water)",
+    )
+    episode = Episode(
+        "8-2",
+        "lifespan-plant",
+        0,
+        "test",
+        "Your task is to focus on the life stages of the lemon plant, starting from earliest to latest.",
+        initial_look=garden,
+        initial_inventory="",
+    )
+    stats = focus_rules.TaskStats()
+    adult = "lemon tree in self watering flower pot 1"
+    task = RuleSet("task")
+    assert focus_rules.refusal(task, stats, episode, adult, list) == "order"
+    assert "stage-order" in task.take()
+    assert focus_rules.refusal(task, stats, episode, "lemon seed in self watering flower pot 4", list) is None
+    general = RuleSet("general")
+    assert focus_rules.refusal(general, stats, episode, adult, list) is None
+    assert "stage-order" not in general.consulted
+
+
+def test_a_paper_level_episode_consults_no_general_or_task_rule() -> None:
+    gold = teleport_episode()
+    names = [s.name for s in gold.subgoals]
+    paper = RuleSet("paper")
+    planner = Scripted("planner", lambda text: names)
+    executor = Scripted(
+        "executor",
+        lambda text: ["teleport to kitchen", END_SUBGOAL] if "history: none" in text else [END_SUBGOAL],
+    )
+    hier = HierarchicalAgent(planner, executor, rules=paper)
+    flat_rules = RuleSet("paper")
+    flat = FlatAgent(Scripted("flat", lambda text: ["fly away", "focus on thermometer"]), rules=flat_rules)
+    valid = ["teleport to kitchen", "pick up thermometer", "focus on thermometer", "wait1"]
+    for agent in (hier, flat):
+        decisions = play_still(agent, gold, valid, 6)
+        assert acted(decisions) <= {r.name for r in at_level("paper")}
+    allowed = {r.name for r in at_level("paper")}
+    assert paper.consulted <= allowed and flat_rules.consulted <= allowed
+    # Without the done check, the paper's executor ends a sub-goal by saying so.
+    assert hier.completed and not any("done" in (d.info.get("endings") or []) for d in decisions)
+
+
+def test_the_paper_level_grounds_by_similarity_but_never_a_focus() -> None:
+    flat = Scripted("flat", lambda text: ["go to hallway", "go to attic"])
+    decision = FlatAgent(flat, rules=RuleSet("paper")).act(
+        Turn(prefix(gold_episode(), 0), lambda: ["go to garden", "go to kitchen", "focus on attic"])
+    )
+    assert decision.grounding == "fuzzy" and not decision.action.startswith("focus")
+
+
+def test_the_registry_is_whole_and_levels_include_those_below() -> None:
+    assert set(SCENARIOS) | {"stage-order"} == set(SWITCHABLE)
+    sizes = [len(at_level(level)) for level in LEVELS]
+    assert sizes == sorted(sizes) and sizes[0] >= 2 and sizes[-1] == len(RULES)
+    for rule in RULES.values():
+        assert rule.summary and rule.agents and set(rule.agents) <= {"hierarchical", "flat"}
+    with pytest.raises(LevelError, match="choose one of paper, general, task"):
+        check_level("gneral")
+    assert check_level(" Task ") == "task"
+    with pytest.raises(AssertionError):
+        RuleSet("paper").acted("loop-guard")
+
+
+def test_agents_hold_no_rule_code() -> None:
+    """The rules package is the only place that reads task phrasings: agents import none of the
+    task-reading functions, and compile no pattern of their own."""
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[1] / "subgoal" / "engine" / "agents.py").read_text()
+    task_readers = (
+        "stages",
+        "focus_allowed",
+        "is_answer",
+        "search_target",
+        "task_object",
+        "delivery",
+        "answer_ready",
+        "reads_the_task_object",
+        "focus_head",
+    )
+    for name in task_readers:
+        assert not re.search(rf"\b{name}\b", source), name
+    assert "re.compile" not in source and "import re\n" not in source
