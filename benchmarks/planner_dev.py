@@ -27,8 +27,8 @@ def main() -> None:
     from subgoal.engine.episode import load_episodes
     from subgoal.engine.examples import examples_from_episodes
     from subgoal.engine.models import Policy
-    from subgoal.engine.subgoals import parse_subgoal
     from subgoal.engine.rules.vocabulary import renamed
+    from subgoal.engine.subgoals import parse_subgoal
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, required=True)

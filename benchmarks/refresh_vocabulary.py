@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> None:
     from subgoal.engine.files import write_atomic
+    from subgoal.engine.rules.vocabulary import task_vocabulary
     from subgoal.engine.subgoals import focus_heads, focus_heads_in_order
     from subgoal.engine.train_data import load_episodes_for, prepare
-    from subgoal.engine.rules.vocabulary import task_vocabulary
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="+", type=Path)

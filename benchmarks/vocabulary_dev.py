@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 def main() -> None:
     from subgoal.engine.episode import load_episodes
-    from subgoal.engine.train_data import prepare
     from subgoal.engine.rules.vocabulary import _plan, fits, in_order, task_vocabulary
+    from subgoal.engine.train_data import prepare
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, required=True)
