@@ -514,8 +514,8 @@ MELT = (
 
 
 def test_neither_agent_answers_before_the_experiment_its_train_plans_make():
-    """2-2 in §9: every episode ended on a box focused right after the thermometer, a coin flip
-    taken before any measurement; the task's plans always measure first."""
+    """A box focused right after the thermometer is a coin flip taken before any measurement;
+    the task's train plans always measure first."""
     gold = gold_episode()
     episode = prefix(gold, 0)
     episode.task_id, episode.task_description = "2-2", MELT
@@ -562,8 +562,8 @@ def test_neither_agent_answers_before_the_experiment_its_train_plans_make():
 
 
 def test_the_planner_does_not_tour_the_house():
-    """4-1 in §9: the box's room reached, the planner teleported on for 20 more steps. A task whose
-    plans never navigate twice in a row gets at most two in a row; then the next beam."""
+    """The box's room reached, a planner can teleport on and on. A task whose train plans never
+    navigate twice in a row gets at most two in a row; then the next beam."""
     gold = gold_episode()
     episode = prefix(gold, 0)
     valid = ["teleport to workshop", "teleport to bathroom", "move egg to red box", "look around"]
@@ -591,8 +591,8 @@ def test_the_planner_does_not_tour_the_house():
 
 
 def test_a_focus_is_chosen_among_the_valid_ones_only_where_the_task_names_it_by_a_kind():
-    """7-2 in §9: the planner spelled animals that were not there (`focus_on(baby elephant)`) while
-    a juvenile mouse was; training focused only on short-lived kinds in 7-2, so the constrained
+    """A planner may spell animals that are not there (`focus_on(baby elephant)`) while a
+    juvenile mouse is; training focused only on short-lived kinds in 7-2, so the constrained
     choice may offer the mouse and not the wolf. A task that names its focus never gets one so."""
     gold = gold_episode()
     episode = prefix(gold, 0)
@@ -826,7 +826,7 @@ def test_a_thing_put_down_is_picked_up_again():
 
 def test_a_substance_in_a_container_is_focused_on_only_where_it_is_the_tasks_thing():
     """`focus on substance in fountain` is water: right for "boil water" with water in it, -100
-    for "boil tin" (seen in an s4 episode)."""
+    for "boil tin"."""
     inv = "In your inventory, you see: nothing"
     valid = ["focus on substance in fountain", "look around"]
 
@@ -848,8 +848,7 @@ def test_a_substance_in_a_container_is_focused_on_only_where_it_is_the_tasks_thi
 
 
 def test_a_reading_is_only_of_the_tasks_thing_for_both_agents():
-    """s4 agents heated the right substance, then measured the hallway or a jug and never read it:
-    `measure_temperature(hallway)` is refused and the planner's next beam taken; the flat agent's
+    """Every train plan reads the task's substance: `measure_temperature(hallway)` is refused and the planner's next beam taken; the flat agent's
     reading of the jug is off-task, the one of the substance in the pot is not."""
     inv = "In your inventory, you see: a thermometer"
     episode = Episode(
@@ -884,8 +883,8 @@ def test_a_reading_is_only_of_the_tasks_thing_for_both_agents():
 
 
 def test_once_it_holds_what_it_focused_on_the_agent_goes_to_the_tasks_room_and_box():
-    """4-x: the s5 planner, the egg held, navigated to the workshop and wrote the train
-    variations' boxes; both agents get the task's room, then its box."""
+    """4-x: every train plan takes the thing it holds to the task's room and box; both agents get
+    the task's room, then its box."""
     task = "Your task is to find a(n) living thing. First, focus on the thing. Then, move it to the red box in the kitchen."
     held = "In your inventory, you see: \n\tan egg parrot egg"
     episode = Episode(
@@ -921,8 +920,8 @@ def test_once_it_holds_what_it_focused_on_the_agent_goes_to_the_tasks_room_and_b
 
 
 def test_a_focus_on_the_substance_never_takes_what_the_inventory_holds():
-    """s5: the planner proposed `focus_on(substance)` (the task's own word) and the simulator's
-    `focus on substance in inventory` was the wood it held: -100 in seven 1-x episodes."""
+    """A planner copying the task's own word proposes `focus_on(substance)`, and the simulator's
+    `focus on substance in inventory` is whatever is held (here wood): -100."""
     episode = Episode(
         "1-4",
         "change-the-state-of-matter-of",
@@ -992,8 +991,8 @@ def test_a_room_the_task_names_is_searched_even_after_passing_through_it():
 
 
 def test_both_agents_focus_on_each_life_stage_in_order_as_it_comes_into_view():
-    """s5: every 8-2 test episode began with a focus on the adult tree (-100), and plants grow on
-    while an agent waits: the next stage in view is focused on at once, by neither model."""
+    """Every 8-x train plan focuses on each stage earliest first, and plants grow on while an
+    agent waits: the next stage in view is focused on at once, by neither model."""
     garden = look(
         "outside",
         "a self watering flower pot 1 (containing a lemon tree in the seedling stage, soil)\n"
@@ -1040,8 +1039,8 @@ def test_both_agents_focus_on_each_life_stage_in_order_as_it_comes_into_view():
 
 
 def test_both_agents_focus_first_on_the_substance_the_task_names_once_it_is_in_view():
-    """s5: trained on water and ice, the planner never proposed tin in 1-4 (3.00). "First, focus
-    on the substance" with the substance named is a focus the agent takes itself, once, and
+    """A planner trained mostly on water and ice does not propose tin. "First, focus on the
+    substance" with the substance named is a focus the agent takes itself, once, and
     never on water, which runs from fixtures (train plans focus on the water they poured)."""
     inv = "In your inventory, you see: nothing"
     valid = ["focus on tin", "focus on substance in fountain", "focus on table", "look around"]
@@ -1074,9 +1073,9 @@ def test_both_agents_focus_first_on_the_substance_the_task_names_once_it_is_in_v
 
 
 def test_both_agents_deliver_what_they_hold_where_the_task_says():
-    """s5: holding the turtle egg it had focused on, in the living room beside the yellow box the
-    task names, the planner went on to the workshop (4-1 stalled at 83). Holding the focused
-    thing, the agent goes to the task's room and moves it into the task's box."""
+    """Holding the turtle egg it focused on, in the living room beside the yellow box the task
+    names, a planner can go on elsewhere. Holding the focused thing, the agent goes to the task's
+    room and moves it into the task's box, as every 4-x train plan does."""
     inv = "In your inventory, you see:\n\ta turtle egg\n"
     task = (
         "Your task is to find a(n) living thing. First, focus on the thing. "

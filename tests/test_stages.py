@@ -69,7 +69,9 @@ def test_the_stage_of_a_name_is_read_off_the_look():
 
 def test_each_focus_is_on_the_earliest_stage_in_view_after_the_last_one():
     assert stages.in_order(PLANTS, "lemon seed", GARDEN, [])
-    assert not stages.in_order(PLANTS, "adult lemon tree", GARDEN, [])  # s5: every 8-2 episode began so
+    assert not stages.in_order(
+        PLANTS, "adult lemon tree", GARDEN, []
+    )  # the adult before the seed: out of order
     seed = [("lemon seed", GARDEN)]
     assert not stages.in_order(PLANTS, "lemon seed", GARDEN, seed)  # the same stage twice ends at -100
     assert stages.in_order(PLANTS, "lemon tree in self watering flower pot 1", GARDEN, seed)

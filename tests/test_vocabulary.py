@@ -208,7 +208,7 @@ def test_a_thing_train_variations_were_about_is_renamed_to_this_variations():
 
 
 def test_things_of_the_same_kind_are_renamed_across_tasks():
-    """One planner learns every task: for 1-1's "boil tin" it spelled 2-2's lead (s4)."""
+    """One planner learns every task: for 1-1's "boil tin" it may spell 2-2's lead."""
     base = episode("1-1", 0, [("pick_up(pot)", ["pick up pot"])]).__dict__
     plans = [
         Episode(**{**base, "task_description": "Your task is to boil water."}),

@@ -466,7 +466,7 @@ _ANSWER_SENTENCE = re.compile(r"^(?:if|after completing)\b", re.I)
 def is_answer(task_description: str, target: str) -> bool:
     """Whether `focus on TARGET` is the task's answer: a focus its description makes depend on a
     result ("If ... focus on the blue box"). Taken before the experiment, it is a coin flip that
-    ends the episode at -100 when wrong (every 2-2 and 2-3 test episode of §9 ended so). A target
+    ends the episode at -100 when wrong, and every 2-x train plan measures before it answers. A target
     that shares more words with another focus phrase is that one ("orange juice" is the substance,
     not "the orange box")."""
     phrases = [

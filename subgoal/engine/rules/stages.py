@@ -1,8 +1,8 @@
 """Life stages in order, for the tasks that ask to focus on them "starting from earliest to latest"
-(8-x). A focus out of order, or on the same stage twice, ends the episode at -100: the s5 agents
-focused on the adult tree first in all four 8-2 test episodes, and the flat one twice on the egg
-in three 8-1 episodes. The stage of what a focus names is read off the look, so the agent may
-focus only on the earliest stage in view that comes after the last one it focused on.
+(8-x). A focus out of order, or on the same stage twice, ends the episode at -100 (the simulator's
+rule), and every 8-x train plan focuses on each stage once, earliest first. The stage of what a
+focus names is read off the look, so the agent may focus only on the earliest stage in view that
+comes after the last one it focused on. A `task` rule (stage-order, pin-focus): rules/registry.py.
 """
 
 from __future__ import annotations

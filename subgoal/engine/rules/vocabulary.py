@@ -1,12 +1,11 @@
 """What each task's gold plans are made of, counted on the train split, and the check agents make
 with it before they pursue a sub-goal (planner) or take an action (flat baseline).
 
-A from-scratch model on a CPU budget learns the common plan before it learns to tell tasks apart:
-the §8 planner planned a boil (`pick_up(thermometer)`, `heat(metal pot, stove)`) for "turn on the
-electric motor" and for "identify the life stages of the turtle", and 44 % of its 271 test
-episodes' steps went to sub-goals whose verb no train plan of that task uses, or to rooms a task
-played in one room never visits. The task's id is known at play time, so what its train plans use
-is a fair bound:
+A from-scratch model on a CPU budget learns the common plan before it learns to tell tasks apart
+(a planner was seen planning a boil for "turn on the electric motor"). The task's id is known at
+play time, so what its train plans use is a bound, and a `task`-level rule (task-vocabulary,
+rules/registry.py): it reads per-task train statistics, so the headline `general` level goes
+without it:
 
 - `verbs`: the sub-goal verbs of its plans (planner, executor), or the action verbs of its gold
   paths (flat: `pick up`, `teleport to`, `observe` ...);
@@ -159,9 +158,8 @@ _WATER = ("water", "ice", "steam")
 def reads_the_task_object(task_description: str, target: str, holds: Callable[[str], bool]) -> bool:
     """Whether a temperature reading of `target` reads the thing the task is about: the thing in
     any of its states, or `substance in X` where `holds(X)` says X holds it. Every train plan
-    measures so (1-x: the substance or the substance in the metal pot; 2-x: the task's thing);
-    the s4 agents measured the hallway, a jug and a cupboard after heating the right substance,
-    and never read it. True where the task names no thing (vocabulary.task_object)."""
+    measures so (1-x: the substance or the substance in the metal pot; 2-x: the task's thing).
+    True where the task names no thing (vocabulary.task_object)."""
     thing = task_object(task_description)
     if thing is None:
         return True
@@ -289,7 +287,7 @@ def in_order(vocabulary: Vocabulary | None, task_id: str, verb: str, done: Itera
 
 # `focus_on(substance)`: the planner copies "First, focus on the substance." No gold sub-goal of the
 # train or dev split has a bare `substance` argument; the simulator's `focus on substance in
-# inventory` is whatever the agent holds (s5: seven 1-x episodes ended at -100 on it).
+# inventory` is whatever the agent holds, which is not the task's substance.
 _BARE_SUBSTANCE = re.compile(r"([(,]\s*)substance(\s*[,)])", re.I)
 
 
@@ -316,8 +314,8 @@ def renamed(vocabulary: Vocabulary | None, task_id: str, task_description: str, 
 
 
 # 4-x: "... First, focus on the thing. Then, move it to the red box in the kitchen." Every train plan
-# focuses, picks the thing up, navigates to that room and moves it to that box; the s5 planner on
-# dev wrote the boxes of train variations (orange, green ... for red) and, once the thing was held,
+# focuses, picks the thing up, navigates to that room and moves it to that box; a planner on dev
+# wrote the boxes of train variations (orange, green ... for red) and, once the thing was held,
 # navigated to the workshop, the living room, the bathroom, never the task's room.
 _DELIVERY = re.compile(r"move it to the ([a-z-]+ box) in the ([a-z ]+?)\.", re.I)
 _COLOUR_BOX = re.compile(
