@@ -224,7 +224,7 @@ class EpisodeState:
         """The rules level a learned agent played at (episodes from before levels: every rule, task)."""
         if self.info.get("rules"):
             return str(self.info["rules"])
-        return "task" if any(self.info.get(k) for k in ("planner", "executor", "flat")) else ""
+        return "task" if self.agent in ("hierarchical", "flat") else ""
 
     @property
     def checkpoint_paths(self) -> dict[str, Path]:
