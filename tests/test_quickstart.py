@@ -29,7 +29,7 @@ def test_quickstart_runs_the_whole_chain_and_resumes(tmp_path):
     for role in ("planner", "executor", "flat"):
         assert json.loads((root / "checkpoints" / role / "manifest.json").read_text())["role"] == role
     for kind in ("hierarchical", "flat"):
-        run = root / "runs" / f"quickstart-{kind}"
+        run = root / "runs" / f"quickstart-{kind}-general"  # the default level
         results = json.loads((run / "results.json").read_text())
         assert results["complete"] and results["episodes"] == 1 and results["errors"] == 0
         (episode,) = load_episodes(run / "episodes.jsonl.gz")

@@ -9,7 +9,8 @@
             10 dev variations instead, where every design choice is made.
     report  per task, per bucket and overall for both agents at the first level, the paper's
             numbers beside them; the ladder (both agents at every level played, with eval minutes);
-            the wall time of each phase; written to WORKSPACE/protocol/NAME/summary.md too.
+            the wall time of each phase; written to WORKSPACE/protocol/NAME/summary.md too
+            (summary-dev.md for the dev split).
 
 Each phase runs `subgoal train` / `subgoal eval` in child processes with one torch thread each
 (parallelism on a CPU comes from processes), so the pieces are the ones a user runs by hand.
@@ -342,7 +343,8 @@ def _report(workspace: Workspace, protocol: Protocol, folder: Path, times: dict[
     ]
     for agent in COMPARED:
         lines.append(f"{agent}: {timing_line(summaries[agent])}")
-    for target in (out, Console(file=open(folder / "summary.md", "w"), width=120)):  # noqa: SIM115
+    summary_file = folder / ("summary.md" if protocol.split == "test" else f"summary-{protocol.split}.md")
+    for target in (out, Console(file=open(summary_file, "w"), width=120)):  # noqa: SIM115
         for agent in COMPARED:
             target.print(results_table(summaries[agent], f"{agent} ({protocol.name})", agent))
         target.print(table)
