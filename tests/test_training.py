@@ -267,3 +267,37 @@ def test_an_equal_dev_exact_is_equal_after_rounding_and_the_lower_loss_wins():
     assert not improved({"dev_loss": 0.99, "dev_exact": 0.1796875}, best)
     assert improved({"dev_loss": 2.0, "dev_exact": 0.1875}, best)
     assert not improved({"dev_loss": 0.1, "dev_exact": 0.171875}, best)
+
+
+def test_bf16_on_the_cpu_trains_and_a_nan_loss_stops_the_run_keeping_last(annotated, monkeypatch):
+    """bf16 autocast on the CPU (Accelerate's mixed precision); a loss that turns NaN stops the
+    run with one line before the step, and last/ keeps the state of the last evaluation."""
+    import math
+
+    from subgoal.engine import precision
+
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
+    records = []
+    build = models.build_model
+    calls = {"n": 0}
+
+    def nan_after_15(preset, tokenizer):  # type: ignore[no-untyped-def]
+        model = build(preset, tokenizer)
+
+        def hook(module, args, output):  # type: ignore[no-untyped-def]
+            calls["n"] += module.training
+            if module.training and calls["n"] > 15:
+                output.loss = output.loss * math.nan
+            return output
+
+        model.register_forward_hook(hook)
+        return model
+
+    monkeypatch.setattr(models, "build_model", nan_after_15)
+    cfg = config(annotated, precision="bf16", max_steps=40, eval_every=10)
+    with pytest.raises(TrainingError, match=r"the loss is nan at step 15 \(bf16\).*--precision fp32"):
+        train(cfg, annotated, on_log=records.append)
+    start = next(r for r in records if r["kind"] == "start")
+    assert start["mixed_precision"] == "bf16"
+    last = staging_dir(annotated, cfg.name) / "last"
+    assert json.loads((last / "state.json").read_text())["state"]["step"] == 10

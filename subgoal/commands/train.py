@@ -79,6 +79,13 @@ def command(
     vocab_size: Annotated[int, typer.Option(min=64, help="BPE vocabulary of a preset's tokenizer.")] = 2048,
     seed: Annotated[int, typer.Option(help="Seed of initialisation, batch order and dropout.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    precision: Annotated[
+        str,
+        typer.Option(
+            help="auto (bf16 autocast where the GPU or CPU has native bf16 — AMX, AVX-512 BF16 — else "
+            "fp32), bf16 or fp32. Checkpoints are saved in fp32 either way."
+        ),
+    ] = "auto",
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace a checkpoint of the same name.")
     ] = False,
@@ -94,6 +101,10 @@ def command(
     from subgoal.engine.tasks import resolve_tasks
 
     workspace = workspace_of(ctx)
+    from subgoal.engine.precision import PRECISIONS
+
+    if precision not in PRECISIONS:
+        raise TrainingError(f"unknown precision {precision!r}; choose {', '.join(PRECISIONS)}")
     if role not in (*ROLES, "all"):
         raise TrainingError(f"unknown role {role!r}; choose planner, executor, flat or all")
     if model is None:
@@ -108,7 +119,7 @@ def command(
         lr=lr if lr is not None else (3e-4 if model else 1e-3), warmup_steps=warmup,
         epochs=epochs, max_steps=max_steps, max_minutes=max_minutes, eval_every=eval_every,
         patience=patience, seed=seed, device=device, overwrite=overwrite, restart=restart,
-        teleport=teleport,
+        teleport=teleport, precision=precision,
     )  # fmt: skip
     roles = ROLES if role == "all" else (role,)
     configs = [
@@ -168,6 +179,8 @@ class TrainingView:
             self.evaluated(record)
         elif kind == "done":
             err.print(f"{record['stopped']}")
+        elif kind == "note":
+            err.print(f"[yellow]{record['message']}[/]")
 
     def started(self, record: dict[str, Any]) -> None: ...
 

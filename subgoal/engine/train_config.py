@@ -39,6 +39,7 @@ class TrainConfig:
     log_every: int = 10
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
+    precision: str = "auto"  # auto | bf16 | fp32 (precision.py): bf16 autocast where native
     bucketed: bool = True  # length-bucketed batches (False: plain shuffled batches)
     teleport: bool = True  # navigation runs of gold paths become one `teleport to ROOM` (teleport.py)
     overwrite: bool = False  # replace an existing checkpoint of the same name

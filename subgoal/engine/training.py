@@ -8,8 +8,9 @@
     train_state.py   log.jsonl · the resumable state in last/ · best/ · manifest.json · publishing
 
 The model is a T5 preset from scratch (on a tokenizer trained on the train examples) or any seq2seq
-model (`--model`). The loop: gradient accumulation · bf16 autocast on CUDA (fp32 on CPU; never fp16
-for T5) · dev evaluation and early stopping · --max-steps / --epochs / --max-minutes. An interrupted
+model (`--model`). The loop: gradient accumulation · bf16 autocast where the hardware has it (CUDA;
+a CPU with AMX or AVX-512 BF16), else fp32 (precision.py; never fp16 for T5) · a loss that turns
+NaN stops the run, last/ kept · dev evaluation and early stopping · --max-steps / --epochs / --max-minutes. An interrupted
 run resumes from last/ when the same command runs again; at the end the best (or last) weights,
 tokenizer, manifest.json and log.jsonl are renamed into checkpoints/<name>/ in one step.
 
@@ -20,6 +21,7 @@ Nothing here prints: progress goes to `on_log(record)`; the same records land in
 
 from __future__ import annotations
 
+import math
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from subgoal import checkpoints
-from subgoal.engine import models
+from subgoal.engine import models, precision
 from subgoal.engine.dev_metrics import evaluate
 from subgoal.engine.schedule import lr_at, parameter_groups, planned_steps
 from subgoal.engine.train_config import TrainConfig
@@ -67,13 +69,16 @@ class TrainResult:
     manifest: dict[str, Any]
 
 
-def make_accelerator(cfg: TrainConfig) -> Any:
+def make_accelerator(cfg: TrainConfig, log: LogFn | None = None) -> Any:
     import torch
     from accelerate import Accelerator
 
     device = models.pick_device(cfg.device)  # raises when CUDA is asked for but absent
-    bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
-    return Accelerator(cpu=device.type == "cpu", mixed_precision="bf16" if bf16 else "no")
+    cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    mode, note = precision.choose(cfg.precision, device.type, cuda_bf16)
+    if note and log is not None:
+        log({"kind": "note", "message": note})
+    return Accelerator(cpu=device.type == "cpu", mixed_precision=mode)
 
 
 def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -> TrainResult:
@@ -82,12 +87,15 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
 
     started = time.perf_counter()
     final = _checkpoint_to_make(cfg, workspace)
-    accelerator = make_accelerator(cfg)
+    notes: list[dict[str, Any]] = []
+    accelerator = make_accelerator(cfg, notes.append)
     main = accelerator.is_main_process
     staging = checkpoints.staging_dir(workspace, cfg.name)
     if main:
         ensure_dir(staging)
     log = run_log(staging / checkpoints.LOG, on_log, main)
+    for note in notes:
+        log(note)
 
     # ---- resume or start fresh; data, model and tokenizer
     last, state = start_or_resume(cfg, staging, accelerator)
@@ -127,6 +135,13 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
                 sync = micro == cfg.grad_accum - 1  # DDP averages gradients once, on the last micro-batch
                 with nullcontext() if sync else accelerator.no_sync(model):
                     loss = model(**batch).loss
+                    if not math.isfinite(float(loss.detach())):
+                        # Stop before the step: last/ keeps the weights of the last evaluation.
+                        raise TrainingError(
+                            f"{cfg.name}: the loss is {float(loss.detach())} at step {state.step} "
+                            f"({accelerator.mixed_precision}); the last good state is in {staging / 'last'}: "
+                            "run again with --precision fp32 or a lower --lr"
+                        )
                     accelerator.backward(loss / cfg.grad_accum)
                 window.add(float(loss.detach()), len(idx), train_data.tokens(idx))
             accelerator.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
