@@ -1,12 +1,15 @@
-"""Training throughput: the loop's length-bucketed batches versus plain batches padded to max length.
+"""Training throughput: the loop's length-bucketed batches versus plain batches padded to max length,
+or (`--arms precision`) bf16 autocast versus fp32 on the same bucketed batches.
 
     python benchmarks/train.py --data workspace/annotated/train.rules.jsonl.gz --role flat --steps 30
+    python benchmarks/train.py --data ... --role executor --arms precision --threads 1 --max-input-tokens 256
     python benchmarks/train.py --data workspace/annotated/train.rules.jsonl.gz --stats-only
     accelerate launch --multi_gpu --num_processes 2 benchmarks/train.py --data ... --processes
 
 Both arms train the same model (same preset, seed and examples) with the same optimizer for the
 same number of steps, one after the other in one process; each reports examples/s and real
-(non-padding) tokens/s, and the script prints the ratio. `--stats-only` prints, per role, the number
+(non-padding) tokens/s and its mean loss over its last steps (a bf16 arm must learn as fp32 does:
+same batches, so the losses should be close), and the script prints the ratio. `--stats-only` prints, per role, the number
 of examples and the input/target length percentiles in tokens (the figures behind the 1024 budget).
 On CUDA it also prints model FLOPs utilisation (6 · params · tokens / s over the GPU's bf16 peak).
 
@@ -44,18 +47,19 @@ def arm(
     pad_to: int | None,
     device,
     quiet: bool = False,
+    bf16: bool | None = None,
 ) -> dict:
-    """Train `len(batches)` steps; real tokens exclude padding in both arms."""
+    """Train `len(batches)` steps; real tokens exclude padding in both arms. `bf16`: autocast
+    (None: on CUDA only)."""
     import torch
 
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    autocast = (
-        torch.autocast("cuda", dtype=torch.bfloat16)
-        if device.type == "cuda"
-        else torch.autocast("cpu", enabled=False)
-    )
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    if bf16 is None:
+        bf16 = device.type == "cuda"
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16)
     model.train()
     examples = tokens = padded = 0
+    losses: list[float] = []
     for i, idx in enumerate(batches):
         if i == 1:  # the first step warms up kernels and allocators; time the rest
             if device.type == "cuda":
@@ -68,6 +72,7 @@ def arm(
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        losses.append(float(loss.detach()))
         examples += len(idx)
         tokens += data.tokens(idx)
         padded += batch["input_ids"].numel() + batch["labels"].numel()
@@ -83,12 +88,14 @@ def arm(
         "examples_per_s": examples / seconds,
         "tokens_per_s": tokens / seconds,
         "padding": 1 - tokens / padded,
+        "late_loss": sum(losses[-10:]) / len(losses[-10:]),
     }
     if quiet:
         return result
     print(
         f"{name:>10}: {result['examples_per_s']:8.1f} examples/s  {result['tokens_per_s']:9.0f} tokens/s  "
-        f"padding {result['padding']:.0%}  ({result['steps']} steps, {seconds:.1f} s)"
+        f"padding {result['padding']:.0%}  loss (last 10) {result['late_loss']:.3f}  "
+        f"({result['steps']} steps, {seconds:.1f} s)"
     )
     return result
 
@@ -107,6 +114,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--max-input-tokens", type=int, default=models.DEFAULT_MAX_INPUT_TOKENS)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads.")
+    parser.add_argument(
+        "--arms", choices=("padding", "precision"), default="padding", help="What the two arms differ in."
+    )
     parser.add_argument(
         "--stats-only", action="store_true", help="Only the example counts and lengths per role."
     )
@@ -167,10 +177,16 @@ def main() -> None:
         return
 
     results = []
-    for name, bucketed, pad_to in [("padded", False, max(lengths)), ("bucketed", True, None)]:
+    if args.arms == "precision":
+        arms = [("fp32", True, None, False), ("bf16", True, None, True)]
+    else:
+        arms = [("padded", False, max(lengths), None), ("bucketed", True, None, None)]
+    for name, bucketed, pad_to, bf16 in arms:
         torch.manual_seed(0)
         model = models.build_model(args.preset, tokenizer).to(device)
-        results.append(arm(name, model, data, steps(bucketed), tokenizer.pad_token_id, pad_to, device))
+        results.append(
+            arm(name, model, data, steps(bucketed), tokenizer.pad_token_id, pad_to, device, bf16=bf16)
+        )
         if device.type == "cuda":
             gpu = torch.cuda.get_device_name()
             peak = next((v for k, v in PEAK_BF16_TFLOPS.items() if k in gpu), None)
@@ -179,9 +195,8 @@ def main() -> None:
                 print(f"{'':>10}  model FLOPs utilisation {mfu:.1%} of {gpu} bf16 peak")
         del model
     ratio = results[1]["tokens_per_s"] / results[0]["tokens_per_s"]
-    print(
-        f"bucketed / padded: {ratio:.2f}x tokens/s, {results[1]['examples_per_s'] / results[0]['examples_per_s']:.2f}x examples/s"
-    )
+    speedup = results[1]["examples_per_s"] / results[0]["examples_per_s"]
+    print(f"{results[1]['arm']} / {results[0]['arm']}: {ratio:.2f}x tokens/s, {speedup:.2f}x examples/s")
 
 
 def processes_arm(args, model_for, data: Encoded, lengths: list[int], pad_id: int) -> None:

@@ -1,0 +1,39 @@
+"""The training benchmark runs in a smoke mode (two steps per arm on a tiny file): it must keep
+working, whatever speed it reports; speeds are measured by hand (docs/RESULTS.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_agents import gold_episode
+
+from subgoal.engine.episode import write_episodes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("arms", ["precision", "padding"])
+def test_the_training_benchmark_runs_both_arms(tmp_path: Path, arms: str) -> None:
+    data = tmp_path / "train.rules.jsonl.gz"
+    episodes = []
+    for variation in range(3):
+        episode = gold_episode()
+        episode.variation = variation
+        episodes.append(episode)
+    write_episodes(data, episodes)
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "train.py"),
+        "--data",
+        str(data),
+        "--role",
+        "executor",
+    ]
+    command += ["--arms", arms, "--steps", "2", "--preset", "mini", "--threads", "1", "--batch-size", "2"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    second, first = ("bf16", "fp32") if arms == "precision" else ("bucketed", "padded")
+    assert f"{second} / {first}:" in done.stdout and "loss (last 10)" in done.stdout
