@@ -15,14 +15,25 @@ import typer
 from typer.core import TyperGroup
 
 from subgoal import __version__
-from subgoal.commands import annotate, checkpoints, collect, play, protocol, quickstart, tasks, train
+from subgoal.commands import annotate, checkpoints, collect, play, protocol, quickstart, rules, tasks, train
 from subgoal.commands import eval as eval_command
 from subgoal.console import err
 from subgoal.errors import SubgoalError
 from subgoal.workspace import ENV_VAR, Workspace
 
 # `--help` lists the verbs in pipeline order, whatever order they are registered in.
-_ORDER = ("tasks", "collect", "annotate", "train", "eval", "play", "checkpoints", "quickstart", "protocol")
+_ORDER = (
+    "tasks",
+    "collect",
+    "annotate",
+    "train",
+    "eval",
+    "play",
+    "rules",
+    "checkpoints",
+    "quickstart",
+    "protocol",
+)
 
 
 class _Group(TyperGroup):
@@ -89,6 +100,7 @@ app.command("annotate")(annotate.command)
 app.command("train")(train.command)
 app.command("eval")(eval_command.command)
 app.command("play")(play.command)
+app.command("rules")(rules.command)
 app.command("quickstart")(quickstart.command)
 app.command("protocol")(protocol.command)
 app.add_typer(checkpoints.app, name="checkpoints")

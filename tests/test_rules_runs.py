@@ -88,3 +88,18 @@ def test_a_replayed_episode_shows_its_level() -> None:
         for event in replay_events(episode):
             state.apply(event)
         assert state.rules == shown
+
+
+def test_subgoal_rules_lists_each_level() -> None:
+    from subgoal.engine.rules import RULES, at_level
+
+    every = json.loads(runner.invoke(app, ["rules", "--json"]).stdout)
+    assert [r["name"] for r in every] == list(RULES)
+    general = json.loads(runner.invoke(app, ["rules", "--level", "general", "--json"]).stdout)
+    assert {r["level"] for r in general} == {"paper", "general"} and len(general) == len(at_level("general"))
+    table = runner.invoke(app, ["rules", "-l", "task"], env={"COLUMNS": "250"})
+    assert (
+        table.exit_code == 0 and "pin-delivery" in table.stdout and "rules at the task level" in table.stdout
+    )
+    bad = runner.invoke(app, ["rules", "-l", "all"])
+    assert bad.exit_code == 2 and "choose one of paper, general, task" in bad.output
