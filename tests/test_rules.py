@@ -380,3 +380,20 @@ def test_agents_hold_no_rule_code() -> None:
     for name in task_readers:
         assert not re.search(rf"\b{name}\b", source), name
     assert "re.compile" not in source and "import re\n" not in source
+
+
+def test_an_unchecked_subgoal_with_nothing_left_to_serve_it_may_end() -> None:
+    """With subgoal-candidates, `end subgoal` is offered once the sub-goal has acted, even where no
+    valid action serves it any more: the executor ends it instead of generating on."""
+    gold = gold_episode()
+    planner = Scripted("planner", lambda text: ["measure_temperature(water)", "pick_up(thermometer)"])
+    executor = Scripted("executor", lambda text: [END_SUBGOAL, "examine water"])
+    agent = HierarchicalAgent(planner, executor, rules=RuleSet("general"))
+    episode = prefix(gold, 0)
+    agent.reset(episode)
+    first = agent.act(Turn(episode, lambda: ["use thermometer on water", "wait1"]))
+    assert first.action == "use thermometer on water"
+    episode.steps.append(Step(first.action, "the water measures 20 degrees", 0, 0, *gold.state_before(0)))
+    second = agent.act(Turn(episode, lambda: ["pick up thermometer", "wait1"]))
+    assert second.info["endings"][0] == "ended" and executor.scored == [END_SUBGOAL]
+    assert second.action == "pick up thermometer"

@@ -661,7 +661,8 @@ class HierarchicalAgent(_LearnedAgent):
             hunted = search.hunted(episode, parsed, turn.valid_actions(), turn.inventory)
         else:
             hunted = None
-        if self.rules.on("subgoal-candidates"):
+        candidates_on = self.rules.on("subgoal-candidates")
+        if candidates_on:
             # A focus spelled from `focus_on(X)` also passes the task-level focus rules.
             served = [
                 a
@@ -689,7 +690,7 @@ class HierarchicalAgent(_LearnedAgent):
             # may end it, else failed.
             self._close(closed, completed=not parsed.checked and bool(attempt), status="exhausted")
             return None
-        if options and not parsed.checked and attempt:
+        if candidates_on and not parsed.checked and attempt:  # even with none served: it may end
             options.append(END_SUBGOAL)
         if len(options) == 1 and options[0] != END_SUBGOAL:
             self.rules.acted("subgoal-candidates")
