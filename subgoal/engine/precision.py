@@ -2,9 +2,9 @@
 
 T5 runs in bf16 or fp32, never fp16 (its activations overflow fp16). On a GPU bf16 is the norm;
 on a CPU it pays only where the CPU multiplies bf16 natively (AMX or AVX-512 BF16, through
-oneDNN): measured on this project's 2-core Xeon, a 512-wide T5 trained 2.1x the examples/s of
-fp32, the 3.4 M `mini` 1.3x (docs/RESULTS.md §15). Elsewhere bf16 is emulated and slower, so
-`auto` falls back to fp32 and says so. Weights stay fp32 either way (autocast computes in bf16,
+oneDNN): on this project's 2-core Xeon the `mini` executor trains 1.29x the examples/s of fp32 and
+`tiny` 1.43x, at the same loss (docs/RESULTS.md §15; wider models gain more). Elsewhere bf16 is
+emulated and slower, so `auto` falls back to fp32 and says so. Weights stay fp32 either way (autocast computes in bf16,
 the optimizer updates fp32 masters), so checkpoints load anywhere.
 """
 
