@@ -169,16 +169,21 @@ def focus_whitelist(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == "go to kitchen"
 
 
-def focus_task_object(rules: RuleSet):  # type: ignore[no-untyped-def]
-    episode = Episode(
+def boil(thing: str, room: str, in_view: str, held: str = "nothing") -> Episode:
+    """A 1-1 episode before its first step: boil THING, with IN_VIEW in ROOM and HELD in hand."""
+    return Episode(
         "1-1",
         "boil",
         0,
         "test",
-        "Your task is to boil tin. First, focus on the substance.",
-        initial_look=look("outside", "a fountain (containing water)"),
-        initial_inventory="In your inventory, you see: nothing",
+        f"Your task is to boil {thing}. First, focus on the substance.",
+        initial_look=look(room, in_view),
+        initial_inventory=f"In your inventory, you see: {held}",
     )
+
+
+def focus_task_object(rules: RuleSet):  # type: ignore[no-untyped-def]
+    episode = boil("tin", "outside", "a fountain (containing water)")
     flat = Scripted("flat", lambda text: ["focus on substance in fountain", "look around"])
     valid = ["focus on substance in fountain", "look around"]
     decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
@@ -210,15 +215,7 @@ def focus_by_kind(rules: RuleSet):  # type: ignore[no-untyped-def]
 
 
 def measure_guard(rules: RuleSet):  # type: ignore[no-untyped-def]
-    episode = Episode(
-        "1-1",
-        "boil",
-        0,
-        "test",
-        "Your task is to boil tin. First, focus on the substance.",
-        initial_look=look("kitchen", "a jug, a metal pot (containing liquid tin)"),
-        initial_inventory="In your inventory, you see: a thermometer",
-    )
+    episode = boil("tin", "kitchen", "a jug, a metal pot (containing liquid tin)", "a thermometer")
     valid = ["use thermometer in inventory on jug", "use thermometer in inventory on substance in metal pot"]
     flat = Scripted("flat", lambda text: ["use thermometer in inventory on jug"])
     decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
@@ -237,15 +234,7 @@ def task_vocabulary(rules: RuleSet):  # type: ignore[no-untyped-def]
 
 
 def rename_beams(rules: RuleSet):  # type: ignore[no-untyped-def]
-    episode = Episode(
-        "1-1",
-        "boil",
-        0,
-        "test",
-        "Your task is to boil ice cream. First, focus on the substance.",
-        initial_look=look("kitchen", "ice cream"),
-        initial_inventory="In your inventory, you see: nothing",
-    )
+    episode = boil("ice cream", "kitchen", "ice cream")
     flat = Scripted("flat", lambda text: ["pick up chocolate"])
     flat.manifest = {"name": "flat", "task_vocabulary": {"1-1": {"objects": ["chocolate", "water"]}}}
     decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: ["pick up ice cream", "look around"]))
