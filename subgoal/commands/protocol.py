@@ -6,7 +6,7 @@
     eval    both agents on the test protocol (first 10 test variations of each task, 100 steps),
             one after the other, each on both cores (two worker processes), at each rules level
             asked for (`--rules`, default `general`: the headline); `--split dev` plays the first
-            10 dev variations instead, where every design choice is made.
+            5 dev variations of each task instead (DEV_VARIATIONS), where choices are made.
     report  per task, per bucket and overall for both agents at the first level, the paper's
             numbers beside them; the ladder (both agents at every level played, with eval minutes);
             the wall time of each phase; written to WORKSPACE/protocol/NAME/summary.md too

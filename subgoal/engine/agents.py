@@ -408,7 +408,8 @@ class _LearnedAgent(Agent):
         if taken is not None:
             return taken, "exact", why
         safe = [a for a in valid if not FOCUS.match(normalize(a))]
-        if self.rules.on("score-candidates"):
+        scoring = self.rules.on("score-candidates")
+        if scoring:
             verbs = {action_verb(b) for b in beams if b.strip()}
             focusable = [a for a in valid if FOCUS.match(normalize(a)) and focus_ok(a)] if score_focus else []
             pointed = [a for a in safe + focusable if action_verb(a) in verbs]
@@ -423,9 +424,7 @@ class _LearnedAgent(Agent):
             grounded = self.grounder.ground(beams[:1], safe)
             if grounded is not None:
                 why["similarity"] = round(float(grounded.similarity), 3)
-            if grounded is not None and (
-                grounded.similarity >= FUZZY_FLOOR or not self.rules.on("score-candidates")
-            ):
+            if grounded is not None and (grounded.similarity >= FUZZY_FLOOR or not scoring):
                 return grounded.action, grounded.method, why
             # Nothing close enough: the model's own choice among the valid actions nearest its
             # first beam. `look around` here was 37 % of a flat agent's steps, and a look changes
@@ -706,12 +705,7 @@ class HierarchicalAgent(_LearnedAgent):
                 return None
             return self._decide(action, "scored", closed, plans, why=why)
         beams = self._generate(self.executor, text, episode=episode)
-        if (
-            not self.rules.on("subgoal-candidates")
-            and attempt
-            and beams
-            and normalize(beams[0]) == END_SUBGOAL
-        ):
+        if not candidates_on and attempt and beams and normalize(beams[0]) == END_SUBGOAL:
             # The paper's executor ends its sub-goal by saying so (with subgoal-candidates,
             # `end subgoal` is one of the scored options instead).
             self._close(closed, completed=True, status="ended")

@@ -136,12 +136,9 @@ def refusal(rules: RuleSet, stats: TaskStats, episode: Episode, target: str, don
         if not ordered and not focus_allowed(episode.task_description, target, heads):
             rules.acted("focus-whitelist")
             return "focus"
-    if rules.on("focus-task-object") and not holds_the_task_object(episode, target):
-        rules.acted("focus-task-object")
-        return "focus"
-    if rules.on("stage-order") and not in_stage_order(episode, target):
-        rules.acted("stage-order")
-        return "order"
+    refused = _object_or_order(rules, episode, target)
+    if refused:
+        return refused
     if (
         rules.on("answer-guard")
         and is_answer(episode.task_description, target)
@@ -155,10 +152,16 @@ def refusal(rules: RuleSet, stats: TaskStats, episode: Episode, target: str, don
 def fits(rules: RuleSet, episode: Episode, target: str) -> bool:
     """The executor's own filter of focus candidates spelled from a sub-goal: the substance the
     task is about (focus-task-object) and the order of stages (stage-order)."""
+    return _object_or_order(rules, episode, target) is None
+
+
+def _object_or_order(rules: RuleSet, episode: Episode, target: str) -> str | None:
+    """ "focus" where `substance in X` is not the task's thing (focus-task-object), "order" where
+    the life stage is out of order (stage-order), or None."""
     if rules.on("focus-task-object") and not holds_the_task_object(episode, target):
         rules.acted("focus-task-object")
-        return False
+        return "focus"
     if rules.on("stage-order") and not in_stage_order(episode, target):
         rules.acted("stage-order")
-        return False
-    return True
+        return "order"
+    return None
