@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from subgoal.engine.episode import read_episodes
 from subgoal.engine.events import end_reason
+from subgoal.engine.rules import acted_in
 
 
 def why(episode) -> str:  # type: ignore[no-untyped-def]
@@ -63,12 +64,7 @@ def main() -> None:
         )
         if endings:
             print("  sub-goals ended:", ", ".join(f"{k} {v}" for k, v in endings.most_common()))
-        acted = Counter(
-            r
-            for ep in episodes
-            for note in ep.meta.get("notes", [])
-            for r in (note.get("why") or {}).get("rules", [])
-        )
+        acted = acted_in(episodes)
         if acted:
             print("  rules acted (decisions):", ", ".join(f"{k} {v}" for k, v in acted.most_common()))
         failed = [ep for ep in episodes if not ep.solved]

@@ -11,7 +11,7 @@ from test_agents import MELT, Scripted, gold_episode, hunt, look, play_still, pr
 from subgoal.engine.agents import FlatAgent, HierarchicalAgent, Turn
 from subgoal.engine.episode import Episode, Step
 from subgoal.engine.examples import END_SUBGOAL
-from subgoal.engine.rules import LEVELS, RULES, LevelError, RuleSet, at_level, check_level
+from subgoal.engine.rules import LEVELS, RULES, LevelError, RuleSet, at_level, check_level, check_rules
 from subgoal.engine.rules import focus as focus_rules
 
 
@@ -278,6 +278,28 @@ def test_each_rule_acts_at_its_level_and_is_silent_below(name: str) -> None:
     decisions, effect = SCENARIOS[name](lower)
     assert not effect, f"{name} acted at {lower.level}"
     assert name not in lower.consulted and name not in acted(decisions)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_each_rule_switched_off_by_name_is_silent_at_its_level(name: str) -> None:
+    off = RuleSet(f"{RULES[name].level} without {name}")
+    decisions, effect = SCENARIOS[name](off)
+    assert name not in off.consulted and name not in acted(decisions)
+    # The same effect may still come from another rule of the level, never from none.
+    assert not effect or acted(decisions), f"{name}'s effect with no rule acting"
+
+
+def test_a_rules_setting_has_one_spelling_and_names_only_rules_its_level_has_on() -> None:
+    assert check_rules(" Task without pin-focus + answer-guard ") == "task without answer-guard+pin-focus"
+    assert check_rules("general") == "general"
+    others = RuleSet("task without pin-focus")
+    assert others.level == "task" and others.on("answer-guard") and not others.on("pin-focus")
+    with pytest.raises(LevelError, match="unknown rule 'pin'; `subgoal rules` lists them"):
+        check_rules("task without pin")
+    with pytest.raises(LevelError, match="pin-focus is a task rule: it is off at the general level already"):
+        check_rules("general without pin-focus")
+    with pytest.raises(LevelError, match="unknown rules level 'every'"):
+        check_rules("every without pin-focus")
 
 
 def test_stage_order_refuses_a_later_stage_first_at_the_task_level_only() -> None:

@@ -48,6 +48,18 @@ def test_the_level_round_trips_through_the_run_config_and_report(tmp_path: Path)
         )
 
 
+def test_rules_switched_off_by_name_round_trip_and_name_quickstart_runs(tmp_path: Path) -> None:
+    from subgoal.engine.rules import rules_slug
+
+    spec = AgentSpec("oracle", rules="task without pin-focus+answer-guard")
+    assert spec.rules == "task without answer-guard+pin-focus"
+    run = Run.create(tmp_path, spec, resolve_tasks("4-2"), EvalProtocol("dev", 1), "r")
+    assert Run.open(run.path).rules == spec.rules
+    assert rules_slug(spec.rules) == "task-without-answer-guard-pin-focus"
+    bad = runner.invoke(app, ["-w", str(tmp_path), "eval", "--rules", "task without nothing"])
+    assert bad.exit_code == 2 and "unknown rule 'nothing'" in bad.output and "Traceback" not in bad.output
+
+
 def test_a_run_from_before_levels_reads_as_task(tmp_path: Path) -> None:
     path = write_run(tmp_path / "runs", "old", "hierarchical", hierarchical_run())
     assert Run.open(path).rules == "task"

@@ -24,7 +24,7 @@ from subgoal.commands.options import (
 from subgoal.console import err, out, progress
 from subgoal.engine.agent_kinds import kind_names
 from subgoal.engine.report import PAPER, Summary, compare_table, results_table, timing_line
-from subgoal.engine.rules.layer import DEFAULT_LEVEL, check_level
+from subgoal.engine.rules.layer import DEFAULT_LEVEL, check_rules
 from subgoal.engine.runs import ERRORS, EvalProtocol, Run, find_run
 from subgoal.engine.tasks import resolve_tasks
 from subgoal.errors import SubgoalError
@@ -104,7 +104,7 @@ def command(
     Exits 1 when some episodes could not be played: they count as 0, the last line says how many and where they are listed (the run's errors.jsonl), and [b]--resume[/] plays them again.
     """
     workspace = workspace_of(ctx)
-    rules = check_level(rules)
+    rules = check_rules(rules)
     if compare_runs:
         compare(workspace, *compare_runs, as_json=as_json)
         return

@@ -48,7 +48,8 @@ RulesOption = Annotated[
         "--rules",
         metavar="LEVEL",
         help="Hand-written rules beside the models: [b]paper[/] (ground beams only), [b]general[/] "
-        "(+ rules true of any task), [b]task[/] (+ rules keyed to task families). See docs/RESULTS.md.",
+        "(+ rules true of any task), [b]task[/] (+ rules keyed to task families); "
+        "[b]'task without pin-focus+answer-guard'[/] switches named rules off. See [b]subgoal rules[/].",
     ),
 ]
 

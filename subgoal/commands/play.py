@@ -16,7 +16,7 @@ from subgoal.commands.options import CheckpointOption, ExecutorOption, PlannerOp
 from subgoal.console import out
 from subgoal.engine.agent_kinds import kind_names
 from subgoal.engine.episode import read_episodes
-from subgoal.engine.rules.layer import DEFAULT_LEVEL, check_level
+from subgoal.engine.rules.layer import DEFAULT_LEVEL, check_rules
 from subgoal.engine.tasks import check_variation, get_task
 from subgoal.errors import AgentError, EpisodeFileError
 from subgoal.workspace import Workspace, workspace_of
@@ -78,7 +78,7 @@ def command(
         _replay(replay, episode, plain, theme)
     else:
         checkpoints = {"planner": planner, "executor": executor, "flat": checkpoint}
-        options = {"rules": check_level(rules)}
+        options = {"rules": check_rules(rules)}
         _live(
             workspace, task, variation, agent, checkpoints, options, plain, theme, delay, paused, step_limit
         )

@@ -20,7 +20,7 @@ from rich.progress import TextColumn
 
 from subgoal.commands.options import RulesOption
 from subgoal.console import err, out, progress
-from subgoal.engine.rules.layer import DEFAULT_LEVEL, check_level
+from subgoal.engine.rules.layer import DEFAULT_LEVEL, check_rules, rules_slug
 from subgoal.engine.tasks import Task, resolve_tasks
 from subgoal.workspace import Workspace, ensure_dir, workspace_of
 
@@ -40,7 +40,7 @@ class Settings:
     minutes: float = 5.0  # training budget, shared by the three models
     step_limit: int = 25  # the benchmark's is 100; a tiny model rarely needs more to show itself
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
-    rules: str = DEFAULT_LEVEL  # the rules level both agents play at
+    rules: str = DEFAULT_LEVEL  # the rules setting both agents play at (a level, or one with rules off)
 
 
 def command(
@@ -75,7 +75,7 @@ def command(
         test_variations=test_variations,
         minutes=minutes,
         step_limit=step_limit,
-        rules=check_level(rules),
+        rules=check_rules(rules),
     )
     if workers:
         settings.workers = workers
@@ -202,7 +202,7 @@ def _evaluate(ws: Workspace, kind: str, settings: Settings):  # type: ignore[no-
     from subgoal.engine.runs import CONFIG, EvalProtocol, Run
 
     spec = resolve_spec(kind, ws, benchmarked=True, device="cpu", rules=settings.rules)
-    name = f"quickstart-{kind}-{settings.rules}"
+    name = f"quickstart-{kind}-{rules_slug(settings.rules)}"
     if (ws.runs / name / CONFIG).exists():
         the_run = Run.open(ws.runs / name)
     else:

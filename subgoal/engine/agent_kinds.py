@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from subgoal.engine.rules.layer import LEGACY_LEVEL, check_level
+from subgoal.engine.rules.layer import LEGACY_LEVEL, check_rules
 from subgoal.errors import AgentError, CheckpointError
 from subgoal.workspace import Workspace
 
@@ -59,7 +59,7 @@ class AgentSpec:
     rules: str = LEGACY_LEVEL  # the rules level (rules/layer.py); configs from before levels had them all
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rules", check_level(self.rules))
+        object.__setattr__(self, "rules", check_rules(self.rules))
         for slot in kind_of(self.kind).slots:
             if slot.required and not getattr(self, slot.role):
                 raise AgentError(f"the {self.kind} agent needs a {slot.role} checkpoint ({slot.flag} NAME)")

@@ -530,7 +530,7 @@ class FlatAgent(_LearnedAgent):
         )
 
     def info(self) -> dict[str, Any]:
-        return {"agent": self.name, "flat": _describe(self.policy), "rules": self.rules.level}
+        return {"agent": self.name, "flat": _describe(self.policy), "rules": self.rules.setting}
 
 
 class HierarchicalAgent(_LearnedAgent):
@@ -948,7 +948,7 @@ class HierarchicalAgent(_LearnedAgent):
             "agent": self.name,
             "planner": _describe(self.planner),
             "executor": _describe(self.executor),
-            "rules": self.rules.level,
+            "rules": self.rules.setting,
         }
 
 

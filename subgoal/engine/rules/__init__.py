@@ -9,7 +9,10 @@ from subgoal.engine.rules.layer import (
     LevelError,
     Rule,
     RuleSet,
+    acted_in,
     check_level,
+    check_rules,
+    rules_slug,
 )
 from subgoal.engine.rules.registry import RULES, at_level
 
@@ -21,6 +24,9 @@ __all__ = [
     "LevelError",
     "Rule",
     "RuleSet",
+    "acted_in",
     "at_level",
     "check_level",
+    "check_rules",
+    "rules_slug",
 ]

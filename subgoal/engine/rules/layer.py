@@ -8,14 +8,19 @@ A rule is a hand-written decision an agent makes or refuses beside its models. E
     general  true of any task of the simulator, reading nothing task-specific
     task     keyed to a task family, a task's phrasing, or per-task statistics of the train plans
 
-Each level includes those below it. An agent asks `rules.on(NAME)` at the decision point where the
+Each level includes those below it. A setting may also switch named rules off, for the per-rule
+ablations that decide which rules stay: `task without pin-focus+answer-guard` (`check_rules`).
+An agent asks `rules.on(NAME)` at the decision point where the
 rule acts, and `rules.acted(NAME)` when it made, refused or rewrote something; the acted names of
 each decision land in its why notes, so a replay says which rule did what.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from subgoal.errors import SubgoalError
 
@@ -47,6 +52,38 @@ def check_level(level: str) -> str:
     return name
 
 
+WITHOUT = " without "  # LEVEL without A+B: the level with rules A and B off
+_JOIN = "+"  # not ",": the protocol takes a comma-separated list of settings
+
+
+def split_rules(setting: str) -> tuple[str, tuple[str, ...]]:
+    """`LEVEL[ without A+B]` -> (level, the rules switched off), unchecked."""
+    level, _, rest = (setting or "").strip().partition(WITHOUT.strip())
+    return level.strip().lower(), tuple(sorted({n.strip() for n in rest.split(_JOIN) if n.strip()}))
+
+
+def check_rules(setting: str) -> str:
+    """A rules setting in its one spelling: a level (`general`), or a level with named rules off
+    (`task without answer-guard+pin-focus`, names sorted), or LevelError saying what is wrong."""
+    from subgoal.engine.rules.registry import RULES
+
+    level, off = split_rules(setting)
+    level = check_level(level)
+    for name in off:
+        if name not in RULES:
+            raise LevelError(f"unknown rule {name!r}; `subgoal rules` lists them")
+        if not includes(level, RULES[name].level):
+            raise LevelError(
+                f"rule {name} is a {RULES[name].level} rule: it is off at the {level} level already"
+            )
+    return level + (WITHOUT + _JOIN.join(off) if off else "")
+
+
+def rules_slug(setting: str) -> str:
+    """A setting as a file-name part: `task-without-answer-guard-pin-focus`."""
+    return check_rules(setting).replace(WITHOUT, "-without-").replace(_JOIN, "-")
+
+
 def includes(level: str, rule_level: str) -> bool:
     """Whether a rule of `rule_level` acts at `level`."""
     return LEVELS.index(rule_level) <= LEVELS.index(level)
@@ -68,18 +105,22 @@ class Rule:
 
 @dataclass
 class RuleSet:
-    """The rules an agent may use: those at `level` and below. `consulted` keeps every active rule
-    asked about (tests read it); `acted` the rules that changed this decision, until `take()`."""
+    """The rules an agent may use: those at its level and below, less any switched off (`setting`,
+    as `check_rules` spells it). `consulted` keeps every active rule asked about (tests read it);
+    `acted` the rules that changed this decision, until `take()`."""
 
-    level: str = LEGACY_LEVEL
+    setting: str = LEGACY_LEVEL
     consulted: set[str] = field(default_factory=set)
     _acted: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         from subgoal.engine.rules.registry import RULES
 
-        self.level = check_level(self.level)
-        self._active = {name: includes(self.level, rule.level) for name, rule in RULES.items()}
+        self.setting = check_rules(self.setting)
+        self.level, off = split_rules(self.setting)
+        self._active = {
+            name: includes(self.level, rule.level) and name not in off for name, rule in RULES.items()
+        }
 
     def on(self, name: str) -> bool:
         active = self._active[name]  # KeyError: a rule missing from the registry
@@ -89,7 +130,7 @@ class RuleSet:
 
     def acted(self, name: str) -> None:
         if not self.on(name):
-            raise AssertionError(f"rule {name} acted at level {self.level}")
+            raise AssertionError(f"rule {name} acted at {self.setting}")
         if name not in self._acted:
             self._acted.append(name)
 
@@ -97,3 +138,13 @@ class RuleSet:
         """The rules that acted since the last call, in the order they acted."""
         acted, self._acted = self._acted, []
         return acted
+
+
+def acted_in(episodes: Iterable[Any]) -> Counter[str]:
+    """How many decisions each rule acted in, read off the played episodes' why notes."""
+    return Counter(
+        rule
+        for ep in episodes
+        for note in ep.meta.get("notes", [])
+        for rule in (note.get("why") or {}).get("rules", [])
+    )
