@@ -141,7 +141,12 @@ def check_tokenizer(tokenizer: PreTrainedTokenizerBase) -> None:
 # --- models -----------------------------------------------------------------------------------------
 
 
-def build_model(preset: str, tokenizer: PreTrainedTokenizerBase) -> PreTrainedModel:
+DEFAULT_DROPOUT = 0.1  # T5's own
+
+
+def build_model(
+    preset: str, tokenizer: PreTrainedTokenizerBase, dropout: float = DEFAULT_DROPOUT
+) -> PreTrainedModel:
     """A randomly initialised T5 of `preset` for `tokenizer` (fp32; autocast handles bf16)."""
     from transformers import T5Config, T5ForConditionalGeneration
 
@@ -154,6 +159,7 @@ def build_model(preset: str, tokenizer: PreTrainedTokenizerBase) -> PreTrainedMo
         num_layers=p.num_layers,
         num_heads=p.num_heads,
         feed_forward_proj=p.feed_forward_proj,
+        dropout_rate=dropout,
         pad_token_id=tokenizer.pad_token_id,
         eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,
