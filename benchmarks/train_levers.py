@@ -83,7 +83,9 @@ def dev_loss(model, data: Encoded, pad_id: int) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--train", type=Path, default=Path("workspace/annotated/train.rules.jsonl.gz"))
     parser.add_argument("--dev", type=Path, default=Path("workspace/annotated/dev.rules.jsonl.gz"))
     parser.add_argument("--role", default="executor", choices=list(BUDGET))
@@ -120,7 +122,9 @@ def main() -> None:
         f"{args.role}: {len(train[BUDGET[args.role]])} train examples from {len(train_eps)} episodes, "
         f"{args.dev_examples} dev; preset {args.preset}; {args.examples} examples per arm; 1 thread"
     )
-    budget_of = {a.name: args.short_tokens if a.short and args.role != "planner" else BUDGET[args.role] for a in arms}
+    budget_of = {
+        a.name: args.short_tokens if a.short and args.role != "planner" else BUDGET[args.role] for a in arms
+    }
     runs = {}
     for a in arms:
         torch.manual_seed(0)

@@ -195,8 +195,11 @@ def test_other_settings_do_not_resume_silently(annotated):
     state_file.write_text(json.dumps(saved))
     with pytest.raises(TrainingError, match="was trained by 2 processes, this one has 1"):
         train(cfg, annotated)
-    result = train(config(annotated, role="flat", max_steps=20, seed=1, restart=True), annotated)
+    with pytest.raises(TrainingError, match="--restart"):  # dropout too changes what is learnt
+        train(config(annotated, role="flat", max_steps=20, dropout=0.0), annotated)
+    result = train(config(annotated, role="flat", max_steps=20, seed=1, dropout=0.0, restart=True), annotated)
     assert result.manifest["seed"] == 1
+    assert json.loads((result.path / "config.json").read_text())["dropout_rate"] == 0.0
 
 
 def test_fine_tunes_an_existing_seq2seq_model_from_a_folder(annotated, tmp_path):
@@ -281,8 +284,8 @@ def test_bf16_on_the_cpu_trains_and_a_nan_loss_stops_the_run_keeping_last(annota
     build = models.build_model
     calls = {"n": 0}
 
-    def nan_after_15(preset, tokenizer):  # type: ignore[no-untyped-def]
-        model = build(preset, tokenizer)
+    def nan_after_15(preset, tokenizer, *args):  # type: ignore[no-untyped-def]
+        model = build(preset, tokenizer, *args)
 
         def hook(module, args, output):  # type: ignore[no-untyped-def]
             calls["n"] += module.training

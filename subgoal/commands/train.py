@@ -21,6 +21,7 @@ from rich.table import Table
 
 from subgoal.commands.options import TasksOption
 from subgoal.console import LINE_SECONDS, err, out, progress
+from subgoal.engine.models import DEFAULT_DROPOUT
 from subgoal.errors import TrainingError
 from subgoal.workspace import Workspace, workspace_of
 
@@ -64,6 +65,9 @@ def command(
         typer.Option(min=0.0, help="Peak learning rate. Default 1e-3 (preset), 3e-4 (--model)."),
     ] = None,
     warmup: Annotated[int, typer.Option(min=0, help="Warm-up steps.")] = 100,
+    dropout: Annotated[
+        float, typer.Option(min=0.0, max=0.9, help="Dropout of a preset's model (a --model keeps its own).")
+    ] = DEFAULT_DROPOUT,
     eval_every: Annotated[int, typer.Option(min=1, help="Steps between dev evaluations and saves.")] = 200,
     patience: Annotated[
         int, typer.Option(min=0, help="Evaluations without improvement before stopping (0: never).")
@@ -116,7 +120,7 @@ def command(
     settings = dict(
         tasks=chosen, preset=preset, model=model, vocab_size=vocab_size,
         max_input_tokens=max_input_tokens, batch_size=batch_size, grad_accum=grad_accum,
-        lr=lr if lr is not None else (3e-4 if model else 1e-3), warmup_steps=warmup,
+        lr=lr if lr is not None else (3e-4 if model else 1e-3), warmup_steps=warmup, dropout=dropout,
         epochs=epochs, max_steps=max_steps, max_minutes=max_minutes, eval_every=eval_every,
         patience=patience, seed=seed, device=device, overwrite=overwrite, restart=restart,
         teleport=teleport, precision=precision,

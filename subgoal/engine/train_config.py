@@ -26,6 +26,7 @@ class TrainConfig:
     batch_size: int = 16  # examples per micro-batch, per process
     grad_accum: int = 1  # micro-batches per optimizer step
     lr: float = 1e-3
+    dropout: float = models.DEFAULT_DROPOUT  # of a preset built here (a --model keeps its own)
     weight_decay: float = 0.01
     warmup_steps: int = 100
     max_grad_norm: float = 1.0
@@ -55,6 +56,7 @@ class TrainConfig:
             "max_input_tokens",
             "batch_size",
             "grad_accum",
+            "dropout",
             "seed",
             "teleport",
         )

@@ -226,7 +226,7 @@ def _model_and_tokenizer(
         from transformers import AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(staging / "tokenizer", local_files_only=True)
-    return models.build_model(cfg.preset, tokenizer), tokenizer
+    return models.build_model(cfg.preset, tokenizer, cfg.dropout), tokenizer
 
 
 def _batch_plan(train_data: Encoded, cfg: TrainConfig, accelerator: Any) -> tuple[BatchPlan, int]:
