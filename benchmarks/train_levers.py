@@ -106,9 +106,10 @@ def main() -> None:
     raw = examples_from_episodes(args.role, train_eps)
     tokenizer = models.train_tokenizer(t for e in raw for t in (e.source, e.target))
     pad = tokenizer.pad_token_id
+    count = models.token_counter(tokenizer)
 
     def data_for(budget: int, episodes, limit: int | None = None) -> Encoded:
-        fits = lambda text: len(tokenizer(text)["input_ids"]) <= budget  # noqa: E731
+        fits = lambda text: count(text) <= budget  # noqa: E731
         examples = examples_from_episodes(args.role, episodes, fits)
         if limit:
             examples = random.Random(0).sample(examples, min(limit, len(examples)))

@@ -47,6 +47,30 @@ def test_tokenizer_ends_every_text_with_eos_and_keeps_separators_whole(tokenizer
     models.check_tokenizer(tokenizer)
 
 
+def test_the_token_counter_counts_exactly_as_the_tokenizer(tokenizer):
+    from test_agents import gold_episode
+
+    from subgoal.engine.examples import examples_from_episode
+
+    count = models.token_counter(tokenizer)
+    texts = [
+        e.source
+        for role in ("planner", "executor", "flat")
+        for e in examples_from_episode(role, gold_episode())
+    ]
+    texts += [
+        "",
+        "</s>",
+        "look: a (closed) box, 'the' \"thing\" </s>",
+        "navigate_to(kitchen)</s>go  to\tkitchen\n(+1); ) ( , ''",
+        "unseen words: zygote quokka 3.14 -> (-100)",
+    ]
+    for text in texts * 2:  # the second time from what it remembered
+        assert count(text) == len(tokenizer(text)["input_ids"]), text
+    other = models.token_counter(lambda text: {"input_ids": text.split()})  # not ours: a full encode
+    assert other("a b c") == 3
+
+
 def test_tokenizer_survives_save_and_load(tokenizer, tmp_path):
     from transformers import AutoTokenizer
 

@@ -134,8 +134,12 @@ def encode_splits(
     """The train and dev examples as token ids (dev: None without dev episodes), their inputs
     rendered to fit --max-input-tokens."""
 
+    from subgoal.engine.models import token_counter
+
+    count = token_counter(tokenizer)
+
     def fits(text: str) -> bool:
-        return len(tokenizer(text)["input_ids"]) <= cfg.max_input_tokens
+        return count(text) <= cfg.max_input_tokens
 
     def encoded(split: list[Episode], what: str) -> Encoded:
         examples = make_examples(cfg.role, split, fits, what)
