@@ -5,13 +5,16 @@ example seen).
     python benchmarks/train_levers.py --role planner --examples 2000
     python benchmarks/train_levers.py --role executor --examples 2000 --arms today,bf16,batch64
 
-The arms are cumulative (each adds one lever to the one before):
-    today     fp32, T5 dropout 0.1, batches of 16, the protocol's input budget
-    bf16      + bf16 autocast (AMX / AVX-512 BF16 through oneDNN)
-    nodrop    + no dropout (a model seeing a few epochs does not over-fit; dropout's random masks
+The arms are cumulative, in the order --arms names them (each adds its lever to the one before):
+    today     fp32, T5 dropout 0.1, batches of 16, the protocol's input budget (always first)
+    bf16      bf16 autocast (AMX / AVX-512 BF16 through oneDNN)
+    nodrop    no dropout (a model seeing a few epochs does not over-fit; dropout's random masks
               cost a fifth of a CPU step)
-    batch64   + batches of 64 (larger matrix products), the learning rate x2 (square-root scaling)
-    short     + the executor's and flat agent's look cut to --short-tokens input tokens
+    batch32   batches of 32, the learning rate x1.4 (square-root scaling)
+    batch64   batches of 64, the learning rate x2
+    short     the executor's and flat agent's inputs cut to --short-tokens (render drops the
+              oldest history first, then shortens the look)
+    compile   torch.compile (inductor, dynamic shapes); its compilation is not timed
 
 One torch thread, one process. The arms take steps in turn (round robin, each until it has seen
 --examples examples), so a background load slows all of them alike and the ratios hold on a busy
@@ -22,7 +25,6 @@ on the same dev examples, in fp32, for every arm.
 from __future__ import annotations
 
 import argparse
-import itertools
 import random
 import sys
 import time
@@ -41,8 +43,10 @@ LEVERS = {  # name -> what it changes, over the arm before it
     "today": {},
     "bf16": {"bf16": True},
     "nodrop": {"dropout": 0.0},
+    "batch32": {"batch_size": 32, "lr": 1.4e-3},
     "batch64": {"batch_size": 64, "lr": 2e-3},
     "short": {"short": True},
+    "compile": {"compile": True},
 }
 
 
@@ -54,17 +58,20 @@ class Arm:
     batch_size: int = 16
     lr: float = 1e-3
     short: bool = False
+    compile: bool = False
     seconds: float = 0.0
     seen: int = 0
     losses: list[float] = field(default_factory=list)
 
 
 def arms_for(names: list[str]) -> list[Arm]:
+    unknown = set(names) - set(LEVERS)
+    if unknown:
+        sys.exit(f"unknown arms {sorted(unknown)}; choose from {', '.join(LEVERS)}")
     arms, settings = [], {}
-    for name in LEVERS:
+    for name in ["today", *(n for n in names if n != "today")]:
         settings |= LEVERS[name]
-        if name in names:
-            arms.append(Arm(name, **settings))
+        arms.append(Arm(name, **settings))
     return arms
 
 
@@ -101,7 +108,8 @@ def main() -> None:
 
     torch.set_num_threads(1)
     models.quiet_transformers()
-    train_eps = list(itertools.islice(read_episodes(args.train), args.episodes))
+    everything = list(read_episodes(args.train))  # the file runs task by task: draw from all 30
+    train_eps = random.Random(0).sample(everything, min(args.episodes, len(everything)))
     dev_eps = list(read_episodes(args.dev))
     raw = examples_from_episodes(args.role, train_eps)
     tokenizer = models.train_tokenizer(t for e in raw for t in (e.source, e.target))
@@ -130,6 +138,8 @@ def main() -> None:
     for a in arms:
         torch.manual_seed(0)
         model = models.build_model(args.preset, tokenizer, dropout=a.dropout)
+        if a.compile:
+            model = torch.compile(model, dynamic=True)
         data = train[budget_of[a.name]]
         lengths = [len(x) for x in data.inputs]
         rng, batches = random.Random(0), []
