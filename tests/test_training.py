@@ -304,3 +304,19 @@ def test_bf16_on_the_cpu_trains_and_a_nan_loss_stops_the_run_keeping_last(annota
     assert start["mixed_precision"] == "bf16"
     last = staging_dir(annotated, cfg.name) / "last"
     assert json.loads((last / "state.json").read_text())["state"]["step"] == 10
+
+
+def test_a_compiled_training_step_learns_as_the_eager_one(annotated):
+    """torch.compile changes the speed of the step, not the arithmetic: the same batches give the
+    same losses (fp32, dropout off so both draw nothing at random)."""
+    losses = {}
+    for compiled in (False, True):
+        records = []
+        cfg = config(
+            annotated, role="flat", name=f"flat-{compiled}", max_steps=6, log_every=2, eval_every=100,
+            dropout=0.0, precision="fp32", compile=compiled,
+        )  # fmt: skip
+        train(cfg, annotated, on_log=records.append)
+        losses[compiled] = [r["loss"] for r in records if r["kind"] == "train"]
+    assert len(losses[True]) == 3
+    assert losses[True] == pytest.approx(losses[False], rel=1e-3)

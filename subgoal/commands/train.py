@@ -90,6 +90,12 @@ def command(
             "fp32), bf16 or fp32. Checkpoints are saved in fp32 either way."
         ),
     ] = "auto",
+    compile_model: Annotated[
+        bool,
+        typer.Option(
+            "--compile", help="torch.compile the training step: a few minutes to compile, then faster steps."
+        ),
+    ] = False,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace a checkpoint of the same name.")
     ] = False,
@@ -123,7 +129,7 @@ def command(
         lr=lr if lr is not None else (3e-4 if model else 1e-3), warmup_steps=warmup, dropout=dropout,
         epochs=epochs, max_steps=max_steps, max_minutes=max_minutes, eval_every=eval_every,
         patience=patience, seed=seed, device=device, overwrite=overwrite, restart=restart,
-        teleport=teleport, precision=precision,
+        teleport=teleport, precision=precision, compile=compile_model,
     )  # fmt: skip
     roles = ROLES if role == "all" else (role,)
     configs = [

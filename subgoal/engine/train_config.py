@@ -41,6 +41,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda
     precision: str = "auto"  # auto | bf16 | fp32 (precision.py): bf16 autocast where native
+    compile: bool = False  # torch.compile the training forward (minutes to compile; ~1.4x a CPU step)
     bucketed: bool = True  # length-bucketed batches (False: plain shuffled batches)
     teleport: bool = True  # navigation runs of gold paths become one `teleport to ROOM` (teleport.py)
     overwrite: bool = False  # replace an existing checkpoint of the same name
