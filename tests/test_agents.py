@@ -386,7 +386,7 @@ def test_oracle_agent_replays_spans_and_closes_them():
         OracleAgent([gold]).reset(prefix(Episode(**{**gold.__dict__, "variation": 7}), 0))
 
 
-def test_a_planner_that_misspells_a_name_is_constrained_to_what_is_offered():
+def test_a_planner_that_misspells_a_name_is_constrained_to_what_is_offered(unretired):
     gold = gold_episode()
 
     class Speller(Scripted):
@@ -590,7 +590,7 @@ def test_the_planner_does_not_tour_the_house():
     ]
 
 
-def test_a_focus_is_chosen_among_the_valid_ones_only_where_the_task_names_it_by_a_kind():
+def test_a_focus_is_chosen_among_the_valid_ones_only_where_the_task_names_it_by_a_kind(unretired):
     """A planner may spell animals that are not there (`focus_on(baby elephant)`) while a
     juvenile mouse is; training focused only on short-lived kinds in 7-2, so the constrained
     choice may offer the mouse and not the wolf. A task that names its focus never gets one so."""

@@ -263,10 +263,11 @@ SCENARIOS = {
     "rename-beams": rename_beams,
 }
 SWITCHABLE = [name for name, rule in RULES.items() if rule.level != "paper"]
+RETIRED = sorted(name for name, rule in RULES.items() if rule.retired)
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))  # stage-order: on its function, below
-def test_each_rule_acts_at_its_level_and_is_silent_below(name: str) -> None:
+def test_each_rule_acts_at_its_level_and_is_silent_below(name: str, unretired: None) -> None:
     level = RULES[name].level
     at = RuleSet(level)
     decisions, effect = SCENARIOS[name](at)
@@ -281,12 +282,22 @@ def test_each_rule_acts_at_its_level_and_is_silent_below(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
-def test_each_rule_switched_off_by_name_is_silent_at_its_level(name: str) -> None:
+def test_each_rule_switched_off_by_name_is_silent_at_its_level(name: str, unretired: None) -> None:
     off = RuleSet(f"{RULES[name].level} without {name}")
     decisions, effect = SCENARIOS[name](off)
     assert name not in off.consulted and name not in acted(decisions)
     # The same effect may still come from another rule of the level, never from none.
     assert not effect or acted(decisions), f"{name}'s effect with no rule acting"
+
+
+@pytest.mark.parametrize("name", RETIRED)
+def test_a_retired_rule_acts_at_no_level(name: str) -> None:
+    every = RuleSet("task")
+    decisions, _ = SCENARIOS[name](every)
+    assert name not in every.consulted and name not in acted(decisions)
+    assert all(rule.name != name for level in LEVELS for rule in at_level(level))
+    with pytest.raises(LevelError, match=f"rule {name} is retired: it acts at no level"):
+        check_rules(f"task without {name}")
 
 
 def test_a_rules_setting_has_one_spelling_and_names_only_rules_its_level_has_on() -> None:
@@ -361,7 +372,7 @@ def test_the_paper_level_grounds_by_similarity_but_never_a_focus() -> None:
 def test_the_registry_is_whole_and_levels_include_those_below() -> None:
     assert set(SCENARIOS) | {"stage-order"} == set(SWITCHABLE)
     sizes = [len(at_level(level)) for level in LEVELS]
-    assert sizes == sorted(sizes) and sizes[0] >= 2 and sizes[-1] == len(RULES)
+    assert sizes == sorted(sizes) and sizes[0] >= 2 and sizes[-1] == len(RULES) - len(RETIRED)
     for rule in RULES.values():
         assert rule.summary and rule.agents and set(rule.agents) <= {"hierarchical", "flat"}
     with pytest.raises(LevelError, match="choose one of paper, general, task"):
@@ -393,7 +404,7 @@ def test_agents_hold_no_rule_code() -> None:
     assert "re.compile" not in source and "import re\n" not in source
 
 
-def test_an_unchecked_subgoal_with_nothing_left_to_serve_it_may_end() -> None:
+def test_an_unchecked_subgoal_with_nothing_left_to_serve_it_may_end(unretired: None) -> None:
     """With subgoal-candidates, `end subgoal` is offered once the sub-goal has acted, even where no
     valid action serves it any more: the executor ends it instead of generating on."""
     gold = gold_episode()

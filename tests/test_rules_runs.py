@@ -60,6 +60,21 @@ def test_rules_switched_off_by_name_round_trip_and_name_quickstart_runs(tmp_path
     assert bad.exit_code == 2 and "unknown rule 'nothing'" in bad.output and "Traceback" not in bad.output
 
 
+def test_a_run_whose_level_lost_a_rule_since_is_not_resumed(tmp_path: Path) -> None:
+    spec = AgentSpec("oracle", rules="general")
+    run = Run.create(tmp_path / "runs", spec, resolve_tasks("4-2"), EvalProtocol("dev", 1), "r")
+    config = json.loads((run.path / "config.json").read_text())
+    assert "loop-guard" in config["active_rules"]
+    config["active_rules"].append("a-rule-since-retired")
+    (run.path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(
+        SubgoalError, match=r"r was played when the general rules were others \(-a-rule-since-retired since\)"
+    ):
+        Run.create(tmp_path / "runs", spec, resolve_tasks("4-2"), EvalProtocol("dev", 1), "r")
+    result = runner.invoke(app, ["-w", str(tmp_path), "eval", "--resume", "r"])
+    assert result.exit_code == 2 and "start another run" in result.output
+
+
 def test_a_run_from_before_levels_reads_as_task(tmp_path: Path) -> None:
     path = write_run(tmp_path / "runs", "old", "hierarchical", hierarchical_run())
     assert Run.open(path).rules == "task"

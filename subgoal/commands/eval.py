@@ -119,6 +119,7 @@ def command(
                 f"{the_run.name} was played with the {the_run.rules} rules: resume it without --rules, "
                 f"or start another run with --rules {rules}"
             )
+        the_run.check_rules_unchanged()
         err.print(f"resuming {the_run.path} at its {the_run.rules} rules (its saved settings apply)")
     else:
         from subgoal.engine.agent_kinds import resolve_spec

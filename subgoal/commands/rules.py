@@ -24,7 +24,8 @@ def command(
     """List the hand-written decision rules: name, level, where it acts, which agents, what it does.
 
     Each level includes those below it: [b]paper[/] < [b]general[/] < [b]task[/]; eval, play,
-    quickstart and protocol take [b]--rules LEVEL[/].
+    quickstart and protocol take [b]--rules LEVEL[/]. A retired rule (the dev protocol showed it
+    cost score) is listed with its evidence and acts at no level.
     """
     rules = at_level(check_level(level)) if level else list(RULES.values())
     if as_json:
@@ -35,7 +36,8 @@ def command(
     for column in ("name", "level", "acts", "agents", "what it does"):
         table.add_column(column, style="bold" if column == "name" else None)
     for rule in rules:
-        table.add_row(rule.name, rule.level, rule.point, ", ".join(rule.agents), rule.summary)
+        what = rule.summary + (f"\n[red]retired[/]: {rule.retired}" if rule.retired else "")
+        table.add_row(rule.name, rule.level, rule.point, ", ".join(rule.agents), what)
     out.print(table)
     out.print(
         "acts: " + "; ".join(f"[bold]{point}[/] {meaning}" for point, meaning in POINTS.items()),

@@ -29,7 +29,7 @@ from subgoal.engine.episode import Episode, repair
 from subgoal.engine.files import write_atomic
 from subgoal.engine.oracle import plan_variations, scienceworld_version
 from subgoal.engine.report import Summary, markdown, merge_keys, summarize
-from subgoal.engine.rules.layer import LEGACY_LEVEL
+from subgoal.engine.rules.layer import LEGACY_LEVEL, RuleSet
 from subgoal.engine.tasks import Task, check_split
 from subgoal.errors import SubgoalError
 
@@ -79,6 +79,23 @@ class Run:
         """The rules level the run's agent played at; runs from before levels had every rule on."""
         return str(self.config.get("spec", {}).get("rules") or LEGACY_LEVEL)
 
+    def check_rules_unchanged(self) -> None:
+        """Refuse to go on with a run whose level's rules changed since it was played (a rule
+        retired or added): its finished episodes and the new ones would not be one agent's.
+        Runs from before the record are not checked."""
+        recorded = self.config.get("active_rules")
+        if recorded is None:
+            return
+        now = RuleSet(self.rules).active
+        if recorded != now:
+            changed = [f"-{n}" for n in sorted(set(recorded) - set(now))] + [
+                f"+{n}" for n in sorted(set(now) - set(recorded))
+            ]
+            raise SubgoalError(
+                f"{self.name} was played when the {self.rules} rules were others ({' '.join(changed)} since): "
+                "start another run (--name)"
+            )
+
     @property
     def jobs(self) -> list[tuple[str, int]]:
         return [(t, int(v)) for t, v in self.config["jobs"]]
@@ -102,6 +119,7 @@ class Run:
         config = {
             "agent": spec.kind,
             "rules": spec.rules,
+            "active_rules": RuleSet(spec.rules).active,
             "spec": asdict(spec),
             "checkpoints": spec.checkpoints,
             "split": split,
@@ -122,6 +140,7 @@ class Run:
                     f"{path} was played with the {existing.rules} rules, not {spec.rules}: "
                     f"pick another --name, or --resume it at its own level"
                 )
+            existing.check_rules_unchanged()
             if existing.config.get("spec") != config["spec"] or existing.jobs != run.jobs:
                 raise SubgoalError(f"{path} holds a different run; pick another --name or --resume it")
             return existing

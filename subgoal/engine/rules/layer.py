@@ -8,7 +8,8 @@ A rule is a hand-written decision an agent makes or refuses beside its models. E
     general  true of any task of the simulator, reading nothing task-specific
     task     keyed to a task family, a task's phrasing, or per-task statistics of the train plans
 
-Each level includes those below it. A setting may also switch named rules off, for the per-rule
+Each level includes those below it. A rule the dev protocol showed to cost score is retired: it
+keeps its code and registry line (with the evidence) but acts at no level. A setting may also switch named rules off, for the per-rule
 ablations that decide which rules stay: `task without pin-focus+answer-guard` (`check_rules`).
 An agent asks `rules.on(NAME)` at the decision point where the
 rule acts, and `rules.acted(NAME)` when it made, refused or rewrote something; the acted names of
@@ -72,6 +73,8 @@ def check_rules(setting: str) -> str:
     for name in off:
         if name not in RULES:
             raise LevelError(f"unknown rule {name!r}; `subgoal rules` lists them")
+        if RULES[name].retired:
+            raise LevelError(f"rule {name} is retired: it acts at no level ({RULES[name].retired})")
         if not includes(level, RULES[name].level):
             raise LevelError(
                 f"rule {name} is a {RULES[name].level} rule: it is off at the {level} level already"
@@ -96,6 +99,7 @@ class Rule:
     point: str
     agents: tuple[str, ...]  # the agent kinds that consult it
     summary: str  # one line: what it does
+    retired: str = ""  # the dev evidence against it: a retired rule acts at no level
 
     def __post_init__(self) -> None:
         check_level(self.level)
@@ -119,8 +123,15 @@ class RuleSet:
         self.setting = check_rules(self.setting)
         self.level, off = split_rules(self.setting)
         self._active = {
-            name: includes(self.level, rule.level) and name not in off for name, rule in RULES.items()
+            name: includes(self.level, rule.level) and not rule.retired and name not in off
+            for name, rule in RULES.items()
         }
+
+    @property
+    def active(self) -> list[str]:
+        """The names of the rules this setting switches on, sorted: what a run's config records, so
+        a run of a level whose rules changed since (one retired, one added) is not resumed as it."""
+        return sorted(name for name, on in self._active.items() if on)
 
     def on(self, name: str) -> bool:
         active = self._active[name]  # KeyError: a rule missing from the registry

@@ -78,6 +78,8 @@ _RULES = (
         "filter",
         HIER,
         "prefer a planner beam the valid actions make possible now; else constrain its beams to those",
+        retired="dev, general level: the hierarchical agent 14.14 -> 24.52 without it on the variations "
+        "that chose it, 18.18 -> 24.57 on held-out ones (docs/RESULTS.md §16)",
     ),
     Rule(
         "focus-as-named",
@@ -167,7 +169,7 @@ RULES: dict[str, Rule] = {rule.name: rule for rule in _RULES}
 
 
 def at_level(level: str) -> list[Rule]:
-    """The rules that act at `level` (those of its level and below), in the registry's order."""
+    """The rules that act at `level` (those of its level and below, not retired), in order."""
     from subgoal.engine.rules.layer import includes
 
-    return [rule for rule in _RULES if includes(level, rule.level)]
+    return [rule for rule in _RULES if includes(level, rule.level) and not rule.retired]
