@@ -68,7 +68,12 @@ def main() -> None:
                 sys.exit(f"{base.name} played {config['split']} episodes: ablations decide, on dev only")
             counts = acted_in(read_episodes(base / "episodes.jsonl.gz"))
             for rule in RULES.values():
-                if rule.level != level or agent not in rule.agents or (only and rule.name not in only):
+                if (
+                    rule.level != level
+                    or rule.retired
+                    or agent not in rule.agents
+                    or (only and rule.name not in only)
+                ):
                     continue
                 row = {"rule": rule.name, "level": level, "agent": agent, "acted": counts[rule.name]}
                 if counts[rule.name]:
