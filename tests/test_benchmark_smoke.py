@@ -37,3 +37,21 @@ def test_the_training_benchmark_runs_both_arms(tmp_path: Path, arms: str) -> Non
     assert done.returncode == 0, done.stderr[-2000:]
     second, first = ("bf16", "fp32") if arms == "precision" else ("bucketed", "padded")
     assert f"{second} / {first}:" in done.stdout and "loss (last 10)" in done.stdout
+
+
+def test_the_levers_benchmark_runs_its_arms_in_turn(tmp_path: Path) -> None:
+    episodes = []
+    for variation in range(3):
+        episode = gold_episode()
+        episode.variation = variation
+        episodes.append(episode)
+    train, dev = tmp_path / "train.jsonl.gz", tmp_path / "dev.jsonl.gz"
+    write_episodes(train, episodes)
+    write_episodes(dev, episodes[:1])
+    command = [sys.executable, str(ROOT / "benchmarks" / "train_levers.py"), "--train", str(train)]
+    command += ["--dev", str(dev), "--role", "executor", "--examples", "8", "--dev-examples", "4"]
+    command += ["--arms", "bf16,nodrop,short,batch32", "--short-tokens", "64"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line.split() for line in done.stdout.splitlines() if line.split()[:1] in (["today"], ["batch32"])]
+    assert [r[0] for r in rows] == ["today", "batch32"] and rows[0][2] == "1.00x"
