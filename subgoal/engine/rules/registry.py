@@ -78,8 +78,8 @@ _RULES = (
         "filter",
         HIER,
         "prefer a planner beam the valid actions make possible now; else constrain its beams to those",
-        retired="dev, general level: the hierarchical agent 14.14 -> 24.52 without it on the variations "
-        "that chose it, 18.18 -> 24.57 on held-out ones (docs/RESULTS.md §16)",
+        retired="dev, general level: the hierarchical agent 13.67 -> 23.73 without it on the variations "
+        "that chose it, 17.67 -> 23.67 on held-out ones (docs/RESULTS.md §16)",
     ),
     Rule(
         "focus-as-named",
