@@ -54,7 +54,7 @@ LEVERS = {  # name -> what it changes, over the arm before it
 class Arm:
     name: str
     bf16: bool = False
-    dropout: float = models.DEFAULT_DROPOUT
+    dropout: float = models.T5_DROPOUT
     batch_size: int = 16
     lr: float = 1e-3
     short: bool = False

@@ -308,15 +308,16 @@ def test_bf16_on_the_cpu_trains_and_a_nan_loss_stops_the_run_keeping_last(annota
 
 def test_a_compiled_training_step_learns_as_the_eager_one(annotated):
     """torch.compile changes the speed of the step, not the arithmetic: the same batches give the
-    same losses (fp32, dropout off so both draw nothing at random)."""
+    same losses (dropout off, so both draw nothing at random; within bf16's rounding where the
+    precision is bf16, as one process's runs all are)."""
     losses = {}
     for compiled in (False, True):
         records = []
         cfg = config(
             annotated, role="flat", name=f"flat-{compiled}", max_steps=6, log_every=2, eval_every=100,
-            dropout=0.0, precision="fp32", compile=compiled,
+            dropout=0.0, compile=compiled,
         )  # fmt: skip
         train(cfg, annotated, on_log=records.append)
         losses[compiled] = [r["loss"] for r in records if r["kind"] == "train"]
     assert len(losses[True]) == 3
-    assert losses[True] == pytest.approx(losses[False], rel=1e-3)
+    assert losses[True] == pytest.approx(losses[False], rel=2e-2)

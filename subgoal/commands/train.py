@@ -66,7 +66,10 @@ def command(
     ] = None,
     warmup: Annotated[int, typer.Option(min=0, help="Warm-up steps.")] = 100,
     dropout: Annotated[
-        float, typer.Option(min=0.0, max=0.9, help="Dropout of a preset's model (a --model keeps its own).")
+        float,
+        typer.Option(
+            min=0.0, max=0.9, help="Dropout of a preset's model (a --model keeps its own); T5 uses 0.1."
+        ),
     ] = DEFAULT_DROPOUT,
     eval_every: Annotated[int, typer.Option(min=1, help="Steps between dev evaluations and saves.")] = 200,
     patience: Annotated[
