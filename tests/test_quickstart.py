@@ -38,7 +38,9 @@ def test_quickstart_runs_the_whole_chain_and_resumes(tmp_path):
             assert step.grounding in ("exact", "fuzzy", "scored", "subgoal", "answer", "fallback")
             assert step.generated or step.grounding in ("scored", "subgoal", "answer")
         if kind == "hierarchical":
-            assert episode.subgoals and all(s.subgoal for s in episode.steps)
+            # The planner is asked at the first decision; a few seconds' training may leave every
+            # beam malformed (no rule constrains them to what is offered since planner-offer retired),
+            # and then the agent acts without a sub-goal.
             assert episode.meta["planner"]["role"] == "planner"
             assert episode.meta["notes"][0]["step"] == 0 and episode.meta["notes"][0]["plans"][0]
 
