@@ -173,7 +173,7 @@ def check_tokenizer(tokenizer: PreTrainedTokenizerBase) -> None:
 
 
 T5_DROPOUT = 0.1  # T5's own
-# None for a model trained from scratch here: its random masks took a fifth of a CPU step, and
+# No dropout for a model trained from scratch here: its random masks took a fifth of a CPU step, and
 # without them each role learnt as much or more per example seen (docs/RESULTS.md §17) in runs of
 # a few epochs, too short to over-fit.
 DEFAULT_DROPOUT = 0.0
