@@ -11,7 +11,16 @@ from test_agents import MELT, Scripted, gold_episode, hunt, look, play_still, pr
 from subgoal.engine.agents import FlatAgent, HierarchicalAgent, Turn
 from subgoal.engine.episode import Episode, Step
 from subgoal.engine.examples import END_SUBGOAL
-from subgoal.engine.rules import LEVELS, RULES, LevelError, RuleSet, at_level, check_level, check_rules
+from subgoal.engine.rules import (
+    LEVELS,
+    RULES,
+    LevelError,
+    RuleSet,
+    at_level,
+    check_level,
+    check_rules,
+    rules_slug,
+)
 from subgoal.engine.rules import focus as focus_rules
 
 
@@ -298,6 +307,37 @@ def test_a_retired_rule_acts_at_no_level(name: str) -> None:
     assert all(rule.name != name for level in LEVELS for rule in at_level(level))
     with pytest.raises(LevelError, match=f"rule {name} is retired: it acts at no level"):
         check_rules(f"task without {name}")
+
+
+@pytest.mark.parametrize("name", RETIRED)
+def test_a_retired_rule_switched_back_on_by_name_acts_again(name: str) -> None:
+    back = RuleSet(f"{RULES[name].level} with {name}")
+    decisions, effect = SCENARIOS[name](back)
+    assert effect and name in back.consulted and name in acted(decisions)
+    assert name in back.active and name not in RuleSet(RULES[name].level).active
+
+
+def test_a_rule_above_the_level_switched_on_by_name_acts_there_alone() -> None:
+    setting = RuleSet("general with pin-focus")
+    assert setting.on("pin-focus") and not setting.on("answer-guard") and setting.on("loop-guard")
+    assert setting.active == sorted({*RuleSet("general").active, "pin-focus"})
+
+
+def test_with_and_without_have_one_spelling_and_refuse_what_changes_nothing() -> None:
+    assert (
+        check_rules(" Task without pin-focus with planner-offer")
+        == "task with planner-offer without pin-focus"
+    )
+    assert check_rules("general with pin-focus+answer-guard without loop-guard") == (
+        "general with answer-guard+pin-focus without loop-guard"
+    )
+    assert (
+        rules_slug("general with pin-focus without loop-guard") == "general-with-pin-focus-without-loop-guard"
+    )
+    with pytest.raises(LevelError, match="rule loop-guard is on at the general level already"):
+        check_rules("general with loop-guard")
+    with pytest.raises(LevelError, match="unknown rule 'pin'"):
+        check_rules("task with pin")
 
 
 def test_a_rules_setting_has_one_spelling_and_names_only_rules_its_level_has_on() -> None:

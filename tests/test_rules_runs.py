@@ -58,6 +58,15 @@ def test_rules_switched_off_by_name_round_trip_and_name_quickstart_runs(tmp_path
     assert rules_slug(spec.rules) == "task-without-answer-guard-pin-focus"
     bad = runner.invoke(app, ["-w", str(tmp_path), "eval", "--rules", "task without nothing"])
     assert bad.exit_code == 2 and "unknown rule 'nothing'" in bad.output and "Traceback" not in bad.output
+    back = Run.create(
+        tmp_path,
+        AgentSpec("oracle", rules="task with planner-offer"),
+        resolve_tasks("4-2"),
+        EvalProtocol("dev", 1),
+        "back",
+    )
+    assert Run.open(back.path).rules == "task with planner-offer"
+    assert "planner-offer" in json.loads((back.path / "config.json").read_text())["active_rules"]
 
 
 def test_a_run_whose_level_lost_a_rule_since_is_not_resumed(tmp_path: Path) -> None:

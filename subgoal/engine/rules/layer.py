@@ -9,8 +9,10 @@ A rule is a hand-written decision an agent makes or refuses beside its models. E
     task     keyed to a task family, a task's phrasing, or per-task statistics of the train plans
 
 Each level includes those below it. A rule the dev protocol showed to cost score is retired: it
-keeps its code and registry line (with the evidence) but acts at no level. A setting may also switch named rules off, for the per-rule
-ablations that decide which rules stay: `task without pin-focus+answer-guard` (`check_rules`).
+keeps its code and registry line (with the evidence) but acts at no level. A setting may also switch
+named rules off, for the per-rule ablations that decide which rules stay (`task without
+pin-focus+answer-guard`), or back on, to measure a retired rule (or one above the level) where it
+was not measured (`task with planner-offer`); `check_rules` gives the one spelling.
 An agent asks `rules.on(NAME)` at the decision point where the
 rule acts, and `rules.acted(NAME)` when it made, refused or rewrote something; the acted names of
 each decision land in its why notes, so a replay says which rule did what.
@@ -53,38 +55,56 @@ def check_level(level: str) -> str:
     return name
 
 
-WITHOUT = " without "  # LEVEL without A+B: the level with rules A and B off
+WITH, WITHOUT = " with ", " without "  # LEVEL with A without B+C
 _JOIN = "+"  # not ",": the protocol takes a comma-separated list of settings
 
 
-def split_rules(setting: str) -> tuple[str, tuple[str, ...]]:
-    """`LEVEL[ without A+B]` -> (level, the rules switched off), unchecked."""
-    level, _, rest = (setting or "").strip().partition(WITHOUT.strip())
-    return level.strip().lower(), tuple(sorted({n.strip() for n in rest.split(_JOIN) if n.strip()}))
+def split_rules(setting: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """`LEVEL[ with A+B][ without C+D]` (either clause first) -> (level, rules switched on, rules
+    switched off), unchecked: words before the first clause all belong to the level."""
+    level: list[str] = []
+    named: dict[str, set[str]] = {WITH.strip(): set(), WITHOUT.strip(): set()}
+    clause = None
+    for word in (setting or "").replace(_JOIN, f" {_JOIN} ").lower().split():
+        if word in named:
+            clause = word
+        elif clause is None:
+            level.append(word)
+        elif word != _JOIN:
+            named[clause].add(word)
+    on, off = (tuple(sorted(names)) for names in named.values())
+    return " ".join(level), on, off
 
 
 def check_rules(setting: str) -> str:
-    """A rules setting in its one spelling: a level (`general`), or a level with named rules off
-    (`task without answer-guard+pin-focus`, names sorted), or LevelError saying what is wrong."""
+    """A rules setting in its one spelling: a level (`general`), a level with named rules off
+    (`task without answer-guard+pin-focus`, names sorted), with rules it lacks switched on
+    (`task with planner-offer`), or both in that order; or LevelError saying what is wrong."""
     from subgoal.engine.rules.registry import RULES
 
-    level, off = split_rules(setting)
+    level, on, off = split_rules(setting)
     level = check_level(level)
-    for name in off:
+    for name in on + off:
         if name not in RULES:
             raise LevelError(f"unknown rule {name!r}; `subgoal rules` lists them")
+    for name in off:
         if RULES[name].retired:
             raise LevelError(f"rule {name} is retired: it acts at no level ({RULES[name].retired})")
         if not includes(level, RULES[name].level):
             raise LevelError(
                 f"rule {name} is a {RULES[name].level} rule: it is off at the {level} level already"
             )
-    return level + (WITHOUT + _JOIN.join(off) if off else "")
+    for name in on:
+        if includes(level, RULES[name].level) and not RULES[name].retired:
+            raise LevelError(f"rule {name} is on at the {level} level already")
+    spelled = level + (WITH + _JOIN.join(on) if on else "")
+    return spelled + (WITHOUT + _JOIN.join(off) if off else "")
 
 
 def rules_slug(setting: str) -> str:
     """A setting as a file-name part: `task-without-answer-guard-pin-focus`."""
-    return check_rules(setting).replace(WITHOUT, "-without-").replace(_JOIN, "-")
+    spelled = check_rules(setting).replace(WITHOUT, "-without-").replace(WITH, "-with-")
+    return spelled.replace(_JOIN, "-")
 
 
 def includes(level: str, rule_level: str) -> bool:
@@ -121,9 +141,9 @@ class RuleSet:
         from subgoal.engine.rules.registry import RULES
 
         self.setting = check_rules(self.setting)
-        self.level, off = split_rules(self.setting)
+        self.level, on, off = split_rules(self.setting)
         self._active = {
-            name: includes(self.level, rule.level) and not rule.retired and name not in off
+            name: ((includes(self.level, rule.level) and not rule.retired) or name in on) and name not in off
             for name, rule in RULES.items()
         }
 
