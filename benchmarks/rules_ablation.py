@@ -8,9 +8,11 @@ The level runs (`subgoal protocol --split dev --rules general,task` made BASE-LE
 each rule of the level (general rules against general, task rules against task) and each agent
 that consults it, and prints rule by rule what it is worth: with − without, overall on the same
 episodes. A rule that never acted in the level's run is not played: without it every decision is
-the same, so the score is too. Runs are named BASE-LEVEL-without-RULE-AGENT and resume like any
-eval run; `--dry-run` lists them. The table is also written as JSON (`--out`). Dev only: the test
-split is never played here.
+the same, so the score is too. A retired rule is measured the other way round, at its level and
+each level above: the level run is its "without" arm, `--rules 'LEVEL with RULE'` its "with" arm,
+so a rule retired on evidence at one level is measured at the others. Runs are named
+BASE-LEVEL-with[out]-RULE-AGENT and resume like any eval run; `--dry-run` lists those left to
+play. The table is also written as JSON (`--out`). Dev only: the test split is never played here.
 """
 
 from __future__ import annotations
@@ -25,20 +27,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from subgoal.engine.episode import read_episodes
 from subgoal.engine.report import summarize
-from subgoal.engine.rules import RULES, acted_in, rules_slug
+from subgoal.engine.rules import RULES, RuleSet, acted_in, rules_slug
+from subgoal.engine.rules.layer import includes
 
 AGENTS = ("hierarchical", "flat")
 ABLATED_LEVELS = ("general", "task")  # paper rules are the paper's agent itself: ground, never guess a focus
 
 
-def overall(run: Path, keys: set[tuple[str, int]]) -> tuple[float, int]:
-    """The overall score of a run's episodes among `keys`, and how many there were."""
-    episodes = [ep for ep in read_episodes(run / "episodes.jsonl.gz") if ep.key in keys]
-    return summarize(episodes).overall, len(episodes)
+def episodes_of(run: Path) -> dict[tuple[str, int], object]:
+    return {ep.key: ep for ep in read_episodes(run / "episodes.jsonl.gz")}
 
 
-def keys_of(run: Path) -> set[tuple[str, int]]:
-    return {ep.key for ep in read_episodes(run / "episodes.jsonl.gz")}
+def overall(episodes: dict[tuple[str, int], object], keys: set[tuple[str, int]]) -> float:
+    """The overall score of the episodes among `keys`."""
+    return summarize([ep for key, ep in episodes.items() if key in keys]).overall
 
 
 def main() -> None:
@@ -66,24 +68,31 @@ def main() -> None:
             config = json.loads((base / "config.json").read_text())
             if config["split"] != "dev":
                 sys.exit(f"{base.name} played {config['split']} episodes: ablations decide, on dev only")
+            if config.get("active_rules") != RuleSet(level).active:
+                print(
+                    f"skip {level}/{agent}: {base.name} was played with other {level} rules", file=sys.stderr
+                )
+                continue
             counts = acted_in(read_episodes(base / "episodes.jsonl.gz"))
             for rule in RULES.values():
-                if (
-                    rule.level != level
-                    or rule.retired
-                    or agent not in rule.agents
-                    or (only and rule.name not in only)
-                ):
+                if agent not in rule.agents or (only and rule.name not in only):
                     continue
-                row = {"rule": rule.name, "level": level, "agent": agent, "acted": counts[rule.name]}
-                if counts[rule.name]:
-                    setting = f"{level} without {rule.name}"
-                    name = f"{args.base}-{rules_slug(setting)}-{agent}"
-                    row["run"] = name
+                if rule.retired:  # measured by switching it back on, wherever its level reaches
+                    if not includes(level, rule.level):
+                        continue
+                    setting, row = f"{level} with {rule.name}", {"acted": None}
+                elif rule.level == level:
+                    setting, row = f"{level} without {rule.name}", {"acted": counts[rule.name]}
+                else:
+                    continue
+                row = {"rule": rule.name, "level": level, "agent": agent, "retired": bool(rule.retired)} | row
+                if row["acted"] != 0:
+                    row["run"] = f"{args.base}-{rules_slug(setting)}-{agent}"
                     if args.dry_run:
-                        print("would play", name)
+                        if not complete(runs / row["run"]):
+                            print("would play", row["run"])
                     else:
-                        play(runs / name, config, setting, args.n, args.workers, args.workspace)
+                        play(runs / row["run"], config, setting, args.n, args.workers, args.workspace)
                 rows.append((row, base))
     if args.dry_run:
         return
@@ -91,21 +100,22 @@ def main() -> None:
     out = args.out or runs / f"{args.base}-rules-ablation.json"
     out.write_text(json.dumps(table, indent=2) + "\n")
     print(
-        f"{'rule':<20} {'level':<8} {'agent':<13} {'acted':>6} {'with':>7} {'without':>8} {'worth':>7}  episodes"
+        f"{'rule':<20} {'level':<8} {'agent':<13} {'acted':>7} {'with':>7} {'without':>8} {'worth':>7}  episodes"
     )
     for row in table:
         without = f"{row['without']:.2f}" if "without" in row else "same"
         worth = f"{row['worth']:+.2f}" if "worth" in row else "0"
+        retired = "  (retired: switched back on)" if row["retired"] else ""
         print(
-            f"{row['rule']:<20} {row['level']:<8} {row['agent']:<13} {row['acted']:>6} {row['with']:>7.2f} "
-            f"{without:>8} {worth:>7}  {row['episodes']}"
+            f"{row['rule']:<20} {row['level']:<8} {row['agent']:<13} {row['acted']:>7} {row['with']:>7.2f} "
+            f"{without:>8} {worth:>7}  {row['episodes']}{retired}"
         )
     print(f"written: {out}")
 
 
 def play(run: Path, config: dict, setting: str, n: int, workers: int, workspace: Path) -> None:
     """`subgoal eval` of the ablated setting on the base run's checkpoints (resumed when present)."""
-    if (run / "results.json").exists() and json.loads((run / "results.json").read_text()).get("complete"):
+    if complete(run):
         return
     spec = config["spec"]
     cmd = [sys.executable, "-m", "subgoal", "-w", str(workspace), "eval"]
@@ -122,14 +132,24 @@ def play(run: Path, config: dict, setting: str, n: int, workers: int, workspace:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
+def complete(run: Path) -> bool:
+    return (run / "results.json").exists() and json.loads((run / "results.json").read_text()).get("complete")
+
+
 def score(row: dict, base: Path, runs: Path) -> dict:
-    """The row with the level's score on the ablated run's episodes, and the ablated score."""
+    """The row with the scores of the rule's two arms on the episodes of the run played for it (the
+    level run is the "with" arm of an active rule, the "without" arm of a retired one)."""
+    level_run = episodes_of(base)
     if "run" not in row:  # never acted: the same decisions on every episode of the base run
-        row["with"], row["episodes"] = overall(base, keys_of(base))
+        row["with"], row["episodes"] = overall(level_run, set(level_run)), len(level_run)
         return row
-    keys = keys_of(runs / row["run"])
-    row["with"], row["episodes"] = overall(base, keys)
-    row["without"], _ = overall(runs / row["run"], keys)
+    played = episodes_of(runs / row["run"])
+    keys = set(played) & set(level_run)
+    with_rule, without_rule = (played, level_run) if row["retired"] else (level_run, played)
+    row["with"], row["without"] = overall(with_rule, keys), overall(without_rule, keys)
+    row["episodes"] = len(keys)
+    if row["retired"]:
+        row["acted"] = acted_in(played[k] for k in keys)[row["rule"]]
     row["worth"] = round(row["with"] - row["without"], 2)
     return row
 
