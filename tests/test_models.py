@@ -65,8 +65,13 @@ def test_the_token_counter_counts_exactly_as_the_tokenizer(tokenizer):
         "navigate_to(kitchen)</s>go  to\tkitchen\n(+1); ) ( , ''",
         "unseen words: zygote quokka 3.14 -> (-100)",
     ]
+    from tokenizers import Tokenizer
+
+    private = models.token_counter(
+        tokenizer, backend=Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    )
     for text in texts * 2:  # the second time from what it remembered
-        assert count(text) == len(tokenizer(text)["input_ids"]), text
+        assert count(text) == private(text) == len(tokenizer(text)["input_ids"]), text
     other = models.token_counter(lambda text: {"input_ids": text.split()})  # not ours: a full encode
     assert other("a b c") == 3
 

@@ -174,7 +174,9 @@ class BatchedPolicy:
         self.batcher = batcher
         self.manifest = policy.manifest
         self.max_input_tokens = policy.max_input_tokens
-        self._counter = _private_tokenizer(policy.tokenizer)
+        from subgoal.engine.models import token_counter
+
+        self._count = token_counter(policy.tokenizer, backend=_private_tokenizer(policy.tokenizer))
         self._lock = threading.Lock()
 
     @property
@@ -183,7 +185,7 @@ class BatchedPolicy:
 
     def fits(self, text: str) -> bool:
         with self._lock:
-            return len(self._counter.encode(text).ids) <= self.max_input_tokens
+            return self._count(text) <= self.max_input_tokens
 
     def generate(
         self,

@@ -127,18 +127,22 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = DEFAULT_VOCAB) -> Pr
     return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=PAD, eos_token=EOS, unk_token=UNK)
 
 
-def token_counter(tokenizer: Any) -> Callable[[str], int]:
+def token_counter(tokenizer: Any, backend: Any = None) -> Callable[[str], int]:
     """The exact number of input tokens of a text (its `</s>` included), as `tokenizer(text)` counts
     them, but fast: a render tries a few cut-downs of every input to fit the budget, and a full
     encode of each took most of the minutes of preparing a role's examples. Our tokenizer
     (train_tokenizer) cuts `</s>` out first (stripping the spaces beside it) and makes each bracket,
     comma or quote a pre-token of its own, so the pieces between them are encoded independently:
-    each distinct piece is encoded once and remembered. Another tokenizer: a full encode each time."""
+    each distinct piece is encoded once and remembered. Another tokenizer: a full encode each time.
+    `backend`: a private copy of the tokenizer's Rust core to encode with (batching.py: one no other
+    thread touches)."""
     if not splits_punctuation(tokenizer):
+        if backend is not None:
+            return lambda text: len(backend.encode(text).ids)
         return lambda text: len(tokenizer(text)["input_ids"])
     import re
 
-    backend = tokenizer.backend_tokenizer
+    backend = backend or tokenizer.backend_tokenizer
     between = re.compile(PUNCT_PIECES.join("()"))  # a capturing split keeps each bracket as a piece
     known: dict[str, int] = {}
 
