@@ -8,6 +8,9 @@ example seen).
 The arms are cumulative, in the order --arms names them (each adds its lever to the one before):
     today     fp32, T5 dropout 0.1, batches of 16, the protocol's input budget (always first)
     bf16      bf16 autocast (AMX / AVX-512 BF16 through oneDNN)
+    eager     eager attention instead of SDPA: SDPA cannot give T5's learned position bias (its
+              attn_mask) a gradient on a CPU and falls back to a math path that multiplies in
+              fp32; eager attention multiplies in bf16 under autocast (training.py does this)
     nodrop    no dropout (a model seeing a few epochs does not over-fit; dropout's random masks
               cost a fifth of a CPU step)
     batch32   batches of 32, the learning rate x1.4 (square-root scaling)
@@ -42,6 +45,7 @@ BUDGET = {"planner": 320, "executor": 256, "flat": 320}  # the protocol's input 
 LEVERS = {  # name -> what it changes, over the arm before it
     "today": {},
     "bf16": {"bf16": True},
+    "eager": {"attention": "eager"},
     "nodrop": {"dropout": 0.0},
     "batch32": {"batch_size": 32, "lr": 1.4e-3},
     "batch64": {"batch_size": 64, "lr": 2e-3},
@@ -58,6 +62,7 @@ class Arm:
     batch_size: int = 16
     lr: float = 1e-3
     short: bool = False
+    attention: str = "sdpa"
     compile: bool = False
     seconds: float = 0.0
     seen: int = 0
@@ -138,6 +143,7 @@ def main() -> None:
     for a in arms:
         torch.manual_seed(0)
         model = models.build_model(args.preset, tokenizer, dropout=a.dropout)
+        model.set_attn_implementation(a.attention)
         if a.compile:
             model = torch.compile(model, dynamic=True)
         data = train[budget_of[a.name]]

@@ -50,7 +50,7 @@ def test_the_levers_benchmark_runs_its_arms_in_turn(tmp_path: Path) -> None:
     write_episodes(dev, episodes[:1])
     command = [sys.executable, str(ROOT / "benchmarks" / "train_levers.py"), "--train", str(train)]
     command += ["--dev", str(dev), "--role", "executor", "--examples", "8", "--dev-examples", "4"]
-    command += ["--arms", "bf16,nodrop,short,batch32", "--short-tokens", "64"]
+    command += ["--arms", "bf16,eager,nodrop,short,batch32", "--short-tokens", "64"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line.split() for line in done.stdout.splitlines() if line.split()[:1] in (["today"], ["batch32"])]

@@ -105,3 +105,22 @@ def test_bf16_training_saves_fp32_weights_that_generate_the_same_beams(tmp_path:
     loaded = models.Policy.load(path, device="cpu")
     assert all(p.dtype == torch.float32 for p in loaded.model.parameters())
     assert loaded.generate(inputs, num_beams=3, num_return=3, max_new_tokens=8) == expected
+
+
+def test_bf16_training_on_a_cpu_uses_eager_attention_which_computes_what_sdpa_does() -> None:
+    import torch
+
+    assert precision.attention("cpu", "bf16") == "eager"
+    assert precision.attention("cpu", "no") is None and precision.attention("cuda", "bf16") is None
+    model, _, batch = _model_and_batch()
+    model.train()
+    losses, grads = {}, {}
+    for impl in ("sdpa", "eager"):
+        model.set_attn_implementation(impl)
+        loss = model(**batch).loss
+        loss.backward()
+        bias = model.encoder.block[0].layer[0].SelfAttention.relative_attention_bias.weight
+        losses[impl], grads[impl] = float(loss), bias.grad.clone()
+        model.zero_grad()
+    assert abs(losses["eager"] - losses["sdpa"]) < 1e-5
+    assert torch.allclose(grads["eager"], grads["sdpa"], atol=1e-6)  # the position bias learns alike

@@ -50,3 +50,13 @@ def choose(precision: str, device_type: str, cuda_bf16: bool = False) -> tuple[s
     if precision == "bf16":
         return "bf16", f"bf16 asked for: {where} emulates it, slower than fp32"
     return "no", f"training in fp32: {where} has no native bf16"
+
+
+def attention(device_type: str, mode: str) -> str | None:
+    """The attention implementation a training run sets, or None for the model's own (SDPA).
+
+    T5's learned position bias reaches SDPA as an attn_mask that needs a gradient, which the CPU's
+    fused kernels cannot give: SDPA falls back to a math path that multiplies in fp32 whatever
+    autocast asked. Eager attention keeps autocast's bf16 products (AMX): 1.6x a `mini` step at
+    300-token inputs (docs/RESULTS.md §18). In fp32, SDPA is as fast or faster."""
+    return "eager" if device_type == "cpu" and mode == "bf16" else None

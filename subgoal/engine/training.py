@@ -112,11 +112,9 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
     optimizer, scheduler = _optimizer_and_scheduler(cfg, model, total_steps, state, last)
     model, optimizer = accelerator.prepare(model, optimizer)
     device = accelerator.device
-    if device.type == "cpu" and accelerator.mixed_precision == "bf16":
-        # T5's learned position bias reaches SDPA as an attn_mask that needs a gradient, which the CPU's
-        # fused kernels cannot give: SDPA falls back to a math path that multiplies in fp32. Eager
-        # attention keeps autocast's bf16 products (AMX): 1.6x a step (docs/RESULTS.md §18).
-        accelerator.unwrap_model(model).set_attn_implementation("eager")
+    attention = precision.attention(device.type, accelerator.mixed_precision)
+    if attention:
+        accelerator.unwrap_model(model).set_attn_implementation(attention)
     multiple = 8 if device.type == "cuda" else 1  # padded lengths that suit tensor cores
     params = models.count_parameters(model)
     log(_start_record(cfg, state, total_steps, train_data, dev_data, params, accelerator))
