@@ -6,6 +6,7 @@ plotext is imported only when a plot is drawn (it stays out of `subgoal --help`)
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,14 @@ def training_curves(
     colour: bool = True,
     fit_terminal: bool = True,
 ) -> str | None:
-    """Loss (train, and dev at each evaluation) and the dev metrics over the steps, side by side;
-    None when the log holds neither. `fit_terminal=False` draws at `width` even when the terminal
-    (or its absence: 80 columns) is narrower, as a file wants."""
-    train = [(r["step"], r["loss"]) for r in log if r.get("kind") == "train" and _number(r.get("loss"))]
+    """Loss (train, and dev at each evaluation) and the dev metrics over the epochs (examples seen
+    over train examples, so roles with other batch sizes compare), or over the steps for a log
+    without epochs, side by side; None when the log holds neither. `fit_terminal=False` draws at
+    `width` even when the terminal (or its absence: 80 columns) is narrower, as a file wants."""
+    x, axis = _x_axis(log)
+    train = [(x(r), r["loss"]) for r in log if r.get("kind") == "train" and _number(r.get("loss"))]
     evals = [r for r in log if r.get("kind") == "eval" and _number(r.get("step"))]
-    dev_loss = [(r["step"], r["dev_loss"]) for r in evals if _number(r.get("dev_loss"))]
+    dev_loss = [(x(r), r["dev_loss"]) for r in evals if _number(r.get("dev_loss"))]
     metrics = sorted({k for r in evals for k, v in r.items() if k not in NOT_METRICS and _number(v)})
     if not (train or dev_loss or metrics):
         return None
@@ -48,16 +51,16 @@ def training_curves(
         plt.subplots(1, 2)
         plt.subplot(1, 1)
     plt.title("loss")
-    plt.xlabel("step")
+    plt.xlabel(axis)
     for points, label in ((train, "train"), (dev_loss, "dev")):
         if points:
             plt.plot([s for s, _ in points], [v for _, v in points], label=label, marker="braille")
     if metrics:
         plt.subplot(1, 2)
         plt.title("dev metrics")
-        plt.xlabel("step")
+        plt.xlabel(axis)
         for name in metrics:
-            points = [(r["step"], r[name]) for r in evals if _number(r.get(name))]
+            points = [(x(r), r[name]) for r in evals if _number(r.get(name))]
             plt.plot(
                 [s for s, _ in points],
                 [v for _, v in points],
@@ -67,6 +70,17 @@ def training_curves(
     text = plt.build()
     plt.main().clear_figure()
     return text if colour else plt.uncolorize(text)
+
+
+def _x_axis(log: list[dict[str, Any]]) -> tuple[Callable[[dict[str, Any]], float], str]:
+    """Where a record goes on the x axis, and the axis's name: epochs when the train records carry
+    them (an evaluation, which does not, at its step times the last epochs-per-step: a run's batch
+    is fixed), else steps."""
+    paced = [r for r in log if r.get("kind") == "train" and _number(r.get("epoch")) and r.get("step")]
+    if not paced:
+        return (lambda r: r["step"]), "step"
+    per_step = paced[-1]["epoch"] / paced[-1]["step"]
+    return (lambda r: r["epoch"] if _number(r.get("epoch")) else r["step"] * per_step), "epoch"
 
 
 def score_bars(scores: dict[str, dict[str, float]], title: str = "score per task", width: int = 30) -> Table:

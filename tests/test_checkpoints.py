@@ -173,3 +173,14 @@ def test_show_json_parses_back_to_the_manifest(tmp_path):
     broken = invoke(tmp_path, "checkpoints", "show", str(cut), "--json")
     assert broken.exit_code == 1
     assert "model.safetensors is truncated" in json.loads(broken.stdout)["problem"]
+
+
+def test_the_curves_run_over_epochs_when_the_log_has_them():
+    from subgoal.plots import _x_axis
+
+    log = [{"kind": "train", "step": s, "epoch": s / 40, "loss": 1.0} for s in (10, 20)]
+    log.append({"kind": "eval", "step": 30, "dev_loss": 0.5})
+    x, axis = _x_axis(log)
+    assert axis == "epoch" and [x(r) for r in log] == [0.25, 0.5, 0.75]
+    x, axis = _x_axis([{"kind": "train", "step": 10, "loss": 1.0}])
+    assert axis == "step" and x({"step": 10}) == 10
