@@ -65,3 +65,16 @@ def unretired(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for name, rule in list(RULES.items()):
         monkeypatch.setitem(RULES, name, replace(rule, retired=""))
+
+
+@pytest.fixture
+def retired(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A rule retired for the test (planner-offer, whose scenario shows it acting), so what a
+    retirement does stays tested while the registry retires none."""
+    from dataclasses import replace
+
+    from subgoal.engine.rules import RULES
+
+    offer = replace(RULES["planner-offer"], level="general", retired="retired by a test")  # as it once was
+    monkeypatch.setitem(RULES, "planner-offer", offer)
+    return "planner-offer"

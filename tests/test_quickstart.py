@@ -39,8 +39,8 @@ def test_quickstart_runs_the_whole_chain_and_resumes(tmp_path):
             assert step.generated or step.grounding in ("scored", "subgoal", "answer")
         if kind == "hierarchical":
             # The planner is asked at the first decision; a few seconds' training may leave every
-            # beam malformed (no rule constrains them to what is offered since planner-offer retired),
-            # and then the agent acts without a sub-goal.
+            # beam malformed (at the general level no rule constrains them to what is offered:
+            # planner-offer is a task rule), and then the agent acts without a sub-goal.
             assert episode.meta["planner"]["role"] == "planner"
             assert episode.meta["notes"][0]["step"] == 0 and episode.meta["notes"][0]["plans"][0]
 

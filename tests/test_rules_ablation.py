@@ -5,7 +5,6 @@ skipped, and complete runs are not played again."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -45,13 +44,25 @@ def _run(folder: Path, scores: dict[int, int], rules: str, acted: str = "") -> N
     (folder / "results.json").write_text(json.dumps({"complete": True}))
 
 
-def _ablate(workspace: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, str(ROOT / "benchmarks" / "rules_ablation.py"), "-w", str(workspace)]
-    command += ["--base", "b", "--agents", "hierarchical", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
+def _ablate(workspace: Path, capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
+    """The benchmark's main() in this process, so a rule retired by the `retired` fixture is
+    retired there too; its runs are complete, so it plays nothing."""
+    import runpy
+
+    argv = ["rules_ablation.py", "-w", str(workspace), "--base", "b", "--agents", "hierarchical", *args]
+    monkeypatch.setattr(sys, "argv", argv)
+    try:
+        runpy.run_path(str(ROOT / "benchmarks" / "rules_ablation.py"), run_name="__main__")
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
 
 
-def test_a_retired_rule_is_measured_switched_back_on_against_its_level_run(tmp_path: Path) -> None:
+def test_a_retired_rule_is_measured_switched_back_on_against_its_level_run(
+    tmp_path: Path, retired: str, capsys, monkeypatch
+) -> None:
     runs = tmp_path / "runs"
     _run(runs / "b-general-hierarchical", {0: 10, 1: 30, 2: 50}, "general")
     _run(
@@ -60,18 +71,18 @@ def test_a_retired_rule_is_measured_switched_back_on_against_its_level_run(tmp_p
         "general with planner-offer",
         acted="planner-offer",
     )
-    result = _ablate(tmp_path, "--rules", "planner-offer")
-    assert result.returncode == 0, result.stderr
-    assert "skip task/hierarchical: no run" in result.stderr
+    code, out, err = _ablate(tmp_path, capsys, monkeypatch, "--rules", retired)
+    assert code == 0, err
+    assert "skip task/hierarchical: no run" in err
     (row,) = json.loads((runs / "b-rules-ablation.json").read_text())
     # Scored on the two episodes both arms played: with 5.0, without (the level run) 20.0.
     assert (row["with"], row["without"], row["worth"], row["episodes"]) == (5.0, 20.0, -15.0, 2)
     assert row["retired"] and row["acted"] == 2
-    assert "(retired: switched back on)" in result.stdout
+    assert "(retired: switched back on)" in out
 
 
 def test_a_level_run_played_with_other_rules_is_skipped_and_complete_runs_are_not_listed(
-    tmp_path: Path,
+    tmp_path: Path, retired: str, capsys, monkeypatch
 ) -> None:
     runs = tmp_path / "runs"
     _run(runs / "b-general-hierarchical", {0: 10}, "general with planner-offer")  # not today's general
@@ -82,10 +93,7 @@ def test_a_level_run_played_with_other_rules_is_skipped_and_complete_runs_are_no
         "task with planner-offer",
         acted="planner-offer",
     )
-    result = _ablate(tmp_path, "--rules", "planner-offer", "--dry-run")
-    assert result.returncode == 0, result.stderr
-    assert (
-        "skip general/hierarchical: b-general-hierarchical was played with other general rules"
-        in result.stderr
-    )
-    assert "would play" not in result.stdout
+    code, out, err = _ablate(tmp_path, capsys, monkeypatch, "--rules", retired, "--dry-run")
+    assert code == 0, err
+    assert "skip general/hierarchical: b-general-hierarchical was played with other general rules" in err
+    assert "would play" not in out

@@ -60,12 +60,12 @@ def test_rules_switched_off_by_name_round_trip_and_name_quickstart_runs(tmp_path
     assert bad.exit_code == 2 and "unknown rule 'nothing'" in bad.output and "Traceback" not in bad.output
     back = Run.create(
         tmp_path,
-        AgentSpec("oracle", rules="task with planner-offer"),
+        AgentSpec("oracle", rules="general with planner-offer"),
         resolve_tasks("4-2"),
         EvalProtocol("dev", 1),
         "back",
     )
-    assert Run.open(back.path).rules == "task with planner-offer"
+    assert Run.open(back.path).rules == "general with planner-offer"
     assert "planner-offer" in json.loads((back.path / "config.json").read_text())["active_rules"]
 
 

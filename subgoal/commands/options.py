@@ -50,7 +50,7 @@ RulesOption = Annotated[
         help="Hand-written rules beside the models: [b]paper[/] (ground beams only), [b]general[/] "
         "(+ rules true of any task), [b]task[/] (+ rules keyed to task families); "
         "[b]'task without pin-focus+answer-guard'[/] switches named rules off, "
-        "[b]'task with planner-offer'[/] a retired one back on. See [b]subgoal rules[/].",
+        "[b]'general with pin-focus'[/] one above the level (or a retired one) on. See [b]subgoal rules[/].",
     ),
 ]
 
