@@ -18,6 +18,7 @@ play. The table is also written as JSON (`--out`). Dev only: the test split is n
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import subprocess
 import sys
@@ -34,6 +35,7 @@ AGENTS = ("hierarchical", "flat")
 ABLATED_LEVELS = ("general", "task")  # paper rules are the paper's agent itself: ground, never guess a focus
 
 
+@functools.cache  # a level run is read once for all of its rows (finished runs: they do not change)
 def episodes_of(run: Path) -> dict[tuple[str, int], object]:
     return {ep.key: ep for ep in read_episodes(run / "episodes.jsonl.gz")}
 
@@ -73,7 +75,7 @@ def main() -> None:
                     f"skip {level}/{agent}: {base.name} was played with other {level} rules", file=sys.stderr
                 )
                 continue
-            counts = acted_in(read_episodes(base / "episodes.jsonl.gz"))
+            counts = acted_in(episodes_of(base).values())
             for rule in RULES.values():
                 if agent not in rule.agents or (only and rule.name not in only):
                     continue

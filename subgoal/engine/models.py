@@ -142,7 +142,8 @@ def token_counter(tokenizer: Any, backend: Any = None) -> Callable[[str], int]:
         return lambda text: len(tokenizer(text)["input_ids"])
     import re
 
-    backend = backend or tokenizer.backend_tokenizer
+    if backend is None:
+        backend = tokenizer.backend_tokenizer
     between = re.compile(PUNCT_PIECES.join("()"))  # a capturing split keeps each bracket as a piece
     known: dict[str, int] = {}
 

@@ -12,7 +12,7 @@ Each level includes those below it. A rule the dev protocol showed to cost score
 keeps its code and registry line (with the evidence) but acts at no level. A setting may also switch
 named rules off, for the per-rule ablations that decide which rules stay (`task without
 pin-focus+answer-guard`), or back on, to measure a retired rule (or one above the level) where it
-was not measured (`task with planner-offer`); `check_rules` gives the one spelling.
+was not measured (`general with planner-offer`); `check_rules` gives the one spelling.
 An agent asks `rules.on(NAME)` at the decision point where the
 rule acts, and `rules.acted(NAME)` when it made, refused or rewrote something; the acted names of
 each decision land in its why notes, so a replay says which rule did what.
@@ -79,7 +79,7 @@ def split_rules(setting: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
 def check_rules(setting: str) -> str:
     """A rules setting in its one spelling: a level (`general`), a level with named rules off
     (`task without answer-guard+pin-focus`, names sorted), with rules it lacks switched on
-    (`task with planner-offer`), or both in that order; or LevelError saying what is wrong."""
+    (`general with planner-offer`), or both in that order; or LevelError saying what is wrong."""
     from subgoal.engine.rules.registry import RULES
 
     level, on, off = split_rules(setting)
