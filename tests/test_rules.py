@@ -106,6 +106,16 @@ def planner_offer(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.subgoal == "move(cup, orange box)"
 
 
+def planner_grounded(rules: RuleSet):  # type: ignore[no-untyped-def]
+    # The planner's best beam names a substance seen nowhere; its second names the cup in view.
+    planner = Scripted("planner", lambda text: ["pick_up(mercury)", "pick_up(cup)"])
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]), rules=rules)
+    agent.reset(prefix(gold_episode(), 0))
+    valid = ["pick up cup", "look around"]
+    decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
+    return decision, decision.subgoal == "pick_up(cup)"
+
+
 def focus_as_named(rules: RuleSet):  # type: ignore[no-untyped-def]
     planner = Scripted("planner", lambda text: ["focus_on(beaver)"])
     executor = Scripted("executor", lambda text: ["focus on beaver", "focus on beaver egg"])
@@ -258,6 +268,7 @@ SCENARIOS = {
     "subgoal-allowance": subgoal_allowance,
     "subgoal-candidates": subgoal_candidates,
     "planner-offer": planner_offer,
+    "planner-grounded": planner_grounded,
     "focus-as-named": focus_as_named,
     "repeat-caps": repeat_caps,
     "search-rooms": search_rooms,

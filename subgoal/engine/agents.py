@@ -815,7 +815,8 @@ class HierarchicalAgent(_LearnedAgent):
         actions offer now (subgoals.proposable), or one of a verb proposable does not know; else the
         planner's choice among those, by beam search constrained to them; else a beam whose names
         at least appear in view, the task or the inventory; else any well-formed beam (the executor
-        then falls back to generation). Without it, the first well-formed beam."""
+        then falls back to generation). Without it but with planner-grounded, the first well-formed
+        beam whose names appear there, else the first well-formed beam; with neither, the first."""
         ctx = agent_context(turn.episode, turn.index, self.completed, policy=self.planner)
         ctx.failed = list(self.failed)
         text = render("planner", ctx, budget=self.planner.fits)
@@ -830,10 +831,12 @@ class HierarchicalAgent(_LearnedAgent):
         loose: list[str] = []
         if self.rules.on("planner-offer"):
             beams, exact, loose = self._offered(turn, text, width, beams, usable, instant)
+        elif self.rules.on("planner-grounded"):
+            loose = self._grounded(turn, usable)
         choice = (exact or loose or usable or [None])[0]
         if choice is not None:
             if choice != (usable or [None])[0]:
-                self.rules.acted("planner-offer")
+                self.rules.acted("planner-offer" if self.rules.on("planner-offer") else "planner-grounded")
             self.current, self.parsed = choice, parse_subgoal(choice)
             self.started = turn.index
             self.first_seen.setdefault(choice, turn.index)
@@ -879,12 +882,13 @@ class HierarchicalAgent(_LearnedAgent):
                 exact = [b for b in constrained if b in offered and self._acceptable(b, instant)]
                 if exact and exact[0].startswith("focus_on("):
                     self.rules.acted("focus-by-kind")
-        loose = [
-            b
-            for b in usable
-            if grounded(parse_subgoal(b), valid, turn.episode.task_description, turn.inventory)
-        ]
-        return beams, exact, loose
+        return beams, exact, self._grounded(turn, usable)
+
+    def _grounded(self, turn: Turn, usable: list[str]) -> list[str]:
+        """The usable beams whose names appear in a valid action, the task or the inventory
+        (planner-grounded, and planner-offer's second choice)."""
+        valid, task = turn.valid_actions(), turn.episode.task_description
+        return [b for b in usable if grounded(parse_subgoal(b), valid, task, turn.inventory)]
 
     def _acceptable(self, name: str, instant: set[str]) -> bool:
         reason = self._refusal(name, instant)

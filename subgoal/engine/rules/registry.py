@@ -83,6 +83,13 @@ _RULES = (
         "prefer a planner beam the valid actions make possible now; else constrain its beams to those",
     ),
     Rule(
+        "planner-grounded",
+        "general",
+        "filter",
+        HIER,
+        "prefer a planner beam whose names appear in a valid action, the task or the inventory",
+    ),
+    Rule(
         "focus-as-named",
         "general",
         "filter",
