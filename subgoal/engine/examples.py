@@ -39,7 +39,6 @@ class Context:
     score: int = 0
     completed: list[str] = field(default_factory=list)  # names of finished sub-goals, in order
     current: str | None = None  # the sub-goal being executed (executor only)
-    failed: list[str] = field(default_factory=list)  # sub-goals given up on (planner only)
     history: list[tuple[str, str, int]] = field(default_factory=list)  # (action, observation, reward)
     look: str = ""
     inventory: str = ""
@@ -98,8 +97,6 @@ def _compose(role: str, ctx: Context, history: list[tuple[str, str, int]], look:
         parts.append(f"time: {ctx.moves}; score: {ctx.score}")
     if role == "planner":
         parts.append("completed subgoals: " + (", ".join(ctx.completed) if ctx.completed else "none"))
-        if ctx.failed:
-            parts.append("failed subgoals: " + ", ".join(ctx.failed))
     parts.append(f"history: {steps or 'none'}")
     parts.append(f"look: {look}")
     parts.append(f"inventory: {_clean(ctx.inventory).removeprefix('In your inventory, you see: ')}")
