@@ -76,6 +76,15 @@ def command(
         int, typer.Option(min=0, help="Evaluations without improvement before stopping (0: never).")
     ] = 5,
     max_input_tokens: Annotated[int, typer.Option(min=16, help="Input token budget.")] = 1024,
+    rename_share: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Share of the planner's and executor's train examples whose sub-goal names are swapped "
+            "for other names of the same kind, everywhere in the example: teaches copying names.",
+        ),
+    ] = 0.0,
     teleport: Annotated[
         bool,
         typer.Option(
@@ -132,7 +141,7 @@ def command(
         lr=lr if lr is not None else (3e-4 if model else 1e-3), warmup_steps=warmup, dropout=dropout,
         epochs=epochs, max_steps=max_steps, max_minutes=max_minutes, eval_every=eval_every,
         patience=patience, seed=seed, device=device, overwrite=overwrite, restart=restart,
-        teleport=teleport, precision=precision, compile=compile_model,
+        teleport=teleport, precision=precision, compile=compile_model, rename_share=rename_share,
     )  # fmt: skip
     roles = ROLES if role == "all" else (role,)
     configs = [

@@ -43,6 +43,7 @@ class TrainConfig:
     precision: str = "auto"  # auto | bf16 | fp32 (precision.py): bf16 autocast where native
     compile: bool = False  # torch.compile the training forward (minutes to compile; ~1.4x a CPU step)
     bucketed: bool = True  # length-bucketed batches (False: plain shuffled batches)
+    rename_share: float = 0.0  # share of train examples with their sub-goal's names swapped (augment.py)
     teleport: bool = True  # navigation runs of gold paths become one `teleport to ROOM` (teleport.py)
     overwrite: bool = False  # replace an existing checkpoint of the same name
     restart: bool = False  # discard an interrupted run instead of resuming it
@@ -60,5 +61,6 @@ class TrainConfig:
             "dropout",
             "seed",
             "teleport",
+            "rename_share",
         )
         return {k: getattr(self, k) for k in keys} | {"tasks": sorted(self.tasks or [])}

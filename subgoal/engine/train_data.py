@@ -134,6 +134,7 @@ def encode_splits(
     """The train and dev examples as token ids (dev: None without dev episodes), their inputs
     rendered to fit --max-input-tokens."""
 
+    from subgoal.engine.augment import rename_share
     from subgoal.engine.models import token_counter
 
     count = token_counter(tokenizer)
@@ -143,6 +144,8 @@ def encode_splits(
 
     def encoded(split: list[Episode], what: str) -> Encoded:
         examples = make_examples(cfg.role, split, fits, what)
+        if what == "train":  # dev examples stay as the agent will see its episodes
+            examples = rename_share(examples, cfg.rename_share, cfg.seed)
         return encode(examples, tokenizer, cfg.max_input_tokens, cfg.max_target_tokens)
 
     return encoded(episodes.train, "train"), encoded(episodes.dev, "dev") if episodes.dev else None
