@@ -571,8 +571,7 @@ class HierarchicalAgent(_LearnedAgent):
         self.rules.take()
         self.completed: list[str] = []
         self.completed_verbs: set[str] = set()  # their verbs, for the order check of every beam
-        self.failed: list[str] = []
-        self.failures: dict[str, int] = {}
+        self.failures: dict[str, int] = {}  # sub-goals given up on, in order, and how often
         self.current: str | None = None
         self.parsed: Subgoal | None = None
         self.started = 0  # step where the current attempt at the current sub-goal began
@@ -804,8 +803,6 @@ class HierarchicalAgent(_LearnedAgent):
                 self._progress[1][self.current] += 1
         elif status != "preempted":  # set aside for a stage in view: not the sub-goal's fault
             self.failures[self.current] = self.failures.get(self.current, 0) + 1
-            if self.current not in self.failed:
-                self.failed.append(self.current)
         self.current, self.parsed = None, None
 
     def _propose(self, turn: Turn, instant: set[str]) -> list[str]:
@@ -830,14 +827,17 @@ class HierarchicalAgent(_LearnedAgent):
         usable = [u for u in beams if self._acceptable(u, instant)]
         exact: list[str] = []
         loose: list[str] = []
+        preferring = None  # the rule that may prefer another beam than the first usable one
         if self.rules.on("planner-offer"):
+            preferring = "planner-offer"
             beams, exact, loose = self._offered(turn, text, width, beams, usable, instant)
         elif self.rules.on("planner-grounded"):
+            preferring = "planner-grounded"
             loose = self._grounded(turn, usable)
         choice = (exact or loose or usable or [None])[0]
         if choice is not None:
-            if choice != (usable or [None])[0]:
-                self.rules.acted("planner-offer" if self.rules.on("planner-offer") else "planner-grounded")
+            if preferring and choice != (usable or [None])[0]:
+                self.rules.acted(preferring)
             self.current, self.parsed = choice, parse_subgoal(choice)
             self.started = turn.index
             self.first_seen.setdefault(choice, turn.index)

@@ -19,8 +19,6 @@ from subgoal.engine.subgoals import parse_subgoal
 
 ROLES = ("planner", "executor")
 _TRIES = 5  # draws of a replacement before a name is left as it is
-
-
 MAX_WORDS = 3  # longer names are looks' descriptions ("flower pot 1 containing ..."): not swapped
 
 
