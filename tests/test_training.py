@@ -262,6 +262,30 @@ def test_bucketed_batches_cover_every_example_once_with_less_padding():
     assert batch_order(lengths, 16, random.Random(1)) == bucketed  # seeded
 
 
+def test_task_balance_gives_each_task_its_share_and_keeps_the_epoch_size():
+    import random
+    from collections import Counter
+
+    from subgoal.engine.train_data import BatchPlan, balanced_draw
+
+    groups = ["big"] * 900 + ["mid"] * 90 + ["small"] * 10
+    natural = BatchPlan([5] * 1000, 10, seed=0, bucketed=False, groups=groups, balance=1.0).epoch(0)
+    assert sorted(i for b in natural for i in b) == list(range(1000))  # every example once
+
+    even = Counter(groups[i] for i in balanced_draw(groups, 0.0, random.Random(0)))
+    assert abs(sum(even.values()) - 1000) <= 3 and max(even.values()) - min(even.values()) <= 1
+    assert even["small"] == 333  # each small example 33 times over, 3 of them once more
+
+    root = Counter(groups[i] for i in balanced_draw(groups, 0.5, random.Random(0)))
+    assert root["big"] / root["small"] == __import__("pytest").approx((900 / 10) ** 0.5, rel=0.02)
+
+    plan = BatchPlan([5] * 1000, 10, seed=0, bucketed=True, groups=groups, balance=0.0)
+    first, second = plan.epoch(0), plan.epoch(1)
+    assert len(first) == len(natural) and first == plan.epoch(0)  # same size, seeded
+    big = [{i for b in epoch for i in b if groups[i] == "big"} for epoch in (first, second)]
+    assert big[0] != big[1]  # a task sampled down shows other examples each epoch
+
+
 def test_an_equal_dev_exact_is_equal_after_rounding_and_the_lower_loss_wins():
     from subgoal.engine.dev_metrics import improved
 

@@ -85,6 +85,15 @@ def command(
             "for other names of the same kind, everywhere in the example: teaches copying names.",
         ),
     ] = 0.0,
+    task_balance: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Each task's share of an epoch, as its number of examples to this power: 1 as the "
+            "data has it, 0 every task the same, 0.5 between (the protocol weighs tasks equally).",
+        ),
+    ] = 1.0,
     teleport: Annotated[
         bool,
         typer.Option(
@@ -142,6 +151,7 @@ def command(
         epochs=epochs, max_steps=max_steps, max_minutes=max_minutes, eval_every=eval_every,
         patience=patience, seed=seed, device=device, overwrite=overwrite, restart=restart,
         teleport=teleport, precision=precision, compile=compile_model, rename_share=rename_share,
+        task_balance=task_balance,
     )  # fmt: skip
     roles = ROLES if role == "all" else (role,)
     configs = [

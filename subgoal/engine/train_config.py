@@ -44,6 +44,7 @@ class TrainConfig:
     compile: bool = False  # torch.compile the training forward (minutes to compile; ~1.4x a CPU step)
     bucketed: bool = True  # length-bucketed batches (False: plain shuffled batches)
     rename_share: float = 0.0  # share of train examples with their sub-goal's names swapped (augment.py)
+    task_balance: float = 1.0  # each task's share of an epoch ∝ its examples ** this (1: as the data has it)
     teleport: bool = True  # navigation runs of gold paths become one `teleport to ROOM` (teleport.py)
     overwrite: bool = False  # replace an existing checkpoint of the same name
     restart: bool = False  # discard an interrupted run instead of resuming it
@@ -62,5 +63,6 @@ class TrainConfig:
             "seed",
             "teleport",
             "rename_share",
+            "task_balance",
         )
         return {k: getattr(self, k) for k in keys} | {"tasks": sorted(self.tasks or [])}

@@ -154,12 +154,35 @@ def encode_splits(
 # --- batches ---------------------------------------------------------------------------------------------
 
 
+def balanced_draw(groups: Sequence[str], power: float, rng: random.Random) -> list[int]:
+    """One epoch's example indices, about as many as there are examples, with group g's share
+    proportional to n_g ** `power` (n_g: its examples): 1 keeps the data's own shares, 0 gives every
+    group (task) the same. A group's quota takes all its examples as often as they fit, then a
+    random rest, so each epoch sees different examples of the groups it samples down."""
+    members: dict[str, list[int]] = {}
+    for i, group in enumerate(groups):
+        members.setdefault(group, []).append(i)
+    weights = {g: len(ix) ** power for g, ix in members.items()}
+    scale = len(groups) / sum(weights.values())
+    drawn: list[int] = []
+    for group in sorted(members):
+        ix = members[group]
+        full, rest = divmod(round(weights[group] * scale), len(ix))
+        drawn += ix * full + rng.sample(ix, rest)
+    return drawn
+
+
 def batch_order(
-    lengths: Sequence[int], batch_size: int, rng: random.Random, bucketed: bool = True
+    lengths: Sequence[int],
+    batch_size: int,
+    rng: random.Random,
+    bucketed: bool = True,
+    order: list[int] | None = None,
 ) -> list[list[int]]:
-    """One epoch of batches. Bucketed: shuffle, sort by length within windows of 64 batches, cut,
-    then shuffle the batches, so a batch holds similar lengths (little padding) yet epochs differ."""
-    order = list(range(len(lengths)))
+    """One epoch of batches of `order` (default: every example once). Bucketed: shuffle, sort by
+    length within windows of 64 batches, cut, then shuffle the batches, so a batch holds similar
+    lengths (little padding) yet epochs differ."""
+    order = list(range(len(lengths))) if order is None else list(order)
     rng.shuffle(order)
     if bucketed:
         window = batch_size * 64
@@ -185,10 +208,15 @@ class BatchPlan:
     bucketed: bool
     process: int = 0
     processes: int = 1
+    groups: Sequence[str] | None = None  # each example's task, for balance
+    balance: float = 1.0  # balanced_draw's power: 1 draws each example once per epoch
 
     def epoch(self, epoch: int) -> list[list[int]]:
         rng = random.Random(self.seed * 100_003 + epoch)
-        batches = batch_order(self.lengths, self.batch_size, rng, self.bucketed)
+        order = None
+        if self.groups is not None and self.balance != 1.0:
+            order = balanced_draw(self.groups, self.balance, rng)
+        batches = batch_order(self.lengths, self.batch_size, rng, self.bucketed, order)
         n = self.processes
         return batches[self.process : len(batches) - len(batches) % n or None : n]
 

@@ -258,7 +258,10 @@ def _batch_plan(train_data: Encoded, cfg: TrainConfig, accelerator: Any) -> tupl
     """This process's micro-batches of each epoch, and how many there are per epoch."""
     lengths = [len(x) for x in train_data.inputs]
     processes = accelerator.num_processes
-    plan = BatchPlan(lengths, cfg.batch_size, cfg.seed, cfg.bucketed, accelerator.process_index, processes)
+    plan = BatchPlan(
+        lengths, cfg.batch_size, cfg.seed, cfg.bucketed, accelerator.process_index, processes,
+        groups=[e.task_id for e in train_data.examples], balance=cfg.task_balance,
+    )  # fmt: skip
     per_epoch = len(plan.epoch(0))
     if per_epoch == 0:
         raise TrainingError(f"{len(train_data)} examples are too few for {processes} processes")
