@@ -96,10 +96,11 @@ def test_train_all_then_list_show_and_rm(ws, monkeypatch):
 def test_flat_trains_on_oracle_files_when_nothing_is_annotated(ws):
     for split in ("train", "dev"):
         ws.annotated_file(split).unlink()
-    result = invoke(ws, "train", "flat", "--tag", "oracle", *FAST)
+    result = invoke(ws, "train", "flat", "--tag", "oracle", "--task-balance", "0.5", *FAST)
     assert result.exit_code == 0, result.output
     manifest = json.loads((ws.checkpoints / "flat-oracle" / "manifest.json").read_text())
     assert manifest["data"]["train_files"] == [str(ws.oracle_file("train"))]
+    assert manifest["config"]["task_balance"] == 0.5
     missing = invoke(ws, "train", "planner", *FAST)
     assert missing.exit_code == 2
     assert "no planner training data" in missing.output and "subgoal annotate" in missing.output
