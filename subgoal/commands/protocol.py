@@ -48,9 +48,6 @@ class Protocol:
     name: str = "cpu"
     minutes: float = 60.0  # per core: planner + executor on one, flat on the other
     preset: str = "mini"
-    planner_tokens: int = 192  # RESULTS §19: from 320, twice the examples/s, lower dev loss in 30 min
-    executor_tokens: int = 160  # RESULTS §17: cut from 256, the executor's dev loss per example held
-    flat_tokens: int = 320
     teleport: bool = True
     tasks: list[str] | None = None
     max_variations: int | None = None  # variations per task (None: the protocol's 10)
@@ -66,6 +63,11 @@ class Protocol:
             return f"{self.name}-{agent}"
         return f"{self.name}-{split}{level}-{agent}"
 
+
+# Each role's input budget in tokens (the quickstart's too): the planner's cut from 320 for twice the
+# examples/s and a lower dev loss in its 30 minutes (RESULTS §19); the executor's from 256, its dev
+# loss per example held (§17).
+INPUT_TOKENS = {"planner": 192, "executor": 160, "flat": 320}
 
 # The throughput levers each role keeps beyond `subgoal train`'s defaults (bf16, no dropout), chosen
 # on dev loss per example seen (RESULTS §17): the executor gains from compile and batches of 32 (the
@@ -189,18 +191,13 @@ def _train(workspace: Workspace, protocol: Protocol, folder: Path) -> None:
         return
     planner_min, executor_min = split_minutes(protocol.minutes)
     minutes = {"planner": planner_min, "executor": executor_min, "flat": protocol.minutes}
-    tokens = {
-        "planner": protocol.planner_tokens,
-        "executor": protocol.executor_tokens,
-        "flat": protocol.flat_tokens,
-    }
 
     def command(role: str) -> list[str] | None:
         if is_checkpoint(workspace.checkpoints / _checkpoint(role, protocol)):
             err.print(f"train {role}: {_checkpoint(role, protocol)} is there, reused")
             return None
         args = ["train", role, "-p", protocol.preset, "--tag", protocol.name, "--epochs", "1000"]
-        args += ["--max-minutes", str(minutes[role]), "--max-input-tokens", str(tokens[role])]
+        args += ["--max-minutes", str(minutes[role]), "--max-input-tokens", str(INPUT_TOKENS[role])]
         args += ["--eval-every", "400", "--patience", "0", "--teleport" if protocol.teleport else "--walk"]
         args += TRAIN_LEVERS[role]
         if protocol.tasks:

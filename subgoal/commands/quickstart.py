@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.progress import TextColumn
 
 from subgoal.commands.options import RulesOption
+from subgoal.commands.protocol import INPUT_TOKENS  # the CPU protocol's budgets
 from subgoal.console import err, out, progress
 from subgoal.engine.rules.layer import DEFAULT_LEVEL, check_rules, rules_slug
 from subgoal.engine.tasks import Task, resolve_tasks
@@ -28,7 +29,6 @@ from subgoal.workspace import Workspace, ensure_dir, workspace_of
 DEFAULT_TASKS = "4-2,7-1"
 ROLES = ("planner", "executor", "flat")
 SHARE = {"planner": 0.25, "executor": 0.25, "flat": 0.5}  # of the training minutes
-INPUT_TOKENS = {"planner": 320, "executor": 256, "flat": 320}  # the CPU protocol's budgets
 
 
 @dataclass
@@ -175,7 +175,7 @@ def _train(ws: Workspace, role: str, task_ids: list[str], seconds: float) -> Non
 
         def on_log(record: dict) -> None:  # type: ignore[type-arg]
             loss = f"loss {record['loss']:.3f}" if "loss" in record else bar.tasks[0].fields["loss"]
-            bar.update(bar_id, completed=min(seconds, time.perf_counter() - t0), loss=loss)
+            bar.update(bar_id, completed=round(min(seconds, time.perf_counter() - t0)), loss=loss)
 
         result = train(config, ws, on_log)
         bar.update(bar_id, completed=round(seconds))
