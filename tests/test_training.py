@@ -277,7 +277,7 @@ def test_task_balance_gives_each_task_its_share_and_keeps_the_epoch_size():
     assert even["small"] == 333  # each small example 33 times over, 3 of them once more
 
     root = Counter(groups[i] for i in balanced_draw(groups, 0.5, random.Random(0)))
-    assert root["big"] / root["small"] == __import__("pytest").approx((900 / 10) ** 0.5, rel=0.02)
+    assert root["big"] / root["small"] == pytest.approx((900 / 10) ** 0.5, rel=0.02)
 
     plan = BatchPlan([5] * 1000, 10, seed=0, bucketed=True, groups=groups, balance=0.0)
     first, second = plan.epoch(0), plan.epoch(1)
