@@ -17,7 +17,7 @@ from subgoal.workspace import Workspace
 
 pytestmark = pytest.mark.jvm
 FAST = ["--preset", "micro", "--max-steps", "4", "--eval-every", "2", "--batch-size", "4",
-        "--max-input-tokens", "48", "--vocab-size", "300", "--warmup", "1"]  # fmt: skip
+        "--max-input-tokens", "48", "--vocab-size", "300", "--warmup", "1", "--threads", "1"]  # fmt: skip
 
 
 @pytest.fixture(autouse=True)
@@ -62,6 +62,7 @@ def test_train_all_then_list_show_and_rm(ws, monkeypatch):
     names = sorted(p.name for p in ws.checkpoints.iterdir())
     assert names == ["executor-micro", "flat-micro", "planner-micro"]
     assert "planner-micro" in result.output and "dev" in result.output
+    assert re.search(r"^planner-micro: .* cpu x1, 1 thread \(", result.output, re.M), result.output
     # Not a terminal: plain lines, no bar.
     assert "100%" not in result.output
     for name in names:

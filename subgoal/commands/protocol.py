@@ -199,6 +199,7 @@ def _train(workspace: Workspace, protocol: Protocol, folder: Path) -> None:
         args = ["train", role, "-p", protocol.preset, "--tag", protocol.name, "--epochs", "1000"]
         args += ["--max-minutes", str(minutes[role]), "--max-input-tokens", str(INPUT_TOKENS[role])]
         args += ["--eval-every", "400", "--patience", "0", "--teleport" if protocol.teleport else "--walk"]
+        args += ["--threads", "1"]  # one core each: the two queues run side by side
         args += TRAIN_LEVERS[role]
         if protocol.tasks:
             args += ["--tasks", ",".join(protocol.tasks)]

@@ -21,6 +21,7 @@ from rich.progress import TextColumn
 from subgoal.commands.options import RulesOption
 from subgoal.commands.protocol import INPUT_TOKENS  # the CPU protocol's budgets
 from subgoal.console import err, out, progress
+from subgoal.engine.cores import idle_cores
 from subgoal.engine.rules.layer import DEFAULT_LEVEL, check_rules, rules_slug
 from subgoal.engine.tasks import Task, resolve_tasks
 from subgoal.workspace import Workspace, ensure_dir, workspace_of
@@ -153,7 +154,7 @@ def _train(ws: Workspace, role: str, task_ids: list[str], seconds: float) -> Non
 
     # Only the cores nobody else is using: on a busy CPU, extra torch threads spin on taken cores
     # (measured on 2 busy cores: a tiny-T5 training step took 5 s with 1 thread, 30 s with 2).
-    torch.set_num_threads(_idle_cores())
+    torch.set_num_threads(idle_cores())
     config = TrainConfig(
         role=role,
         name=role,
@@ -181,15 +182,6 @@ def _train(ws: Workspace, role: str, task_ids: list[str], seconds: float) -> Non
         bar.update(bar_id, completed=round(seconds))
     best = result.manifest.get("metrics") or result.manifest.get("best") or {}
     err.print(f"train {role}: {result.path}" + (f" (dev: {_short(best)})" if best else ""))
-
-
-def _idle_cores() -> int:
-    cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # not on this platform
-        load = 0.0
-    return max(1, min(cores, round(cores - load)))
 
 
 def _short(metrics: dict) -> str:  # type: ignore[type-arg]

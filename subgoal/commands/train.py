@@ -104,6 +104,14 @@ def command(
     vocab_size: Annotated[int, typer.Option(min=64, help="BPE vocabulary of a preset's tokenizer.")] = 2048,
     seed: Annotated[int, typer.Option(help="Seed of initialisation, batch order and dropout.")] = 0,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    threads: Annotated[
+        Optional[int],
+        typer.Option(
+            min=1,
+            help="Torch threads on the CPU. Default: OMP_NUM_THREADS if set, else the cores not busy "
+            "when training starts (two trainings side by side: give each --threads 1).",
+        ),
+    ] = None,
     precision: Annotated[
         str,
         typer.Option(
@@ -154,10 +162,22 @@ def command(
         task_balance=task_balance,
     )  # fmt: skip
     roles = ROLES if role == "all" else (role,)
+    use_threads(threads)
     configs = [
         make_config(workspace, r, tag, teacher, data, dev, **settings) for r in roles
     ]  # data checked first
     run(workspace, configs)
+
+
+def use_threads(requested: int | None) -> int:
+    """Set torch's CPU threads (cores.torch_threads) and say how many in the start line."""
+    import torch
+
+    from subgoal.engine.cores import torch_threads
+
+    n = torch_threads(requested)
+    torch.set_num_threads(n)
+    return n
 
 
 def default_files(workspace: Workspace, role: str, split: str, teacher: str) -> list[Path]:
@@ -226,8 +246,13 @@ def start_line(record: dict[str, Any]) -> str:
     return (
         f"[bold]{record['name']}[/]: {record['train_examples']} train / {record['dev_examples']} dev "
         f"examples, {record['params'] / 1e6:.1f} M parameters, {record['device']} "
-        f"x{record['processes']} ({record['mixed_precision']}){resumed}"
+        f"x{record['processes']}{threads_text(record)} ({record['mixed_precision']}){resumed}"
     )
+
+
+def threads_text(record: dict[str, Any]) -> str:
+    threads = record.get("threads")
+    return f", {threads} thread{'s' if threads != 1 else ''}" if record["device"] == "cpu" and threads else ""
 
 
 def dev_text(record: dict[str, Any]) -> str:

@@ -299,6 +299,8 @@ def _start_record(
     params: int,
     accelerator: Any,
 ) -> dict[str, Any]:
+    import torch
+
     return {
         "kind": "start",
         "name": cfg.name,
@@ -310,6 +312,7 @@ def _start_record(
         "params": params,
         "device": str(accelerator.device),
         "processes": accelerator.num_processes,
+        "threads": torch.get_num_threads(),
         "mixed_precision": accelerator.mixed_precision,
     }
 
