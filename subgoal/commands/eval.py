@@ -47,7 +47,10 @@ def command(
     rules: RulesOption = DEFAULT_LEVEL,
     oracle_file: Annotated[
         Optional[Path],
-        typer.Option(help="Oracle agent: replay these (annotated) episodes. Default: the live gold path."),
+        typer.Option(
+            help="Oracle agent: replay these (annotated) episodes (default: the live gold path). Gold-plan "
+            "agent: take the plans from these (default: the split's annotated file)."
+        ),
     ] = None,
     split: Annotated[str, typer.Option("--split", "-s", help="test (the protocol), dev or train.")] = "test",
     tasks: TasksOption = None,
@@ -124,6 +127,8 @@ def command(
     else:
         from subgoal.engine.agent_kinds import resolve_spec
 
+        if agent == "gold-plan" and oracle_file is None:
+            oracle_file = workspace.annotated_file(split, "rules")
         spec = resolve_spec(
             agent,
             workspace,

@@ -119,12 +119,17 @@ def _live(
 
     chosen = get_task(task)
     check_variation(chosen, variation)
+    split = chosen.split_of(variation)
+    annotated = workspace.annotated
+    if agent == "gold-plan":  # its plans: the split's annotated episodes
+        plans = workspace.annotated_file(split, "rules")
+        if not plans.exists():
+            raise AgentError(f"the gold-plan agent plays annotated plans: none at {plans} (`subgoal annotate`)")
+        options = {**options, "oracle_file": str(plans)}
     agent_spec = resolve_spec(agent, workspace, checkpoints, **options)
     if agent == "human" and plain:
         raise AgentError("--agent human needs a terminal: run it without --plain, in a terminal")
     agent_spec.check()
-    split = chosen.split_of(variation)
-    annotated = workspace.annotated
     spec = live.LiveSpec(
         chosen.id,
         variation,

@@ -97,6 +97,26 @@ def _hierarchical(spec: AgentSpec, load: PolicyFor) -> Agent:
     return HierarchicalAgent(planner, executor, Grounder(spec.grounding), settings, rules=RuleSet(spec.rules))
 
 
+def _gold_plan(spec: AgentSpec, load: PolicyFor) -> Agent:
+    from subgoal.engine.agents import GenerationSettings
+    from subgoal.engine.episode import load_episodes
+    from subgoal.engine.gold_plan import GoldPlanAgent, gold_plans
+    from subgoal.engine.grounding import Grounder
+    from subgoal.engine.rules import RuleSet
+
+    if not spec.oracle_file:
+        raise AgentError("the gold-plan agent needs annotated episodes of the split it plays (--oracle-file)")
+    planner, executor = load(spec.planner, "planner"), load(spec.executor, "executor")  # type: ignore[arg-type]
+    return GoldPlanAgent(
+        planner,
+        executor,
+        Grounder(spec.grounding),
+        GenerationSettings(spec.num_beams),
+        rules=RuleSet(spec.rules),
+        plans=gold_plans(load_episodes(spec.oracle_file)),
+    )
+
+
 def _flat(spec: AgentSpec, load: PolicyFor) -> Agent:
     from subgoal.engine.agents import FlatAgent, GenerationSettings
     from subgoal.engine.grounding import Grounder
@@ -128,6 +148,12 @@ KINDS: dict[str, AgentKind] = {
             "a planner names sub-goals, an executor acts on them",
             (PLANNER, EXECUTOR),
             _hierarchical,
+        ),
+        AgentKind(
+            "gold-plan",
+            "the hierarchical agent with the annotated gold plan for planner: what a perfect planner is worth",
+            (PLANNER, EXECUTOR),
+            _gold_plan,
         ),
         AgentKind(
             "flat",
