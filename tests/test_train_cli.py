@@ -62,7 +62,7 @@ def test_train_all_then_list_show_and_rm(ws, monkeypatch):
     names = sorted(p.name for p in ws.checkpoints.iterdir())
     assert names == ["executor-micro", "flat-micro", "planner-micro"]
     assert "planner-micro" in result.output and "dev" in result.output
-    assert re.search(r"^planner-micro: .* cpu x1, 1 thread \(", result.output, re.M), result.output
+    assert re.search(r"^planner-micro: .* cpu x1, 1 thread\s", result.output, re.M), result.output
     # Not a terminal: plain lines, no bar.
     assert "100%" not in result.output
     for name in names:
