@@ -31,7 +31,13 @@ def test_the_agent_pursues_the_gold_plan_not_the_planners_beams():
     planner = Scripted("planner", lambda text: ["pick_up(orange)"])  # a planner that is always wrong
     executor = Scripted("executor", lambda text: ["wait1"])
     agent = GoldPlanAgent(planner, executor, plans=gold_plans([gold]))
-    valid = ["teleport to kitchen", "teleport to hallway", "pick up thermometer", "focus on thermometer", "wait1"]
+    valid = [
+        "teleport to kitchen",
+        "teleport to hallway",
+        "pick up thermometer",
+        "focus on thermometer",
+        "wait1",
+    ]
     decisions = drive(agent, gold, valid=valid)
     assert [d.action for d in decisions[:3]] == gold.actions
     assert [d.subgoal for d in decisions[:3]] == [s.name for s in gold.subgoals]

@@ -125,10 +125,10 @@ def command(
         the_run.check_rules_unchanged()
         err.print(f"resuming {the_run.path} at its {the_run.rules} rules (its saved settings apply)")
     else:
-        from subgoal.engine.agent_kinds import resolve_spec
+        from subgoal.engine.agent_kinds import gold_plan_file, resolve_spec
 
         if agent == "gold-plan" and oracle_file is None:
-            oracle_file = workspace.annotated_file(split, "rules")
+            oracle_file = gold_plan_file(workspace, split)
         spec = resolve_spec(
             agent,
             workspace,

@@ -113,7 +113,7 @@ def _live(
     As in eval, a checkpoint slot left empty takes the newest of its role, checked before a JVM starts."""
     # The live machinery (and the app) load only when a live episode is asked for.
     from subgoal import live
-    from subgoal.engine.agent_kinds import resolve_spec
+    from subgoal.engine.agent_kinds import gold_plan_file, resolve_spec
     from subgoal.tui.plain import PlainPrinter
     from subgoal.tui.sources import LiveConfig, RunControl, drive
 
@@ -122,9 +122,11 @@ def _live(
     split = chosen.split_of(variation)
     annotated = workspace.annotated
     if agent == "gold-plan":  # its plans: the split's annotated episodes
-        plans = workspace.annotated_file(split, "rules")
+        plans = gold_plan_file(workspace, split)
         if not plans.exists():
-            raise AgentError(f"the gold-plan agent plays annotated plans: none at {plans} (`subgoal annotate`)")
+            raise AgentError(
+                f"the gold-plan agent plays annotated plans: none at {plans} (`subgoal annotate`)"
+            )
         options = {**options, "oracle_file": str(plans)}
     agent_spec = resolve_spec(agent, workspace, checkpoints, **options)
     if agent == "human" and plain:

@@ -169,15 +169,13 @@ def command(
     run(workspace, configs)
 
 
-def use_threads(requested: int | None) -> int:
-    """Set torch's CPU threads (cores.torch_threads) and say how many in the start line."""
+def use_threads(requested: int | None) -> None:
+    """Set torch's CPU threads (cores.torch_threads); the run's start line reports them."""
     import torch
 
     from subgoal.engine.cores import torch_threads
 
-    n = torch_threads(requested)
-    torch.set_num_threads(n)
-    return n
+    torch.set_num_threads(torch_threads(requested))
 
 
 def default_files(workspace: Workspace, role: str, split: str, teacher: str) -> list[Path]:

@@ -87,34 +87,38 @@ class AgentSpec:
 
 
 # -- the kinds -----------------------------------------------------------------------------------
-def _hierarchical(spec: AgentSpec, load: PolicyFor) -> Agent:
-    from subgoal.engine.agents import GenerationSettings, HierarchicalAgent
+def _planner_and_executor(
+    spec: AgentSpec, load: PolicyFor, make: Callable[..., Agent], **extra: Any
+) -> Agent:
+    """A hierarchical agent (or a subclass, `make`) over the spec's planner and executor."""
+    from subgoal.engine.agents import GenerationSettings
     from subgoal.engine.grounding import Grounder
     from subgoal.engine.rules import RuleSet
 
     planner, executor = load(spec.planner, "planner"), load(spec.executor, "executor")  # type: ignore[arg-type]
     settings = GenerationSettings(spec.num_beams)
-    return HierarchicalAgent(planner, executor, Grounder(spec.grounding), settings, rules=RuleSet(spec.rules))
+    return make(planner, executor, Grounder(spec.grounding), settings, rules=RuleSet(spec.rules), **extra)
+
+
+def _hierarchical(spec: AgentSpec, load: PolicyFor) -> Agent:
+    from subgoal.engine.agents import HierarchicalAgent
+
+    return _planner_and_executor(spec, load, HierarchicalAgent)
+
+
+def gold_plan_file(workspace: Workspace, split: str) -> Path:
+    """Where the gold-plan agent takes its plans by default: the split's annotated episodes."""
+    return workspace.annotated_file(split, "rules")
 
 
 def _gold_plan(spec: AgentSpec, load: PolicyFor) -> Agent:
-    from subgoal.engine.agents import GenerationSettings
     from subgoal.engine.episode import load_episodes
     from subgoal.engine.gold_plan import GoldPlanAgent, gold_plans
-    from subgoal.engine.grounding import Grounder
-    from subgoal.engine.rules import RuleSet
 
     if not spec.oracle_file:
         raise AgentError("the gold-plan agent needs annotated episodes of the split it plays (--oracle-file)")
-    planner, executor = load(spec.planner, "planner"), load(spec.executor, "executor")  # type: ignore[arg-type]
-    return GoldPlanAgent(
-        planner,
-        executor,
-        Grounder(spec.grounding),
-        GenerationSettings(spec.num_beams),
-        rules=RuleSet(spec.rules),
-        plans=gold_plans(load_episodes(spec.oracle_file)),
-    )
+    plans = gold_plans(load_episodes(spec.oracle_file))
+    return _planner_and_executor(spec, load, GoldPlanAgent, plans=plans)
 
 
 def _flat(spec: AgentSpec, load: PolicyFor) -> Agent:

@@ -24,7 +24,9 @@ def gold_plans(episodes: Sequence[Episode]) -> dict[tuple[str, int], list[str]]:
     sub-goals as the planner learns them (examples.examples_from_episode)."""
     from subgoal.engine.examples import examples_from_episode
 
-    return {ep.key: [ex.target for ex in examples_from_episode("planner", ep)] for ep in episodes if ep.subgoals}
+    return {
+        ep.key: [ex.target for ex in examples_from_episode("planner", ep)] for ep in episodes if ep.subgoals
+    }
 
 
 def next_in_plan(plan: Sequence[str], completed: Sequence[str]) -> int:
