@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from subgoal.engine.agents import target_limit
 from subgoal.engine.episode import load_episodes
-from subgoal.engine.examples import examples_from_episodes
+from subgoal.engine.examples import examples_from_episodes, input_format_of
 from subgoal.engine.models import Policy
 
 
@@ -57,7 +57,9 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     policy = Policy.load(args.checkpoint, device=args.device)
-    examples = examples_from_episodes(policy.role, load_episodes(args.data), budget=policy.fits)
+    examples = examples_from_episodes(
+        policy.role, load_episodes(args.data), policy.fits, input_format_of(policy.manifest)
+    )
     texts = [e.source for e in examples][: args.inputs]
     limit = target_limit(policy)
     print(

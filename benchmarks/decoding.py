@@ -30,7 +30,7 @@ def main() -> None:
     import torch
 
     from subgoal.engine.episode import load_episodes
-    from subgoal.engine.examples import examples_from_episodes
+    from subgoal.engine.examples import examples_from_episodes, input_format_of
     from subgoal.engine.models import Policy
     from subgoal.engine.train_data import prepare
 
@@ -47,7 +47,7 @@ def main() -> None:
         sys.exit(f"{args.checkpoint} is not a T5 on the CPU: nothing to compare")
     fast = policy.fast
     episodes = prepare(load_episodes(args.data), bool(policy.manifest.get("teleport")))
-    examples = examples_from_episodes(policy.role, episodes, policy.fits)
+    examples = examples_from_episodes(policy.role, episodes, policy.fits, input_format_of(policy.manifest))
     rng = random.Random(0)
     chosen = rng.sample(examples, min(args.inputs, len(examples)))
     targets: dict[tuple[str, int], list[str]] = {}

@@ -25,7 +25,7 @@ def main() -> None:
 
     from subgoal.engine.agents import target_limit
     from subgoal.engine.episode import load_episodes
-    from subgoal.engine.examples import examples_from_episodes
+    from subgoal.engine.examples import examples_from_episodes, input_format_of
     from subgoal.engine.models import Policy
     from subgoal.engine.rules.vocabulary import renamed
     from subgoal.engine.subgoals import parse_subgoal
@@ -47,7 +47,7 @@ def main() -> None:
     policy = Policy.load(args.checkpoint, device="cpu")
     episodes = load_episodes(args.data)
     descriptions = {(e.task_id, e.variation): e.task_description for e in episodes}
-    examples = examples_from_episodes("planner", episodes, policy.fits)
+    examples = examples_from_episodes("planner", episodes, policy.fits, input_format_of(policy.manifest))
     if args.tasks:
         examples = [e for e in examples if e.task_id in args.tasks.split(",")]
     if args.limit:

@@ -24,7 +24,7 @@ def main() -> None:
     import torch
 
     from subgoal.engine.episode import load_episodes
-    from subgoal.engine.examples import examples_from_episodes
+    from subgoal.engine.examples import examples_from_episodes, input_format_of
     from subgoal.engine.models import Policy
     from subgoal.engine.train_data import prepare
 
@@ -39,7 +39,7 @@ def main() -> None:
 
     policy = Policy.load(args.checkpoint, device="cpu")
     episodes = prepare(load_episodes(args.data), bool(policy.manifest.get("teleport")))
-    examples = examples_from_episodes(policy.role, episodes, policy.fits)
+    examples = examples_from_episodes(policy.role, episodes, policy.fits, input_format_of(policy.manifest))
     rng = random.Random(0)
     chosen = rng.sample(examples, min(args.inputs, len(examples)))
     by_episode: dict[tuple[str, int], list[str]] = {}

@@ -11,7 +11,7 @@ import pytest
 
 from subgoal.engine.agents import FlatAgent, HierarchicalAgent, LoopGuard, OracleAgent, Turn
 from subgoal.engine.episode import Episode, Step, SubgoalSpan
-from subgoal.engine.examples import COMPLETE_TASK, END_SUBGOAL, examples_from_episode
+from subgoal.engine.examples import COMPLETE_TASK, END_SUBGOAL, INPUT_FORMAT, examples_from_episode
 from subgoal.errors import AgentError
 
 
@@ -54,7 +54,8 @@ class Scripted:
     """A stand-in Policy that answers from the gold episode and records every input it got."""
 
     def __init__(self, role: str, answer):  # type: ignore[no-untyped-def]
-        self.role, self.manifest, self.answer, self.inputs = role, {"name": role}, answer, []
+        self.role, self.answer, self.inputs = role, answer, []
+        self.manifest = {"name": role, "input_format": INPUT_FORMAT}
 
     def fits(self, text: str) -> bool:
         return True
@@ -154,8 +155,8 @@ def play_still(agent, gold: Episode, valid: list[str], steps: int):  # type: ign
 
 
 def completed_in(text: str) -> list[str]:
-    done = re.search(r"completed subgoals: (.*?) </s>", text).group(1)
-    return [] if done == "none" else done.split(", ")
+    done = re.search(r"latest first: (.*?) </s>", text).group(1)
+    return [] if done == "none" else list(reversed(re.split(r"(?:^| )\d+\. ", done)[1:]))
 
 
 def test_hierarchical_agent_reads_actions_off_its_subgoals_and_checks_them():
@@ -206,6 +207,19 @@ def test_the_agents_context_is_the_training_context_field_by_field():
     # Dropped no-op steps move neither time nor score: the no-op door and `look around` are not counted.
     flat = {ex.step: ex.source for ex in examples_from_episode("flat", gold)}
     assert time_of(flat[3]) == 1 and "score: 10" in flat[3]
+
+
+def test_an_older_checkpoint_is_asked_in_the_layout_it_learned():
+    from subgoal.engine.agents import agent_context
+    from subgoal.engine.examples import render
+
+    gold = gold_episode()
+    old = Scripted("planner", list)
+    old.manifest = {"name": "planner", "task_name_in_input": True}  # before `input_format`
+    done = [gold.subgoals[0].name]
+    text = render("planner", agent_context(gold, gold.subgoals[1].start, done, policy=old))
+    assert f"completed subgoals: {done[0]} </s>" in text
+    assert text == examples_from_episode("planner", gold, input_format=1)[1].source
 
 
 def test_flat_agent_sees_exactly_the_training_inputs():

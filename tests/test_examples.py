@@ -8,11 +8,16 @@ from subgoal.engine.episode import Episode, Step, SubgoalSpan
 from subgoal.engine.examples import (
     COMPLETE_TASK,
     END_SUBGOAL,
+    INPUT_FORMAT,
+    PLANNER_RECENT,
     ROLES,
+    context_at,
     examples_from_episode,
     examples_from_episodes,
+    input_format_of,
     is_training_target,
     percentiles,
+    render,
     room_of,
     stats,
     visited_rooms,
@@ -116,13 +121,13 @@ def test_planner_one_example_per_subgoal_and_no_complete_task():
     ep = _episode()
     examples = examples_from_episode("planner", ep)
     assert [e.target for e in examples] == [s.name for s in ep.subgoals]
-    assert "completed subgoals: none" in examples[0].source
+    assert "subgoals done: 0; latest first: none </s>" in examples[0].source
     assert "time: 0; score: 0" in examples[0].source
     final = examples[-1]
     assert final.step == 8
     assert (
-        "completed subgoals: navigate_to(kitchen), focus_on(banana), pick_up(banana), navigate_to(outside)"
-        in final.source
+        "subgoals done: 4; latest first: 1. navigate_to(outside) 2. pick_up(banana) 3. focus_on(banana)"
+        " 4. navigate_to(kitchen) </s>" in final.source
     )
 
 
@@ -155,7 +160,7 @@ def test_budget_shortens_history_and_look_but_keeps_the_task():
     examples = examples_from_episode("planner", ep, budget=lambda text: len(text) <= budget)
     for e in examples:
         assert ep.task_description in e.source
-        assert "completed subgoals:" in e.source
+        assert "subgoals done:" in e.source
     assert max(len(e.source) for e in examples) <= budget + 200  # sub-goals are never cut
     assert examples_from_episode("planner", ep) != examples  # something was shortened
 
@@ -191,3 +196,41 @@ def test_real_oracle_episodes_make_examples(oracle_episodes):
         for e in flat + executor + planner:
             assert " ".join(ep.task_description.split()) in e.source
             assert e.target not in ("look around",) and not e.target.startswith("close door")
+
+
+def test_planner_lists_only_its_latest_subgoals_and_counts_them_all():
+    ep = _episode()
+    names = [f"navigate_to(room {i})" for i in range(PLANNER_RECENT + 3)]
+    ctx = context_at(ep, 8, completed=names)
+    text = render("planner", ctx)
+    assert f"subgoals done: {len(names)}; latest first: 1. {names[-1]} 2. {names[-2]}" in text
+    assert f"{PLANNER_RECENT}. {names[-PLANNER_RECENT]} </s>" in text
+    assert names[-PLANNER_RECENT - 1] + " " not in text and names[-PLANNER_RECENT - 1] + ")" not in text
+
+
+def test_older_layouts_render_as_their_checkpoints_learned_them():
+    ep = _episode()
+    done = ["navigate_to(kitchen)", "focus_on(banana)"]
+    one = render("planner", context_at(ep, 8, completed=done, input_format=1))
+    assert "completed subgoals: navigate_to(kitchen), focus_on(banana) </s>" in one
+    assert one.startswith(f"task: {ep.task_name}. ")
+    zero = render("planner", context_at(ep, 8, completed=done, input_format=0))
+    assert zero.startswith("task: Your task") and "completed subgoals:" in zero
+    # Every field but the planner's sub-goals reads the same in layouts 1 and 2.
+    assert render("executor", context_at(ep, 8, input_format=1)) == render("executor", context_at(ep, 8))
+
+
+@pytest.mark.parametrize(
+    ("manifest", "layout"),
+    [
+        ({"input_format": 2}, 2),
+        ({"input_format": 1, "task_name_in_input": True}, 1),
+        ({"task_name_in_input": True}, 1),
+        ({"task_name_in_input": False}, 0),
+        ({}, 1),
+        (None, 1),
+    ],
+)
+def test_a_checkpoint_is_asked_in_the_layout_its_manifest_names(manifest, layout):
+    assert input_format_of(manifest) == layout
+    assert INPUT_FORMAT == 2  # what a new training writes (train_state.manifest)

@@ -25,8 +25,10 @@ from subgoal.engine.episode import Episode
 from subgoal.engine.examples import (
     COMPLETE_TASK,
     END_SUBGOAL,
+    INPUT_FORMAT,
     Context,
     context_at,
+    input_format_of,
     render,
     room_of,
 )
@@ -269,12 +271,10 @@ def agent_context(
     policy: Policy | None = None,
 ) -> Context:
     """The Context before step `index`, built by the very function training examples come from
-    (examples.context_at), so a model sees at play time exactly the format it learned. A checkpoint
-    whose manifest says `"task_name_in_input": false` was trained before inputs named the task."""
-    ctx = context_at(episode, index, history_from=since, completed=list(completed))
+    (examples.context_at), in the layout the model learned (examples.input_format_of)."""
+    layout = input_format_of(policy.manifest) if policy is not None else INPUT_FORMAT
+    ctx = context_at(episode, index, history_from=since, completed=list(completed), input_format=layout)
     ctx.current = current
-    if policy is not None and (policy.manifest or {}).get("task_name_in_input") is False:
-        ctx.task_name = ""
     return ctx
 
 

@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from subgoal.engine.episode import Episode, Step, SubgoalSpan
 from subgoal.errors import TrainingError
@@ -27,6 +28,12 @@ COMPLETE_TASK = "complete_task()"  # the planner's last label
 HISTORY_LENGTH = {"planner": 5, "executor": 10, "flat": 10}
 OBSERVATION_WORDS = 24  # an observation is cut to its first words in the history
 ROLES = ("planner", "executor", "flat")
+# The inputs' layout, saved in each checkpoint's manifest so that a checkpoint is asked in the
+# layout it learned (`input_format_of`): 0 did not name the task; 1 named it; 2 lists the planner's
+# completed sub-goals latest first and numbered, the last PLANNER_RECENT of them, with their count
+# (RESULTS §22: the next verb follows from the last few, which layout 1 left at the list's far end).
+INPUT_FORMAT = 2
+PLANNER_RECENT = 8
 
 
 @dataclass
@@ -43,10 +50,20 @@ class Context:
     look: str = ""
     inventory: str = ""
     visited: list[str] = field(default_factory=list)  # rooms seen so far, in order
+    input_format: int = INPUT_FORMAT  # the layout render writes (the model's, at play time)
 
 
 def _clean(text: str) -> str:
     return " ".join(text.split())
+
+
+def input_format_of(manifest: dict[str, Any] | None) -> int:
+    """The layout a checkpoint learned: its manifest's `input_format`; before that field, 1 unless
+    it says `"task_name_in_input": false`."""
+    manifest = manifest or {}
+    if "input_format" in manifest:
+        return int(manifest["input_format"])
+    return 0 if manifest.get("task_name_in_input") is False else 1
 
 
 def render(role: str, ctx: Context, budget: Callable[[str], bool] | None = None) -> str:
@@ -91,11 +108,14 @@ def _compose(role: str, ctx: Context, history: list[tuple[str, str, int]], look:
         parts.append(f"subgoal: {ctx.current or 'none'}")
     # The task's name first: one stable word that tells the 30 tasks apart, where their descriptions
     # differ by variation (a from-scratch planner was seen planning a boil for "turn on the motor").
-    name = f"{ctx.task_name}. " if ctx.task_name else ""
+    name = f"{ctx.task_name}. " if ctx.task_name and ctx.input_format >= 1 else ""
     parts.append(f"task: {name}{_clean(ctx.task_description)}")
     if role != "executor":
         parts.append(f"time: {ctx.moves}; score: {ctx.score}")
-    if role == "planner":
+    if role == "planner" and ctx.input_format >= 2:
+        recent = " ".join(f"{i}. {sub}" for i, sub in enumerate(reversed(ctx.completed[-PLANNER_RECENT:]), 1))
+        parts.append(f"subgoals done: {len(ctx.completed)}; latest first: {recent or 'none'}")
+    elif role == "planner":
         parts.append("completed subgoals: " + (", ".join(ctx.completed) if ctx.completed else "none"))
     parts.append(f"history: {steps or 'none'}")
     parts.append(f"look: {look}")
@@ -153,7 +173,11 @@ def visited_rooms(episode: Episode, index: int) -> list[str]:
 
 
 def context_at(
-    episode: Episode, index: int, history_from: int = 0, completed: list[str] | None = None
+    episode: Episode,
+    index: int,
+    history_from: int = 0,
+    completed: list[str] | None = None,
+    input_format: int = INPUT_FORMAT,
 ) -> Context:
     """What the agent knew before step `index`: history is the kept steps in [history_from, index)."""
     look, inventory = episode.state_before(index)
@@ -170,6 +194,7 @@ def context_at(
         look=look,
         inventory=inventory,
         visited=visited_rooms(episode, index),
+        input_format=input_format,
     )
 
 
@@ -183,7 +208,10 @@ def trainable_spans(episode: Episode) -> list[SubgoalSpan]:
 
 
 def examples_from_episode(
-    role: str, episode: Episode, budget: Callable[[str], bool] | None = None
+    role: str,
+    episode: Episode,
+    budget: Callable[[str], bool] | None = None,
+    input_format: int = INPUT_FORMAT,
 ) -> list[Example]:
     """The deterministic training examples of one episode for `role` (DESIGN.md formats).
 
@@ -214,22 +242,23 @@ def examples_from_episode(
     if role == "flat":
         for i, step in enumerate(episode.steps):
             if is_training_target(step):
-                examples.append(make(context_at(episode, i), step.action, i))
+                examples.append(make(context_at(episode, i, input_format=input_format), step.action, i))
         return examples
 
     completed: list[str] = []
     for span in trainable_spans(episode):
         if role == "planner":
-            examples.append(make(context_at(episode, span.start, completed=completed), span.name, span.start))
+            ctx = context_at(episode, span.start, completed=completed, input_format=input_format)
+            examples.append(make(ctx, span.name, span.start))
         else:
             for i in range(span.start, span.end):
                 if is_training_target(episode.steps[i]):
-                    ctx = context_at(episode, i, history_from=span.start, completed=completed)
+                    ctx = context_at(episode, i, span.start, completed, input_format)
                     ctx.current = span.name
                     examples.append(make(ctx, episode.steps[i].action, i))
             parsed = parse_subgoal(span.name)
             if parsed is None or not parsed.checked:
-                ctx = context_at(episode, span.end, history_from=span.start, completed=completed)
+                ctx = context_at(episode, span.end, span.start, completed, input_format)
                 ctx.current = span.name
                 examples.append(make(ctx, END_SUBGOAL, span.end))
         completed.append(span.name)
@@ -257,9 +286,12 @@ def thin_executor(examples: Sequence[Example]) -> list[Example]:
 
 
 def examples_from_episodes(
-    role: str, episodes: Iterable[Episode], budget: Callable[[str], bool] | None = None
+    role: str,
+    episodes: Iterable[Episode],
+    budget: Callable[[str], bool] | None = None,
+    input_format: int = INPUT_FORMAT,
 ) -> list[Example]:
-    return [ex for episode in episodes for ex in examples_from_episode(role, episode, budget)]
+    return [ex for ep in episodes for ex in examples_from_episode(role, ep, budget, input_format)]
 
 
 def percentiles(values: Sequence[int], points: Sequence[int] = (50, 90, 95, 99, 100)) -> dict[str, int]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from subgoal import checkpoints
 from subgoal.engine.dev_metrics import improved
-from subgoal.engine.examples import stats
+from subgoal.engine.examples import INPUT_FORMAT, stats
 from subgoal.engine.files import replace_folder
 from subgoal.engine.train_data import subgoal_allowance
 from subgoal.errors import TrainingError
@@ -235,7 +235,7 @@ def build_manifest(
         "focus_heads": focus_heads(train_eps),
         "focus_heads_in_order": focus_heads_in_order(train_eps),
         "task_vocabulary": task_vocabulary(train_eps, cfg.role),
-        "task_name_in_input": True,  # examples.render names the task (older checkpoints: false)
+        "input_format": INPUT_FORMAT,  # the layout of its inputs (examples.input_format_of)
         "data": {
             "train_files": [str(f) for f in cfg.train_files],
             "dev_files": [str(f) for f in cfg.dev_files],
