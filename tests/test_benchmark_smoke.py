@@ -55,3 +55,18 @@ def test_the_levers_benchmark_runs_its_arms_in_turn(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     rows = [line.split() for line in done.stdout.splitlines() if line.split()[:1] in (["today"], ["batch32"])]
     assert [r[0] for r in rows] == ["today", "batch32"] and rows[0][2] == "1.00x"
+
+
+def test_the_plan_count_model_predicts_what_the_train_plans_repeat() -> None:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from plan_ngram import accuracy, verb
+
+    train = [("1-1", ["navigate_to(kitchen)", "pick_up(pot)", "heat(pot, stove)"])] * 2
+    train.append(("1-1", ["navigate_to(kitchen)", "pick_up(pan)", "cool(pan, freezer)"]))
+    dev = [("1-1", ["navigate_to(kitchen)", "pick_up(cup)", "heat(cup, stove)"])]
+    # After the start: navigate (right); after navigate: pick_up (right); after pick_up: heat (right).
+    assert accuracy(train, dev, 1, verb) == 1.0
+    # Whole sub-goals: only the first is spelled as in train.
+    assert accuracy(train, dev, 1, str) == 1 / 3
+    # Another task's plans count for nothing.
+    assert accuracy([("2-1", p) for _, p in train], dev, 2, verb) == 0.0
