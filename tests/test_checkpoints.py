@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from subgoal import checkpoints as ck
@@ -95,6 +97,20 @@ def test_show_rounds_the_minutes(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-timed"])
     assert "1.7 min on" in result.output and "time budget of 1.7 min reached" in result.output
     assert "1.6666" not in result.output
+    assert re.search(r"input layout\s+│?\s*1\b", result.output)  # no `input_format`: layout 1
+
+
+def test_show_names_the_input_layout(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from subgoal.cli import app
+
+    monkeypatch.setenv("COLUMNS", "200")
+    ws = Workspace(tmp_path / "ws")
+    path = _make(ws, "planner-layout")
+    ck.write_manifest(path, {**ck.read_manifest(path), "input_format": 2})
+    result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-layout"])
+    assert re.search(r"input layout\s+│?\s*2\b", result.output)
 
 
 def _with_log(ws: Workspace, name: str):

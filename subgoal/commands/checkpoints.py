@@ -23,6 +23,7 @@ from subgoal.checkpoints import (
     weights_problem,
 )
 from subgoal.console import err, out
+from subgoal.engine.examples import input_format_of
 from subgoal.workspace import workspace_of
 
 app = typer.Typer(help="The checkpoints on disk: list them, show one, remove one.", no_args_is_help=True)
@@ -146,6 +147,7 @@ def show_command(
         ("model", manifest.get("model") or f"preset {manifest.get('preset')}"),
         ("parameters", _params(manifest.get("params"))),
         ("input budget", f"{manifest.get('max_input_tokens')} tokens"),
+        ("input layout", input_format_of(manifest)),
         ("seed", manifest.get("seed")),
         ("train data", ", ".join(data.get("train_files") or []) + f"  (hash {data.get('train_hash')})"),
         ("dev data", ", ".join(data.get("dev_files") or []) or "-"),
