@@ -96,6 +96,16 @@ def drive(agent, gold: Episode, valid=None):  # type: ignore[no-untyped-def]
     return decisions
 
 
+# The valid actions teleport_episode's agents are offered: one serving each sub-goal, and a wait.
+TELEPORT_VALID = [
+    "teleport to kitchen",
+    "teleport to hallway",
+    "pick up thermometer",
+    "focus on thermometer",
+    "wait1",
+]
+
+
 def teleport_episode() -> Episode:
     """An annotated episode as training sees it with --teleport: every span's action is one the
     agent reads off its sub-goal, and the spans start where the previous one is done."""
@@ -167,14 +177,7 @@ def test_hierarchical_agent_reads_actions_off_its_subgoals_and_checks_them():
         lambda text: [names[len(completed_in(text))] if len(completed_in(text)) < 3 else COMPLETE_TASK],
     )
     executor = Scripted("executor", lambda text: ["wait1"])
-    valid = [
-        "teleport to kitchen",
-        "teleport to hallway",
-        "pick up thermometer",
-        "focus on thermometer",
-        "wait1",
-    ]
-    decisions = drive(HierarchicalAgent(planner, executor), gold, valid=valid)
+    decisions = drive(HierarchicalAgent(planner, executor), gold, valid=TELEPORT_VALID)
     assert [d.action for d in decisions[:3]] == gold.actions
     assert [d.subgoal for d in decisions[:3]] == names
     assert [d.closed for d in decisions[:3]] == [(), (names[0],), (names[1],)]

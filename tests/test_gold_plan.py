@@ -8,7 +8,7 @@ from subgoal.engine.agent_kinds import AgentSpec
 from subgoal.engine.examples import examples_from_episode
 from subgoal.engine.gold_plan import GoldPlanAgent, gold_plans, next_in_plan
 from subgoal.errors import AgentError
-from tests.test_agents import Scripted, drive, teleport_episode
+from tests.test_agents import TELEPORT_VALID, Scripted, drive, teleport_episode
 
 
 def test_the_plan_is_the_planners_targets_in_order():
@@ -31,14 +31,7 @@ def test_the_agent_pursues_the_gold_plan_not_the_planners_beams():
     planner = Scripted("planner", lambda text: ["pick_up(orange)"])  # a planner that is always wrong
     executor = Scripted("executor", lambda text: ["wait1"])
     agent = GoldPlanAgent(planner, executor, plans=gold_plans([gold]))
-    valid = [
-        "teleport to kitchen",
-        "teleport to hallway",
-        "pick up thermometer",
-        "focus on thermometer",
-        "wait1",
-    ]
-    decisions = drive(agent, gold, valid=valid)
+    decisions = drive(agent, gold, valid=TELEPORT_VALID)
     assert [d.action for d in decisions[:3]] == gold.actions
     assert [d.subgoal for d in decisions[:3]] == [s.name for s in gold.subgoals]
     # Asked only past the plan's end, as usual there.
