@@ -4,7 +4,8 @@
         --data workspace/annotated/dev.rules.jsonl.gz --beams 8
 
 For each dev planner example (the context at a sub-goal's first step, the gold next sub-goal as its
-label) the planner generates `--beams` beams as the agent asks it. Counted: the first beam exactly the
+label) the planner generates `--beams` beams as the agent asks it (with `--plan-prior`, reordered by
+the checkpoint's train plans after the gold sub-goals before it, as the rule does). Counted: the first beam exactly the
 gold sub-goal; the gold among the beams; the first beam's verb right but its arguments wrong; the
 verb wrong. Per task family too. One torch thread unless `--threads`.
 """
@@ -25,8 +26,9 @@ def main() -> None:
 
     from subgoal.engine.agents import target_limit
     from subgoal.engine.episode import load_episodes
-    from subgoal.engine.examples import examples_from_episodes, input_format_of
+    from subgoal.engine.examples import examples_from_episode, input_format_of, trainable_spans
     from subgoal.engine.models import Policy
+    from subgoal.engine.rules.plan_prior import PLANS, PlanPrior, rerank
     from subgoal.engine.rules.vocabulary import renamed
     from subgoal.engine.subgoals import parse_subgoal
 
@@ -41,24 +43,41 @@ def main() -> None:
     parser.add_argument(
         "--renamed", action="store_true", help="beams renamed as the agents do (vocabulary.renamed)"
     )
+    parser.add_argument(
+        "--plan-prior",
+        action="store_true",
+        help="beams reordered as plan-prior does, by the checkpoint's plans.json (rules/plan_prior.py)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     policy = Policy.load(args.checkpoint, device="cpu")
+    prior = PlanPrior.load(args.checkpoint) if args.plan_prior else None
+    if args.plan_prior and prior is None:
+        parser.error(f"{args.checkpoint} has no {PLANS} (a planner trained before plan-prior)")
     episodes = load_episodes(args.data)
     descriptions = {(e.task_id, e.variation): e.task_description for e in episodes}
-    examples = examples_from_episodes("planner", episodes, policy.fits, input_format_of(policy.manifest))
+    fmt = input_format_of(policy.manifest)
+    examples, done = [], []  # each example, and the gold sub-goals completed before it
+    for episode in episodes:
+        if episode.subgoals:
+            plan = [span.name for span in trainable_spans(episode)]
+            examples += examples_from_episode("planner", episode, policy.fits, fmt)
+            done += [plan[:i] for i in range(len(plan))]
+    pairs = list(zip(examples, done, strict=True))
     if args.tasks:
-        examples = [e for e in examples if e.task_id in args.tasks.split(",")]
+        pairs = [(e, d) for e, d in pairs if e.task_id in args.tasks.split(",")]
     if args.limit:
-        examples = examples[: args.limit]
+        pairs = pairs[: args.limit]
     counts: Counter[str] = Counter()
     by_family: dict[str, Counter[str]] = {}
     t0 = time.perf_counter()
-    for ex in examples:
+    for ex, completed in pairs:
         beams = policy.generate(
             [ex.source], num_beams=args.beams, num_return=args.beams, max_new_tokens=target_limit(policy)
         )[0]
+        if prior is not None and len(beams) > 1:
+            beams = rerank(prior, completed, beams, policy.score(ex.source, beams))
         if args.renamed:
             vocabulary, description = (
                 policy.manifest.get("task_vocabulary"),

@@ -22,6 +22,7 @@ from subgoal.engine.rules import (
     rules_slug,
 )
 from subgoal.engine.rules import focus as focus_rules
+from subgoal.engine.rules.plan_prior import PlanPrior
 
 
 def acted(decisions) -> set[str]:  # type: ignore[no-untyped-def]
@@ -112,6 +113,18 @@ def planner_grounded(rules: RuleSet):  # type: ignore[no-untyped-def]
     agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]), rules=rules)
     agent.reset(prefix(gold_episode(), 0))
     valid = ["pick up cup", "look around"]
+    decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
+    return decision, decision.subgoal == "pick_up(cup)"
+
+
+def plan_prior(rules: RuleSet):  # type: ignore[no-untyped-def]
+    # Both beams name things in view; the train plans always picked up the cup first.
+    planner = Scripted("planner", lambda text: ["pick_up(thermometer)", "pick_up(cup)"])
+    prior = PlanPrior([(["pick_up(cup)", "focus_on(cup)"], 20)])
+    executor = Scripted("executor", lambda text: ["wait1"])
+    agent = HierarchicalAgent(planner, executor, rules=rules, plan_prior=prior)
+    agent.reset(prefix(gold_episode(), 0))
+    valid = ["pick up cup", "pick up thermometer", "look around"]
     decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
     return decision, decision.subgoal == "pick_up(cup)"
 
@@ -269,6 +282,7 @@ SCENARIOS = {
     "subgoal-candidates": subgoal_candidates,
     "planner-offer": planner_offer,
     "planner-grounded": planner_grounded,
+    "plan-prior": plan_prior,
     "focus-as-named": focus_as_named,
     "repeat-caps": repeat_caps,
     "search-rooms": search_rooms,

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 
 import pytest
 
 from subgoal.checkpoints import is_checkpoint, read_manifest, staging_dir
 from subgoal.engine import models
-from subgoal.engine.episode import SubgoalSpan, write_episodes
+from subgoal.engine.episode import SubgoalSpan, load_episodes, write_episodes
+from subgoal.engine.examples import trainable_spans
+from subgoal.engine.rules.plan_prior import PlanPrior
 from subgoal.engine.tasks import get_task
 from subgoal.engine.train_config import TrainConfig
 from subgoal.engine.train_data import batch_order
@@ -200,6 +203,7 @@ def test_other_settings_do_not_resume_silently(annotated):
     result = train(config(annotated, role="flat", max_steps=20, seed=1, dropout=0.0, restart=True), annotated)
     assert result.manifest["seed"] == 1
     assert json.loads((result.path / "config.json").read_text())["dropout_rate"] == 0.0
+    assert PlanPrior.load(result.path) is None  # train plans only beside a planner
 
 
 def test_fine_tunes_an_existing_seq2seq_model_from_a_folder(annotated, tmp_path):
@@ -215,6 +219,15 @@ def test_fine_tunes_an_existing_seq2seq_model_from_a_folder(annotated, tmp_path)
     )
     assert result.manifest["model"] == str(base) and result.manifest["preset"] is None
     assert models.Policy.load(result.path).generate(["task: x"], 2, 2, 8)[0]
+    # A planner keeps its train plans beside it (plan-prior), read back as counted.
+    plans = [
+        [span.name for span in trainable_spans(e)]
+        for e in load_episodes(annotated.annotated_file("train"))
+        if e.subgoals
+    ]
+    prior = PlanPrior.load(result.path)
+    assert prior is not None and plans
+    assert prior.names.table[()] == Counter(name for plan in plans for name in plan)
 
 
 def test_bad_data_is_one_clear_error(annotated, oracle_episodes, tmp_path):

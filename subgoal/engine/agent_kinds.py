@@ -102,8 +102,10 @@ def _planner_and_executor(
 
 def _hierarchical(spec: AgentSpec, load: PolicyFor) -> Agent:
     from subgoal.engine.agents import HierarchicalAgent
+    from subgoal.engine.rules.plan_prior import PlanPrior
 
-    return _planner_and_executor(spec, load, HierarchicalAgent)
+    prior = PlanPrior.load(spec.planner)  # None for a planner saved before plans.json
+    return _planner_and_executor(spec, load, HierarchicalAgent, plan_prior=prior)
 
 
 def gold_plan_file(workspace: Workspace, split: str) -> Path:

@@ -33,11 +33,12 @@ from subgoal.engine.examples import (
     room_of,
 )
 from subgoal.engine.grounding import Grounder, normalize
-from subgoal.engine.rules import RuleSet, caps, rename, search
+from subgoal.engine.rules import RuleSet, caps, plan_prior, rename, search
 from subgoal.engine.rules import focus as focus_rules
 from subgoal.engine.rules.focus import FOCUS, TaskStats, acted_on, focus_of
 from subgoal.engine.rules.loop_guard import LoopGuard
 from subgoal.engine.rules.pins import pinned
+from subgoal.engine.rules.plan_prior import PlanPrior
 from subgoal.engine.rules.vocabulary import (
     NAVIGATION,
     action_parts,
@@ -555,6 +556,7 @@ class HierarchicalAgent(_LearnedAgent):
         max_failures: int = caps.MAX_FAILURES,
         planner_beams: int = 8,
         rules: RuleSet | None = None,
+        plan_prior: PlanPrior | None = None,
     ):
         _check_role(planner, "planner", "planner")
         _check_role(executor, "executor", "executor")
@@ -562,6 +564,7 @@ class HierarchicalAgent(_LearnedAgent):
         self.planner, self.executor = planner, executor
         self.max_failures = max_failures
         self.planner_beams = planner_beams
+        self.plan_prior = plan_prior  # counts of the planner's train plans (plan-prior), if it has them
         table = (executor.manifest or {}).get("subgoal_allowance") or {}
         self.allowance: dict[str, int] = {str(k): int(v) for k, v in table.items()}
         self.reset(Episode("", "", 0, "", ""))
@@ -820,7 +823,8 @@ class HierarchicalAgent(_LearnedAgent):
         text = render("planner", ctx, budget=self.planner.fits)
         width = max(self.planner_beams, self.settings.num_beams)
         if text not in self._planned:  # asked again within one decision, the same input: the same beams
-            self._planned[text] = self._generate(self.planner, text, width, episode=turn.episode)
+            generated = self._generate(self.planner, text, width, episode=turn.episode)
+            self._planned[text] = self._reranked(text, generated)
         beams = list(self._planned[text])
         if beams and all(normalize(b) == COMPLETE_TASK for b in beams):
             return beams  # an old planner ending the episode: act() decides
@@ -842,6 +846,16 @@ class HierarchicalAgent(_LearnedAgent):
             self.started = turn.index
             self.first_seen.setdefault(choice, turn.index)
         return beams
+
+    def _reranked(self, text: str, beams: list[str]) -> list[str]:
+        """plan-prior: the beams by the planner's score plus the train plans' counts after the
+        sub-goals completed (rules/plan_prior.py)."""
+        if self.plan_prior is None or len(beams) < 2 or not self.rules.on("plan-prior"):
+            return beams
+        ranked = plan_prior.rerank(self.plan_prior, self.completed, beams, self.planner.score(text, beams))
+        if ranked[0] != beams[0]:
+            self.rules.acted("plan-prior")
+        return ranked
 
     def _offered(
         self, turn: Turn, text: str, width: int, beams: list[str], usable: list[str], instant: set[str]

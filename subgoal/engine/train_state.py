@@ -23,11 +23,13 @@ from subgoal import checkpoints
 from subgoal.engine.dev_metrics import improved
 from subgoal.engine.examples import INPUT_FORMAT, stats
 from subgoal.engine.files import replace_folder
+from subgoal.engine.rules.plan_prior import write_plans
 from subgoal.engine.train_data import subgoal_allowance
 from subgoal.errors import TrainingError
 from subgoal.workspace import ensure_dir
 
 if TYPE_CHECKING:
+    from subgoal.engine.episode import Episode
     from subgoal.engine.train_config import TrainConfig
     from subgoal.engine.train_data import Encoded, EpisodeSplits
 
@@ -260,15 +262,25 @@ def build_manifest(
     }
 
 
-def publish(staging: Path, weights: Path, manifest: dict[str, Any], final: Path, overwrite: bool) -> None:
-    """Build the checkpoint in staging/final/ (weights without optimizer state, the log, the
-    manifest), rename it to `final` and remove the staging folder."""
+def publish(
+    staging: Path,
+    weights: Path,
+    manifest: dict[str, Any],
+    final: Path,
+    overwrite: bool,
+    plans_from: list[Episode] | None = None,
+) -> None:
+    """Build the checkpoint in staging/final/ (weights without optimizer state, the log, a
+    planner's train plans from `plans_from`, the manifest), rename it to `final` and remove the
+    staging folder."""
 
     def build(path: Path) -> None:
         for item in weights.iterdir():
             if item.suffix != ".pt" and item.name != "state.json":
                 shutil.copy2(item, path / item.name)
         shutil.copy2(staging / checkpoints.LOG, path / checkpoints.LOG)
+        if plans_from is not None:
+            write_plans(path, plans_from)
         checkpoints.write_manifest(path, manifest)  # last: a folder without it is not a checkpoint
 
     replace_folder(build, staging / "final")

@@ -190,7 +190,8 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
     )
     done = {"kind": "done", "step": state.step, "stopped": state.stopped, "best": state.best}
     log(done | {"seconds": round(time.perf_counter() - started, 1)})
-    publish(staging, weights, manifest, final, cfg.overwrite)
+    plans_from = episodes.train if cfg.role == "planner" else None  # for plan-prior at play time
+    publish(staging, weights, manifest, final, cfg.overwrite, plans_from)
     return TrainResult(cfg.name, final, manifest)
 
 

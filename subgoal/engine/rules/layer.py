@@ -36,6 +36,7 @@ POINTS = {
     "pin": "takes an action before any model call",
     "filter": "removes candidates (actions or sub-goals) before the choice",
     "rewrite": "changes a model's beam before grounding",
+    "rerank": "reorders a model's beams before the choice",
     "grounding": "turns a beam into a valid action",
     "subgoal": "decides when a sub-goal is done, failed or over",
     "cap": "limits how often something may happen",
