@@ -193,11 +193,24 @@ def pin_delivery(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == "teleport to kitchen"
 
 
-def focus_whitelist(rules: RuleSet):  # type: ignore[no-untyped-def]
+def focus_told(rules: RuleSet):  # type: ignore[no-untyped-def]
     named = prefix(gold_episode(), 0)
-    named.task_description = "Your task is to find the thermometer. First, focus on the thermometer."
+    named.task_description = (
+        "Your task is to turn on the blue light bulb. First, focus on the blue light bulb."
+    )
+    flat = Scripted("flat", lambda text: ["focus on red light bulb", "focus on blue light bulb"])
+    valid = ["focus on red light bulb", "focus on blue light bulb", "look around"]
+    decision = FlatAgent(flat, rules=rules).act(Turn(named, lambda: valid))
+    return decision, decision.action == "focus on blue light bulb"
+
+
+def focus_whitelist(rules: RuleSet):  # type: ignore[no-untyped-def]
+    # The task names its focus only by a kind; its train plans focused on thermometers.
+    kind = prefix(gold_episode(), 0)
+    kind.task_description = "Your task is to find a(n) non-living thing. First, focus on the thing."
     flat = Scripted("flat", lambda text: ["focus on beaver egg", "go to kitchen"])
-    decision = FlatAgent(flat, rules=rules).act(Turn(named, lambda: ["focus on beaver egg", "go to kitchen"]))
+    flat.manifest = {"name": "flat", "focus_heads": {"4-2": ["thermometer"]}}
+    decision = FlatAgent(flat, rules=rules).act(Turn(kind, lambda: ["focus on beaver egg", "go to kitchen"]))
     return decision, decision.action == "go to kitchen"
 
 
@@ -288,6 +301,7 @@ SCENARIOS = {
     "search-rooms": search_rooms,
     "pin-focus": pin_focus,
     "pin-delivery": pin_delivery,
+    "focus-told": focus_told,
     "focus-whitelist": focus_whitelist,
     "focus-task-object": focus_task_object,
     "answer-guard": answer_guard,

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from subgoal.engine.examples import room_of
-from subgoal.engine.subgoals import candidates, grounded, is_done, parse_subgoal
+from subgoal.engine.subgoals import candidates, focus_told, grounded, is_done, parse_subgoal
 
 VALID = [
     "teleport to kitchen",
@@ -297,3 +297,26 @@ def test_a_pick_up_is_done_while_the_thing_is_held():
     assert not is_done(
         parse_subgoal("pick_up(pot)"), [], "", "In your inventory, you see: a teapot", "kitchen"
     )
+
+
+@pytest.mark.parametrize(
+    ("task", "target", "fits"),
+    [
+        (
+            "Your task is to turn on the blue light bulb. First, focus on the blue light bulb.",
+            "red light bulb",
+            False,
+        ),
+        (
+            "Your task is to turn on the blue light bulb. First, focus on the blue light bulb.",
+            "blue light bulb",
+            True,
+        ),
+        ("Your task is to find the paper clip. First, focus on the paper clip.", "glass jar", False),
+        ("Your task is to melt lead. First, focus on the lead.", "substance in metal pot", True),
+        ("Your task is to find a(n) living thing. First, focus on the thing.", "baby brown bear", True),
+        ("Your task is to boil ice cream. First, focus on the substance.", "substance in metal pot", True),
+    ],
+)
+def test_a_focus_fits_the_name_the_task_gives_and_any_thing_where_it_gives_a_kind(task, target, fits):
+    assert focus_told(task, target) is fits

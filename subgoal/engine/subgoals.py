@@ -498,20 +498,31 @@ def _names(target: str, phrase: str) -> bool:
     return bool(words & named) and (not named & _COLOURS or words & _COLOURS <= named)
 
 
+def _told(task_description: str) -> list[str]:
+    """What the task says to focus on by name (not by a kind: "the thing", "the substance")."""
+    return [p for p in _phrases(task_description) if p.split()[0].lower() not in _GENERIC]
+
+
+def focus_told(task_description: str, target: str) -> bool:
+    """Whether `focus on TARGET` fits what the task names as its focus, where it names one ("focus on
+    the red light bulb"): the target shares a word with that name and names no other colour than it
+    does, or is the simulator's name for a liquid in a container (`substance in jug` once the
+    chocolate melted). True where the task names its focus only by a kind, or not at all."""
+    named = _told(task_description)
+    return not named or focus_head(target) == "substance" or any(_names(target, p) for p in named)
+
+
 def focus_allowed(task_description: str, target: str, heads: Sequence[str] | None = None) -> bool:
     """Whether `focus on TARGET` fits what the task says to focus on. ScienceWorld ends an episode
     at -100 on a wrong focus, so:
-    - where the task names the object ("focus on the red light bulb") the target shares a word
-      with that name and names no other colour than it does, or is the simulator's name for a
-      liquid in a container (`substance in jug` once the chocolate melted);
+    - where the task names the object, `focus_told`;
     - "the substance" is the one the task is about ("boil orange juice"), or the substance itself
       where it sits in a container (`substance in metal pot`);
     - where it names only a kind ("the thing", "the animal with ..."), the target is of a kind the
       training data focuses on in this task (`heads`, from `focus_heads`), if known."""
     phrases = _phrases(task_description)
-    named = [p for p in phrases if p.split()[0].lower() not in _GENERIC]
-    if named:
-        return focus_head(target) == "substance" or any(_names(target, p) for p in named)
+    if _told(task_description):
+        return focus_told(task_description, target)
     if any(p.split()[0].lower() == "substance" for p in phrases):
         about = _TASK_OBJECT.search(task_description)
         return focus_head(target) in {"substance", focus_head(about.group(1)) if about else "substance"}

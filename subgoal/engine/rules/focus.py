@@ -1,7 +1,8 @@
-"""Task-level focus rules: a `focus on` ends the episode at -100 when wrong, so where the task's
-words or its train plans say what to focus on, a focus must fit them (focus-whitelist,
-focus-task-object, stage-order, answer-guard, focus-by-kind), and a temperature reading must read
-the task's thing (measure-guard)."""
+"""Focus rules: a `focus on` ends the episode at -100 when wrong, so where the task names its focus,
+a focus must fit that name (focus-told, general: every task of the simulator says "focus on the
+X"); and, task-level, where the task's words or its train plans say what to focus on, a focus
+must fit them (focus-whitelist, focus-task-object, stage-order, answer-guard, focus-by-kind), and a
+temperature reading must read the task's thing (measure-guard)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from subgoal.engine.grounding import normalize
 from subgoal.engine.rules import stages
 from subgoal.engine.rules.layer import RuleSet
 from subgoal.engine.rules.vocabulary import action_verb, answer_ready, reads_the_task_object, task_object
-from subgoal.engine.subgoals import focus_allowed, focus_head, is_answer
+from subgoal.engine.subgoals import focus_allowed, focus_head, focus_told, is_answer
 
 FOCUS = re.compile(r"^focus on (.+)$")
 FOCUS_VERBS = frozenset({"focus_on", "focus"})  # a sub-goal's verb, an action's
@@ -121,9 +122,12 @@ def by_kind(rules: RuleSet, stats: TaskStats, episode: Episode) -> bool:
 
 def refusal(rules: RuleSet, stats: TaskStats, episode: Episode, target: str, done: Done) -> str | None:
     """Why `focus on TARGET` may not be taken now, or None: "focus" where it is not what the task
-    asks for (focus-whitelist, focus-task-object); "order" out of the life stages' order
+    asks for (focus-told, focus-whitelist, focus-task-object); "order" out of the life stages' order
     (stage-order); "answer" where it is the task's answer and what its train plans do before the
     answer is not `done()` yet (answer-guard)."""
+    if rules.on("focus-told") and not focus_told(episode.task_description, target):
+        rules.acted("focus-told")
+        return "focus"
     if rules.on("focus-whitelist"):
         heads: Sequence[str] | None = stats.focus_heads.get(episode.task_id)
         order = stats.focus_order.get(episode.task_id) or []

@@ -73,6 +73,14 @@ _RULES = (
         "the executor chooses among the valid actions that serve its sub-goal (and `end subgoal`)",
     ),
     Rule(
+        "focus-told",
+        "general",
+        "filter",
+        BOTH,
+        "where the task says to focus on a thing by its name (not a kind: thing, animal, plant, "
+        "organism, substance), a focus shares a word with that name and names no other colour",
+    ),
+    Rule(
         "plan-prior",
         "general",
         "rerank",
