@@ -77,7 +77,8 @@ def main() -> None:
             [ex.source], num_beams=args.beams, num_return=args.beams, max_new_tokens=target_limit(policy)
         )[0]
         if prior is not None and len(beams) > 1:
-            beams = rerank(prior, completed, beams, policy.score(ex.source, beams))
+            task = descriptions[ex.task_id, ex.variation]
+            beams = rerank(prior, completed, beams, policy.score(ex.source, beams), task)
         if args.renamed:
             vocabulary, description = (
                 policy.manifest.get("task_vocabulary"),

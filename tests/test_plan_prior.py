@@ -7,7 +7,7 @@ import math
 import pytest
 from test_agents import gold_episode
 
-from subgoal.engine.rules.plan_prior import PLANS, PlanPrior, plans_of, rerank, write_plans
+from subgoal.engine.rules.plan_prior import PLANS, PlanPrior, in_task_terms, plans_of, rerank, write_plans
 from subgoal.errors import CheckpointError
 
 HEAT = ["pick_up(pot)", "heat(pot, stove)", "focus_on(water)"]
@@ -48,5 +48,31 @@ def test_rerank_adds_the_prior_to_the_planner_score():
     prior = PlanPrior([(HEAT, 5)])
     beams = ["cool(pot, freezer)", "heat(pot, stove)"]
     # Close planner scores: the prior decides. Far apart: the planner does.
-    assert rerank(prior, ["pick_up(pot)"], beams, [-1.0, -1.5]) == beams[::-1]
-    assert rerank(prior, ["pick_up(pot)"], beams, [-1.0, -30.0]) == beams
+    assert rerank(prior, ["pick_up(pot)"], beams, [-1.0, -1.5], "") == beams[::-1]
+    assert rerank(prior, ["pick_up(pot)"], beams, [-1.0, -30.0], "") == beams
+
+
+def test_names_are_counted_in_the_terms_of_their_task():
+    assert (
+        in_task_terms("move(ice cream, metal pot)", "Your task is to boil ice cream.")
+        == "move(<task>, metal pot)"
+    )
+    assert (
+        in_task_terms("focus_on(cream cheese)", "Your task is to boil ice cream.") == "focus_on(cream cheese)"
+    )
+    assert in_task_terms("wait(5)", "") == "wait(5)"
+    # Train plans: two focus on the thing their task names, one on the pot's substance (water).
+    plans = [
+        (ep, ["navigate_to(kitchen)", focus])
+        for ep, focus in (
+            ("Your task is to boil chocolate.", "focus_on(chocolate)"),
+            ("Your task is to boil marshmallow.", "focus_on(marshmallow)"),
+            ("Your task is to boil water.", "focus_on(substance in metal pot)"),
+        )
+    ]
+    prior = PlanPrior([([in_task_terms(n, task) for n in plan], 1) for task, plan in plans])
+    task, done = "Your task is to boil soap.", ["navigate_to(kitchen)"]
+    assert prior.logp(done, "focus_on(soap)", task) > prior.logp(
+        done, "focus_on(substance in metal pot)", task
+    )
+    assert prior.logp(done, "focus_on(chocolate)", task) < prior.logp(done, "focus_on(soap)", task)

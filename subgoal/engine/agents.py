@@ -852,7 +852,9 @@ class HierarchicalAgent(_LearnedAgent):
         sub-goals completed (rules/plan_prior.py)."""
         if self.plan_prior is None or len(beams) < 2 or not self.rules.on("plan-prior"):
             return beams
-        ranked = plan_prior.rerank(self.plan_prior, self.completed, beams, self.planner.score(text, beams))
+        scores = self.planner.score(text, beams)
+        task = self._episode.task_description
+        ranked = plan_prior.rerank(self.plan_prior, self.completed, beams, scores, task)
         if ranked[0] != beams[0]:
             self.rules.acted("plan-prior")
         return ranked

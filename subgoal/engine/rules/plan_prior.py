@@ -9,14 +9,18 @@ reordered by
     log p_planner(beam | input) + log p(verb | last 4 verbs) + log p(beam | last 4 sub-goals)
 
 both counted over every train plan, of every task (no task is read: a plan's own history is the
-context), interpolated from no history up to 4 (`_Counts.p`). The counts are the train plans of the
-planner's checkpoint, kept beside it in `plans.json`.
+context), interpolated from no history up to 4 (`_Counts.p`). The whole sub-goals are counted in the
+task's terms (`in_task_terms`): a name the task description spells is `<task>`, so `focus_on(ice
+cream)` in a task about ice cream counts as every train focus on the thing its own task named, not
+as a name no train plan has. The counts are the train plans of the planner's checkpoint, kept
+beside it in `plans.json` (in those terms).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -24,15 +28,31 @@ from typing import Any
 
 from subgoal.engine.episode import Episode
 from subgoal.engine.files import write_atomic
+from subgoal.engine.subgoals import parse_subgoal
 from subgoal.errors import CheckpointError
 
 PLANS = "plans.json"  # in a planner checkpoint: its train plans, each sub-goal an index into `names`
 ORDER = 4  # the longest history counted (dev: 4 is where the count model's verb accuracy levels)
 START = "<start>"
+TASK = "<task>"  # a name the task description spells
 
 
 def verb(name: str) -> str:
     return name.split("(", 1)[0]
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def in_task_terms(name: str, task_description: str) -> str:
+    """Sub-goal `name` with each argument the task description spells (whole words) as `<task>`."""
+    parsed = parse_subgoal(name)
+    if parsed is None or not task_description:
+        return name
+    told = f" {_words(task_description)} "
+    args = [TASK if (w := _words(a)) and f" {w} " in told else a for a in parsed.args]
+    return f"{parsed.verb}({', '.join(args)})"
 
 
 class _Counts:
@@ -72,8 +92,13 @@ class PlanPrior:
         self.verbs = _Counts(plans, verb)
         self.names = _Counts(plans, str)
 
-    def logp(self, done: Sequence[str], name: str) -> float:
-        return math.log(self.verbs.p(done, name)) + math.log(self.names.p(done, name))
+    def logp(self, done: Sequence[str], name: str, task_description: str = "") -> float:
+        """log p(verb of `name` | verbs done) + log p(`name` | sub-goals done), the latter in the
+        terms of the task (`in_task_terms`)."""
+        named = [in_task_terms(n, task_description) for n in done]
+        return math.log(self.verbs.p(done, name)) + math.log(
+            self.names.p(named, in_task_terms(name, task_description))
+        )
 
     @classmethod
     def load(cls, checkpoint: str | Path | None) -> PlanPrior | None:
@@ -91,11 +116,16 @@ class PlanPrior:
 
 
 def plans_of(episodes: Iterable[Episode]) -> dict[str, Any]:
-    """The sub-goal sequences the planner learns from `episodes`, each distinct one once with its
-    count, names stored once: {"names": [...], "plans": [[count, name index, ...], ...]}."""
+    """The sub-goal sequences the planner learns from `episodes` in their tasks' terms
+    (`in_task_terms`), each distinct one once with its count, names stored once:
+    {"names": [...], "plans": [[count, name index, ...], ...]}."""
     from subgoal.engine.examples import trainable_spans
 
-    counts = Counter(tuple(span.name for span in trainable_spans(ep)) for ep in episodes if ep.subgoals)
+    counts = Counter(
+        tuple(in_task_terms(span.name, ep.task_description) for span in trainable_spans(ep))
+        for ep in episodes
+        if ep.subgoals
+    )
     index: dict[str, int] = {}
     rows = []
     for plan, count in sorted(counts.items()):
@@ -107,7 +137,10 @@ def write_plans(folder: Path, episodes: Iterable[Episode]) -> None:
     write_atomic(folder / PLANS, json.dumps(plans_of(episodes), separators=(",", ":")) + "\n")
 
 
-def rerank(prior: PlanPrior, done: Sequence[str], beams: list[str], scores: Sequence[float]) -> list[str]:
+def rerank(
+    prior: PlanPrior, done: Sequence[str], beams: list[str], scores: Sequence[float], task_description: str
+) -> list[str]:
     """`beams` best first by the planner's log-likelihood (`scores`, one per beam) plus the prior's."""
-    order = sorted(range(len(beams)), key=lambda i: -(scores[i] + prior.logp(done, beams[i])))
+    key = lambda i: -(scores[i] + prior.logp(done, beams[i], task_description))  # noqa: E731
+    order = sorted(range(len(beams)), key=key)
     return [beams[i] for i in order]
