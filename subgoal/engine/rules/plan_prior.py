@@ -69,7 +69,7 @@ class _Counts:
                 for k in range(ORDER + 1):
                     self.table[tuple(items[i - k : i])][items[i]] += count
         self.totals = {history: sum(c.values()) for history, c in self.table.items()}
-        self.floor = 1.0 / (len(items_seen) + 1)  # an item never seen: as likely as one seen once
+        self.floor = 1.0 / (len(items_seen) + 1)  # uniform: every item seen, and one for any other
 
     def p(self, done: Sequence[str], name: str) -> float:
         """p(name's item | the last items done): from uniform, each longer history seen moves the
