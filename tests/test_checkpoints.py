@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from test_agents import gold_episode
 
 from subgoal import checkpoints as ck
+from subgoal.engine.rules.plan_prior import write_plans
 from subgoal.errors import CheckpointError
 from subgoal.workspace import Workspace
 
@@ -111,6 +113,10 @@ def test_show_names_the_input_layout(tmp_path, monkeypatch):
     ck.write_manifest(path, {**ck.read_manifest(path), "input_format": 2})
     result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-layout"])
     assert re.search(r"input layout\s+│?\s*2\b", result.output)
+    assert "none (no plans.json" in result.output  # a planner trained before it
+    write_plans(path, [gold_episode(), gold_episode()])
+    result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-layout"])
+    assert "2 (1 distinct) in plans.json, for plan-prior" in result.output
 
 
 def _with_log(ws: Workspace, name: str):

@@ -24,6 +24,7 @@ from subgoal.checkpoints import (
 )
 from subgoal.console import err, out
 from subgoal.engine.examples import input_format_of
+from subgoal.engine.rules.plan_prior import PLANS
 from subgoal.workspace import workspace_of
 
 app = typer.Typer(help="The checkpoints on disk: list them, show one, remove one.", no_args_is_help=True)
@@ -153,6 +154,8 @@ def show_command(
         ("dev data", ", ".join(data.get("dev_files") or []) or "-"),
         ("tasks", ", ".join(data.get("tasks") or []) or "all"),
     ]
+    if manifest.get("role") == "planner":
+        rows.append(("train plans", _train_plans(path)))
     for split in ("train", "dev"):
         s = data.get(split)
         if s:
@@ -237,3 +240,14 @@ def rm_command(
     for path in paths:
         remove(str(path), workspace)
         err.print(f"removed {path}")
+
+
+def _train_plans(path: Path) -> str:
+    """What a planner's plans.json holds for the plan-prior rule, or why the rule cannot act."""
+    try:
+        rows = json.loads((path / PLANS).read_text(encoding="utf-8"))["plans"]
+        return f"{sum(int(r[0]) for r in rows):,} ({len(rows):,} distinct) in {PLANS}, for plan-prior"
+    except FileNotFoundError:
+        return f"none (no {PLANS}: trained before it), plan-prior cannot act"
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        return f"unreadable {PLANS} ({exc})"
