@@ -316,6 +316,16 @@ def test_a_pick_up_is_done_while_the_thing_is_held():
         ("Your task is to melt lead. First, focus on the lead.", "substance in metal pot", True),
         ("Your task is to find a(n) living thing. First, focus on the thing.", "baby brown bear", True),
         ("Your task is to boil ice cream. First, focus on the substance.", "substance in metal pot", True),
+        (
+            "Your task is to focus on the life stages of the orange plant, starting from earliest to latest.",
+            "living thing in self watering flower pot 9",
+            True,
+        ),
+        (
+            "Your task is to focus on the 4 life stages of the turtle, starting from earliest.",
+            "hatchling",
+            True,
+        ),
     ],
 )
 def test_a_focus_fits_the_name_the_task_gives_and_any_thing_where_it_gives_a_kind(task, target, fits):

@@ -498,9 +498,18 @@ def _names(target: str, phrase: str) -> bool:
     return bool(words & named) and (not named & _COLOURS or words & _COLOURS <= named)
 
 
+# "The life stages of the orange plant" names its foci by what they are to the plant: a stage's name
+# (`living thing in self watering flower pot 9`) need not share a word with it (RESULTS §23).
+_KINDS_TOLD = _GENERIC | {"life"}
+
+
 def _told(task_description: str) -> list[str]:
-    """What the task says to focus on by name (not by a kind: "the thing", "the substance")."""
-    return [p for p in _phrases(task_description) if p.split()[0].lower() not in _GENERIC]
+    """What the task says to focus on by name (not by a kind: "the thing", "the substance", "the
+    life stages of ...")."""
+    def kind(phrase: str) -> str:  # its first word, a count aside ("the 4 life stages of ...")
+        return next((w for w in phrase.lower().split() if not w.isdigit()), "")
+
+    return [p for p in _phrases(task_description) if kind(p) not in _KINDS_TOLD]
 
 
 def focus_told(task_description: str, target: str) -> bool:

@@ -179,6 +179,10 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
         log({"kind": "interrupted", "step": state.step})
         raise
     accelerator.wait_for_everyone()
+    # Every process leaves its process group before it exits: one that exits with gloo's threads
+    # still running aborts (SIGABRT, "terminate called without an active exception"), and the
+    # launcher then fails the whole run. No collective follows.
+    accelerator.end_training()
 
     # ---- publish: best (or last) weights + manifest, renamed into place in one step
     if not main:
