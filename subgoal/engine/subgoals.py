@@ -506,6 +506,7 @@ _KINDS_TOLD = _GENERIC | {"life"}
 def _told(task_description: str) -> list[str]:
     """What the task says to focus on by name (not by a kind: "the thing", "the substance", "the
     life stages of ...")."""
+
     def kind(phrase: str) -> str:  # its first word, a count aside ("the 4 life stages of ...")
         return next((w for w in phrase.lower().split() if not w.isdigit()), "")
 
