@@ -347,12 +347,13 @@ def training_view(cfg: Any) -> Iterator[TrainingView]:
 
 def run(workspace: Workspace, configs: list[Any]) -> list[Any]:
     """Train each config in turn, then print what was trained."""
-    from subgoal.engine.training import train
+    from subgoal.engine.training import leave_process_group, train
 
     results = []
     for cfg in configs:
         with training_view(cfg) as view:
             results.append(train(cfg, workspace, on_log=view))
+    leave_process_group()
     if not all(r.manifest for r in results):  # a non-main process of `accelerate launch`: the main prints
         return results
     table = Table(title=f"trained → {workspace.checkpoints}", title_justify="left")

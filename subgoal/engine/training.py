@@ -179,10 +179,6 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
         log({"kind": "interrupted", "step": state.step})
         raise
     accelerator.wait_for_everyone()
-    # Every process leaves its process group before it exits: one that exits with gloo's threads
-    # still running aborts (SIGABRT, "terminate called without an active exception"), and the
-    # launcher then fails the whole run. No collective follows.
-    accelerator.end_training()
 
     # ---- publish: best (or last) weights + manifest, renamed into place in one step
     if not main:
@@ -197,6 +193,17 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
     plans_from = episodes.train if cfg.role == "planner" else None  # for plan-prior at play time
     publish(staging, weights, manifest, final, cfg.overwrite, plans_from)
     return TrainResult(cfg.name, final, manifest)
+
+
+def leave_process_group() -> None:
+    """After a command's last training, each process of `accelerate launch` leaves its process
+    group: one that exits with gloo's threads still running aborts (SIGABRT, "terminate called
+    without an active exception"), and the launcher then fails the whole run. Not inside train():
+    `train all` trains its roles in one process group, in turn."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 # --- the parts of train() ------------------------------------------------------------------------------
