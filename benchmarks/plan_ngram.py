@@ -20,11 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-START = "<start>"
-
-
-def verb(subgoal: str) -> str:
-    return subgoal.split("(", 1)[0]
+from subgoal.engine.rules.plan_prior import START, verb
 
 
 def accuracy(

@@ -28,7 +28,7 @@ from typing import Any
 
 from subgoal.engine.episode import Episode
 from subgoal.engine.files import write_atomic
-from subgoal.engine.subgoals import parse_subgoal
+from subgoal.engine.subgoals import format_name, parse_subgoal
 from subgoal.errors import CheckpointError
 
 PLANS = "plans.json"  # in a planner checkpoint: its train plans, each sub-goal an index into `names`
@@ -52,7 +52,7 @@ def in_task_terms(name: str, task_description: str) -> str:
         return name
     told = f" {_words(task_description)} "
     args = [TASK if (w := _words(a)) and f" {w} " in told else a for a in parsed.args]
-    return f"{parsed.verb}({', '.join(args)})"
+    return format_name(parsed.verb, *args)
 
 
 class _Counts:
