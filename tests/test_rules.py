@@ -23,6 +23,7 @@ from subgoal.engine.rules import (
 )
 from subgoal.engine.rules import focus as focus_rules
 from subgoal.engine.rules.plan_prior import PlanPrior
+from subgoal.engine.rules.stand_in import StandIns
 
 
 def acted(decisions) -> set[str]:  # type: ignore[no-untyped-def]
@@ -127,6 +128,17 @@ def plan_prior(rules: RuleSet):  # type: ignore[no-untyped-def]
     valid = ["pick up cup", "pick up thermometer", "look around"]
     decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
     return decision, decision.subgoal == "pick_up(cup)"
+
+
+def stand_ins(rules: RuleSet):  # type: ignore[no-untyped-def]
+    # The flat model learned to boil chocolate; asked about ice cream it only looks around.
+    table = StandIns([("your task is to boil chocolate first focus on the substance", {"chocolate": 3.0})])
+    flat = Scripted("flat", lambda text: ["focus on chocolate"] if "chocolate" in text else ["look around"])
+    episode = boil("ice cream", "kitchen", "a freezer (containing ice cream)")
+    agent = FlatAgent(flat, rules=rules, stand_ins=table)
+    agent.reset(episode)
+    decision = agent.act(Turn(episode, lambda: ["focus on ice cream", "look around"]))
+    return decision, decision.action == "focus on ice cream"
 
 
 def focus_as_named(rules: RuleSet):  # type: ignore[no-untyped-def]
@@ -296,6 +308,7 @@ SCENARIOS = {
     "planner-offer": planner_offer,
     "planner-grounded": planner_grounded,
     "plan-prior": plan_prior,
+    "stand-ins": stand_ins,
     "focus-as-named": focus_as_named,
     "repeat-caps": repeat_caps,
     "search-rooms": search_rooms,

@@ -18,6 +18,7 @@ from subgoal.engine import models
 from subgoal.engine.episode import SubgoalSpan, load_episodes, write_episodes
 from subgoal.engine.examples import trainable_spans
 from subgoal.engine.rules.plan_prior import PlanPrior
+from subgoal.engine.rules.stand_in import TASKS, StandIns, words
 from subgoal.engine.tasks import get_task
 from subgoal.engine.train_config import TrainConfig
 from subgoal.engine.train_data import batch_order
@@ -204,6 +205,7 @@ def test_other_settings_do_not_resume_silently(annotated):
     assert result.manifest["seed"] == 1
     assert json.loads((result.path / "config.json").read_text())["dropout_rate"] == 0.0
     assert PlanPrior.load(result.path) is None  # train plans only beside a planner
+    assert StandIns.load(result.path) is not None  # the train tasks' names beside every role (stand-ins)
 
 
 def test_fine_tunes_an_existing_seq2seq_model_from_a_folder(annotated, tmp_path):
@@ -228,6 +230,9 @@ def test_fine_tunes_an_existing_seq2seq_model_from_a_folder(annotated, tmp_path)
     prior = PlanPrior.load(result.path)
     assert prior is not None and plans
     assert prior.names.table[()] == Counter(name for plan in plans for name in plan)
+    train_descriptions = {words(e.task_description) for e in load_episodes(annotated.annotated_file("train"))}
+    tasks = json.loads((result.path / TASKS).read_text())["tasks"]
+    assert {description for description, _ in tasks} == train_descriptions
 
 
 def test_bad_data_is_one_clear_error(annotated, oracle_episodes, tmp_path):

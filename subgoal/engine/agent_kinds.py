@@ -103,9 +103,11 @@ def _planner_and_executor(
 def _hierarchical(spec: AgentSpec, load: PolicyFor) -> Agent:
     from subgoal.engine.agents import HierarchicalAgent
     from subgoal.engine.rules.plan_prior import PlanPrior
+    from subgoal.engine.rules.stand_in import StandIns
 
     prior = PlanPrior.load(spec.planner)  # None for a planner saved before plans.json
-    return _planner_and_executor(spec, load, HierarchicalAgent, plan_prior=prior)
+    stand_ins = StandIns.load(spec.planner)  # None for a planner saved before tasks.json
+    return _planner_and_executor(spec, load, HierarchicalAgent, plan_prior=prior, stand_ins=stand_ins)
 
 
 def gold_plan_file(workspace: Workspace, split: str) -> Path:
@@ -127,9 +129,12 @@ def _flat(spec: AgentSpec, load: PolicyFor) -> Agent:
     from subgoal.engine.agents import FlatAgent, GenerationSettings
     from subgoal.engine.grounding import Grounder
     from subgoal.engine.rules import RuleSet
+    from subgoal.engine.rules.stand_in import StandIns
 
     settings = GenerationSettings(spec.num_beams)
-    return FlatAgent(load(spec.flat, "flat"), Grounder(spec.grounding), settings, rules=RuleSet(spec.rules))  # type: ignore[arg-type]
+    policy = load(spec.flat, "flat")
+    rules, stand_ins = RuleSet(spec.rules), StandIns.load(spec.flat)  # None before tasks.json
+    return FlatAgent(policy, Grounder(spec.grounding), settings, rules=rules, stand_ins=stand_ins)  # type: ignore[arg-type]
 
 
 def _oracle(spec: AgentSpec, load: PolicyFor) -> Agent:

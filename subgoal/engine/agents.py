@@ -39,6 +39,7 @@ from subgoal.engine.rules.focus import FOCUS, TaskStats, acted_on, focus_of
 from subgoal.engine.rules.loop_guard import LoopGuard
 from subgoal.engine.rules.pins import pinned
 from subgoal.engine.rules.plan_prior import PlanPrior
+from subgoal.engine.rules.stand_in import StandIns, Swap, SwappedPolicy
 from subgoal.engine.rules.vocabulary import (
     NAVIGATION,
     action_parts,
@@ -311,11 +312,14 @@ class _LearnedAgent(Agent):
         max_repeats: int,
         chooser: Policy,
         rules: RuleSet | None = None,
+        stand_ins: StandIns | None = None,
     ):
         self.grounder = grounder or Grounder()
         self.settings = settings or GenerationSettings()
         self.guard = LoopGuard(max_repeats)
         self.rules = rules or RuleSet()
+        self.stand_ins = stand_ins  # the train tasks' names (stand-ins), if the checkpoint has them
+        self._swapped: list[SwappedPolicy] = []
         # What the train plans of each task say (focus kinds, vocabulary), from the manifest of the
         # model that picks focuses; read only by task-level rules.
         self.stats = TaskStats.from_manifest(chooser.manifest)
@@ -323,6 +327,23 @@ class _LearnedAgent(Agent):
     @property
     def vocabulary(self) -> Any:
         return self.stats.vocabulary
+
+    def _swapping(self, policy: Policy) -> Policy:
+        """`policy`, reading stand-ins for the names of each episode's task no train task gave
+        (stand-ins, rules/stand_in.py); the policy itself without a table of train tasks."""
+        if self.stand_ins is None:
+            return policy
+        swapped = SwappedPolicy(policy, on_swap=lambda: self.rules.acted("stand-ins"))
+        self._swapped.append(swapped)
+        return swapped  # type: ignore[return-value]
+
+    def _begin(self, episode: Episode) -> None:
+        """Set this episode's stand-ins on the swapping policies."""
+        swap = Swap()
+        if self.stand_ins is not None and episode.task_description and self.rules.on("stand-ins"):
+            swap = self.stand_ins.swap(episode.task_description)
+        for policy in self._swapped:
+            policy.swap = swap
 
     def _pinned(self, turn: Turn, done: focus_rules.Done) -> tuple[str, str] | None:
         """An action the task's own words pin down and the simulator offers now, and the sub-goal
@@ -469,14 +490,16 @@ class FlatAgent(_LearnedAgent):
         settings: GenerationSettings | None = None,
         max_repeats: int = 3,
         rules: RuleSet | None = None,
+        stand_ins: StandIns | None = None,
     ):
         _check_role(policy, "flat", "flat policy")
-        super().__init__(grounder, settings, max_repeats, chooser=policy, rules=rules)
-        self.policy = policy
+        super().__init__(grounder, settings, max_repeats, chooser=policy, rules=rules, stand_ins=stand_ins)
+        self.policy = self._swapping(policy)
 
     def reset(self, episode: Episode, gold: list[str] | None = None) -> None:
         self.guard.reset()
         self.rules.take()
+        self._begin(episode)
 
     def act(self, turn: Turn) -> Decision:
         decision = self._act(turn)
@@ -557,11 +580,12 @@ class HierarchicalAgent(_LearnedAgent):
         planner_beams: int = 8,
         rules: RuleSet | None = None,
         plan_prior: PlanPrior | None = None,
+        stand_ins: StandIns | None = None,
     ):
         _check_role(planner, "planner", "planner")
         _check_role(executor, "executor", "executor")
-        super().__init__(grounder, settings, max_repeats, chooser=planner, rules=rules)
-        self.planner, self.executor = planner, executor
+        super().__init__(grounder, settings, max_repeats, chooser=planner, rules=rules, stand_ins=stand_ins)
+        self.planner, self.executor = self._swapping(planner), self._swapping(executor)
         self.max_failures = max_failures
         self.planner_beams = planner_beams
         self.plan_prior = plan_prior  # counts of the planner's train plans (plan-prior), if it has them
@@ -581,6 +605,7 @@ class HierarchicalAgent(_LearnedAgent):
         self.first_seen: dict[str, int] = {}  # sub-goal -> step it was first pursued (its history)
         self._endings: list[str] = []
         self._episode = episode
+        self._begin(episode)
         self._progress = (0, Counter())  # (score, sub-goals completed since the score last changed)
         self.navigations = 0  # navigate_to sub-goals acted on in a row (one found done needs no act)
         self._refused: dict[str, str] = {}  # this decision's planner beams not pursued, and why

@@ -24,6 +24,7 @@ from subgoal.engine.dev_metrics import improved
 from subgoal.engine.examples import INPUT_FORMAT, stats
 from subgoal.engine.files import replace_folder
 from subgoal.engine.rules.plan_prior import write_plans
+from subgoal.engine.rules.stand_in import write_tasks
 from subgoal.engine.train_data import subgoal_allowance
 from subgoal.errors import TrainingError
 from subgoal.workspace import ensure_dir
@@ -269,9 +270,10 @@ def publish(
     final: Path,
     overwrite: bool,
     plans_from: list[Episode] | None = None,
+    train_episodes: list[Episode] | None = None,
 ) -> None:
-    """Build the checkpoint in staging/final/ (weights without optimizer state, the log, a
-    planner's train plans from `plans_from`, the manifest), rename it to `final` and remove the
+    """Build the checkpoint in staging/final/ (weights without optimizer state, the log, the train
+    tasks' names from `train_episodes`, a planner's train plans from `plans_from`, the manifest), rename it to `final` and remove the
     staging folder."""
 
     def build(path: Path) -> None:
@@ -279,6 +281,8 @@ def publish(
             if item.suffix != ".pt" and item.name != "state.json":
                 shutil.copy2(item, path / item.name)
         shutil.copy2(staging / checkpoints.LOG, path / checkpoints.LOG)
+        if train_episodes is not None:
+            write_tasks(path, train_episodes)
         if plans_from is not None:
             write_plans(path, plans_from)
         checkpoints.write_manifest(path, manifest)  # last: a folder without it is not a checkpoint

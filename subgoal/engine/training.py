@@ -191,7 +191,7 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
     done = {"kind": "done", "step": state.step, "stopped": state.stopped, "best": state.best}
     log(done | {"seconds": round(time.perf_counter() - started, 1)})
     plans_from = episodes.train if cfg.role == "planner" else None  # for plan-prior at play time
-    publish(staging, weights, manifest, final, cfg.overwrite, plans_from)
+    publish(staging, weights, manifest, final, cfg.overwrite, plans_from, episodes.train)  # + stand-ins' table
     return TrainResult(cfg.name, final, manifest)
 
 

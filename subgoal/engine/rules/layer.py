@@ -34,6 +34,7 @@ LEGACY_LEVEL = "task"  # runs and episodes made before levels existed had every 
 # Where in a decision a rule acts.
 POINTS = {
     "pin": "takes an action before any model call",
+    "input": "changes what a model reads (and its beams back)",
     "filter": "removes candidates (actions or sub-goals) before the choice",
     "rewrite": "changes a model's beam before grounding",
     "rerank": "reorders a model's beams before the choice",

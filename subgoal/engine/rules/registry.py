@@ -81,6 +81,14 @@ _RULES = (
         "organism, substance), a focus shares a word with that name and names no other colour",
     ),
     Rule(
+        "stand-ins",
+        "general",
+        "input",
+        BOTH,
+        "a name of the task no train task gave is read as the name a train task worded the same way "
+        "gave in its place, and written back in the model's beams",
+    ),
+    Rule(
         "plan-prior",
         "general",
         "rerank",
