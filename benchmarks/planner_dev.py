@@ -5,7 +5,8 @@
 
 For each dev planner example (the context at a sub-goal's first step, the gold next sub-goal as its
 label) the planner generates `--beams` beams as the agent asks it (with `--plan-prior`, reordered by
-the checkpoint's train plans after the gold sub-goals before it, as the rule does). Counted: the first beam exactly the
+the checkpoint's train plans after the gold sub-goals before it, as the rule does; with
+`--stand-ins`, reading train names for the task's new ones, as that rule does). Counted: the first beam exactly the
 gold sub-goal; the gold among the beams; the first beam's verb right but its arguments wrong; the
 verb wrong. Per task family too. One torch thread unless `--threads`.
 """
@@ -29,6 +30,7 @@ def main() -> None:
     from subgoal.engine.examples import examples_from_episode, input_format_of, trainable_spans
     from subgoal.engine.models import Policy
     from subgoal.engine.rules.plan_prior import PLANS, PlanPrior, rerank
+    from subgoal.engine.rules.stand_in import TASKS, StandIns, SwappedPolicy
     from subgoal.engine.rules.vocabulary import renamed
     from subgoal.engine.subgoals import parse_subgoal
 
@@ -48,10 +50,20 @@ def main() -> None:
         action="store_true",
         help="beams reordered as plan-prior does, by the checkpoint's plans.json (rules/plan_prior.py)",
     )
+    parser.add_argument(
+        "--stand-ins",
+        action="store_true",
+        help="new names read as train ones, as stand-ins does, by the checkpoint's tasks.json (rules/stand_in.py)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
     policy = Policy.load(args.checkpoint, device="cpu")
+    table = StandIns.load(args.checkpoint) if args.stand_ins else None
+    if args.stand_ins and table is None:
+        parser.error(f"{args.checkpoint} has no {TASKS} (a checkpoint trained before stand-ins)")
+    if table is not None:
+        policy = SwappedPolicy(policy)
     prior = PlanPrior.load(args.checkpoint) if args.plan_prior else None
     if args.plan_prior and prior is None:
         parser.error(f"{args.checkpoint} has no {PLANS} (a planner trained before plan-prior)")
@@ -73,6 +85,8 @@ def main() -> None:
     by_family: dict[str, Counter[str]] = {}
     t0 = time.perf_counter()
     for ex, completed in pairs:
+        if table is not None:
+            policy.swap = table.swap(descriptions[ex.task_id, ex.variation])
         beams = policy.generate(
             [ex.source], num_beams=args.beams, num_return=args.beams, max_new_tokens=target_limit(policy)
         )[0]

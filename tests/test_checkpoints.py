@@ -9,6 +9,7 @@ from test_agents import gold_episode
 
 from subgoal import checkpoints as ck
 from subgoal.engine.rules.plan_prior import write_plans
+from subgoal.engine.rules.stand_in import write_tasks
 from subgoal.errors import CheckpointError
 from subgoal.workspace import Workspace
 
@@ -117,6 +118,10 @@ def test_show_names_the_input_layout(tmp_path, monkeypatch):
     write_plans(path, [gold_episode(), gold_episode()])
     result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-layout"])
     assert "2 (1 distinct) in plans.json, for plan-prior" in result.output
+    assert "none (no tasks.json" in result.output
+    write_tasks(path, [gold_episode()])
+    result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-layout"])
+    assert "1 (0 with names) in tasks.json, for stand-ins" in result.output
 
 
 def _with_log(ws: Workspace, name: str):

@@ -25,6 +25,7 @@ from subgoal.checkpoints import (
 from subgoal.console import err, out
 from subgoal.engine.examples import input_format_of
 from subgoal.engine.rules.plan_prior import PLANS
+from subgoal.engine.rules.stand_in import TASKS
 from subgoal.workspace import workspace_of
 
 app = typer.Typer(help="The checkpoints on disk: list them, show one, remove one.", no_args_is_help=True)
@@ -154,6 +155,7 @@ def show_command(
         ("dev data", ", ".join(data.get("dev_files") or []) or "-"),
         ("tasks", ", ".join(data.get("tasks") or []) or "all"),
     ]
+    rows.append(("train tasks", _train_tasks(path)))
     if manifest.get("role") == "planner":
         rows.append(("train plans", _train_plans(path)))
     for split in ("train", "dev"):
@@ -240,6 +242,18 @@ def rm_command(
     for path in paths:
         remove(str(path), workspace)
         err.print(f"removed {path}")
+
+
+def _train_tasks(path: Path) -> str:
+    """What a checkpoint's tasks.json holds for the stand-ins rule, or why the rule cannot act."""
+    try:
+        tasks = json.loads((path / TASKS).read_text(encoding="utf-8"))["tasks"]
+        named = sum(1 for _, names in tasks if names)
+        return f"{len(tasks):,} ({named:,} with names) in {TASKS}, for stand-ins"
+    except FileNotFoundError:
+        return f"none (no {TASKS}: trained before it), stand-ins cannot act"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return f"unreadable {TASKS} ({exc})"
 
 
 def _train_plans(path: Path) -> str:

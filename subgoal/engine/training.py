@@ -191,7 +191,8 @@ def train(cfg: TrainConfig, workspace: Workspace, on_log: LogFn | None = None) -
     done = {"kind": "done", "step": state.step, "stopped": state.stopped, "best": state.best}
     log(done | {"seconds": round(time.perf_counter() - started, 1)})
     plans_from = episodes.train if cfg.role == "planner" else None  # for plan-prior at play time
-    publish(staging, weights, manifest, final, cfg.overwrite, plans_from, episodes.train)  # + stand-ins' table
+    # Every checkpoint keeps its train descriptions (stand-ins at play time).
+    publish(staging, weights, manifest, final, cfg.overwrite, plans_from, episodes.train)
     return TrainResult(cfg.name, final, manifest)
 
 
