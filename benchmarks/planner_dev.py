@@ -1,7 +1,7 @@
 """Where the planner goes wrong: its beams on the dev planner examples, error kinds counted.
 
     python benchmarks/planner_dev.py --checkpoint workspace/checkpoints/planner-s4 \
-        --data workspace/annotated/dev.rules.jsonl.gz --beams 8
+        --data workspace/annotated/dev.rules.jsonl.gz --beams 16
 
 For each dev planner example (the context at a sub-goal's first step, the gold next sub-goal as its
 label) the planner generates `--beams` beams as the agent asks it (with `--plan-prior`, reordered by
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main() -> None:
     import torch
 
-    from subgoal.engine.agents import target_limit
+    from subgoal.engine.agents import PLANNER_BEAMS, target_limit
     from subgoal.engine.episode import load_episodes
     from subgoal.engine.examples import examples_from_episode, input_format_of, trainable_spans
     from subgoal.engine.models import Policy
@@ -37,7 +37,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, required=True)
     parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--beams", type=int, default=8)
+    parser.add_argument(
+        "--beams", type=int, default=PLANNER_BEAMS, help="as the agent asks (agents.PLANNER_BEAMS)"
+    )
     parser.add_argument("--limit", type=int, default=0, help="examples at most (0: all)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--show", type=int, default=0, help="print this many wrong first beams")

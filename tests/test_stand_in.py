@@ -19,7 +19,9 @@ def table() -> StandIns:
             (BOIL.format("chocolate"), {"chocolate": 4.0}),
             (BOIL.format("water"), {"water": 1.0}),
             (BOIL.format("solid unknown substance h"), {"solid unknown substance h": 3.0}),
-            (FIND.format("animal", "red box"), {"red box": 1.0, "kitchen": 1.0}),
+            (FIND.format("living thing", "red box"), {"red box": 1.0, "kitchen": 1.0, "living thing": 1.0}),
+            (FIND.format("animal", "red box"), {"red box": 1.0, "kitchen": 1.0}),  # no plan names the animal
+            ("your task is to measure the melting point of lead", {"lead": 2.0}),
         ]
     )
 
@@ -33,10 +35,16 @@ def test_a_new_name_gets_the_names_a_train_description_of_the_same_words_had_the
     assert letter.options[0][1][0] == "solid unknown substance h"
 
 
-def test_names_the_train_tasks_know_and_other_wordings_are_left_alone() -> None:
+def test_a_name_known_elsewhere_is_new_where_no_description_of_this_wording_had_it() -> None:
+    # lead is a train name, but of a melting-point task: no train task boils lead
+    swap = table().swap("Your task is to boil lead. First, focus on the substance.")
+    assert swap.options == [("lead", ["chocolate", "solid unknown substance h", "water"])]
+
+
+def test_names_this_wording_had_in_their_place_and_other_wordings_are_left_alone() -> None:
     assert not table().swap("Your task is to boil water. First, focus on the substance.")
     assert not table().swap("Your task is to freeze ice cream. First, focus on the substance.")
-    # every slot of a template must match: the box is known, the animal word is a description word
+    # a train description of this wording had `animal` there, though no plan names it
     assert not table().swap(
         "Your task is to find a(n) animal. First, focus on the thing. Then, move it to the red box in the kitchen."
     )

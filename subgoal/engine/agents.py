@@ -299,6 +299,10 @@ def target_limit(policy: Policy, default: int = 32, margin: int = 4) -> int:
 MAX_SCORED = 16  # candidates scored per decision at most (scoring cost grows with their number)
 FUZZY_FLOOR = 0.6  # a fuzzy grounding below this similarity is no grounding at all
 DEFAULT_ALLOWANCE = 8  # steps a sub-goal may take when the executor's manifest has no table
+# The planner's beams per call. 16 rather than 8: the gold sub-goal is among them on 71.9 % of the
+# dev planner examples against 60.7 %, and plan-prior ranks it first on 50.1 % against 44.8 %
+# (RESULTS §24).
+PLANNER_BEAMS = 16
 
 
 class _LearnedAgent(Agent):
@@ -577,7 +581,7 @@ class HierarchicalAgent(_LearnedAgent):
         settings: GenerationSettings | None = None,
         max_repeats: int = 3,
         max_failures: int = caps.MAX_FAILURES,
-        planner_beams: int = 8,
+        planner_beams: int = PLANNER_BEAMS,
         rules: RuleSet | None = None,
         plan_prior: PlanPrior | None = None,
         stand_ins: StandIns | None = None,

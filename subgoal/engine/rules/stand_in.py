@@ -10,8 +10,9 @@ read as the train one, in the whole input (task, look, history), and the train n
 written back as the new one. No task is read: the table is every train description with the names
 its plan took from it, kept beside each checkpoint in `tasks.json`.
 
-A new name is one with a word no train description or plan spells; names the models know are left
-alone.
+A name is new where no train description worded the same way had it in that place (`lead` is a
+train name of the melting-point tasks, but no train task boils lead); names a description of this
+wording had there (`water`, `kitchen`, `red box`) are left alone.
 """
 
 from __future__ import annotations
@@ -75,8 +76,14 @@ class _Template:
     each slot takes there."""
 
     pattern: re.Pattern[str]
+    prefix: str  # the words before its first slot: a cheap test before the pattern
     names: tuple[str, ...]  # slot i's train name
     uses: tuple[float, ...]
+
+    def fills(self, description: str) -> list[str] | None:
+        """The words each slot takes in `description`, or None where it reads otherwise."""
+        match = self.pattern.match(description) if description.startswith(self.prefix) else None
+        return None if match is None else [match.group(f"s{i}") for i in range(len(self.names))]
 
 
 def _template(description: str, uses: dict[str, float]) -> _Template | None:
@@ -85,6 +92,7 @@ def _template(description: str, uses: dict[str, float]) -> _Template | None:
         return None
     splitter = re.compile(r"(?<![a-z0-9-])(" + "|".join(re.escape(n) for n in names) + r")(?![a-z0-9-])")
     parts, slots, position = [], [], 0
+    prefix = description[: next(splitter.finditer(description)).start()]
     for match in splitter.finditer(description):
         name = match.group(1)
         parts.append(re.escape(description[position : match.start()]))
@@ -95,7 +103,8 @@ def _template(description: str, uses: dict[str, float]) -> _Template | None:
             slots.append(name)
         position = match.end()
     parts.append(re.escape(description[position:]))
-    return _Template(re.compile("".join(parts) + r"\Z"), tuple(slots), tuple(uses[n] for n in slots))
+    pattern = re.compile("".join(parts) + r"\Z")
+    return _Template(pattern, prefix, tuple(slots), tuple(uses[n] for n in slots))
 
 
 @dataclass
@@ -151,17 +160,24 @@ class StandIns:
     """The train descriptions of a checkpoint as templates, and the swap each new task gets."""
 
     def __init__(self, tasks: Sequence[tuple[str, dict[str, float]]]):
-        # Words the models have read in a task or written in a plan: a name of them is not new.
-        self.known = {w for d, uses in tasks for text in (d, *uses) for w in text.split()}
         self.templates = [t for d, uses in tasks if (t := _template(d, uses)) is not None]
+        # What each slot of each template held in the train descriptions it reads (names or not):
+        # a name a description of this wording had in this place is not new there.
+        self.seen: list[list[set[str]]] = []
+        for template in self.templates:
+            seen: list[set[str]] = [set() for _ in template.names]
+            for description, _ in tasks:
+                for slot, fill in zip(seen, template.fills(description) or (), strict=False):
+                    slot.add(fill)
+            self.seen.append(seen)
         self._cache: dict[str, Swap] = {}
 
     def __len__(self) -> int:
         return len(self.templates)
 
     def swap(self, task_description: str) -> Swap:
-        """Each name of the task with a word no train task or plan spells, where a train description reads
-        the same around it: that description's names in their places, the most used first."""
+        """Each name of the task that no train description worded the same way around it had in
+        its place, with the names those descriptions had there, best first."""
         description = words(task_description)
         if description not in self._cache:
             self._cache[description] = self._swap(description)
@@ -169,15 +185,13 @@ class StandIns:
 
     def _swap(self, description: str) -> Swap:
         votes: dict[str, Counter[str]] = defaultdict(Counter)
-        for template in self.templates:
-            match = template.pattern.match(description)
-            if match is None:
-                continue
-            for i, (train_name, uses) in enumerate(zip(template.names, template.uses, strict=True)):
-                name = match.group(f"s{i}")
-                if len(name.split()) > MAX_WORDS or all(w in self.known for w in name.split()):
-                    continue
-                votes[name][train_name] = max(votes[name][train_name], uses)
+        for template, seen in zip(self.templates, self.seen, strict=True):
+            fills = template.fills(description)
+            for name, train_name, uses, held in zip(
+                fills or (), template.names, template.uses, seen, strict=False
+            ):
+                if len(name.split()) <= MAX_WORDS and name not in held:
+                    votes[name][train_name] = max(votes[name][train_name], uses)
 
         def rank(name: str, stand_in: str, uses: float) -> tuple[int, float, str]:
             # The stand-in closest in words first (`solid unknown substance h` for `... o`), then
