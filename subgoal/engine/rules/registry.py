@@ -85,8 +85,8 @@ _RULES = (
         "general",
         "input",
         BOTH,
-        "a name of the task no train task gave is read as the name a train task worded the same way "
-        "gave in its place, and written back in the model's beams",
+        "a name of the task that no train task worded the same way gave in its place is read as a "
+        "name such a task gave there, and written back in the model's beams",
     ),
     Rule(
         "plan-prior",

@@ -1,5 +1,6 @@
-"""Stand-in names (the `stand-ins` rule): a name no train task ever gave, swapped in what a model
-reads for the name a train task of the same wording gave, and swapped back in what it writes.
+"""Stand-in names (the `stand-ins` rule): a name of the task that no train task of the same wording
+gave in its place, swapped in what a model reads for a name such a train task gave there, and
+swapped back in what the model writes.
 
 A T5 trained from scratch on one core does not copy a name it never saw: asked to boil ice cream,
 the planner focuses on the water of its train variations (`focus_on(substance in metal pot)`, −27
