@@ -139,3 +139,13 @@ def test_subgoal_rules_lists_each_level() -> None:
     )
     bad = runner.invoke(app, ["rules", "-l", "all"])
     assert bad.exit_code == 2 and "choose one of paper, general, task" in bad.output
+
+
+def test_a_run_keeps_the_variations_it_skipped(tmp_path) -> None:
+    from subgoal.engine.oracle import plan_variations
+    from subgoal.engine.tasks import get_task
+
+    held_out = EvalProtocol("test", 1, skip_variations=10)
+    run = Run.create(tmp_path, AgentSpec("oracle"), resolve_tasks("4-2"), held_out, "h")
+    assert run.jobs == [("4-2", plan_variations(get_task("4-2"), "test", 1, skip=10)[0])]
+    assert Run.open(run.path).protocol.skip_variations == 10  # a resumed run plays the same episodes

@@ -79,3 +79,13 @@ def test_paper_downsampling_is_seeded_and_capped():
     assert len(plan_variations(get_task("3-3"), "train")) == 100
     assert len(plan_variations(friction, "train", downsample=False)) == friction.train
     assert plan_variations(get_task("1-1"), "train", max_variations=3) == [0, 1, 2]
+
+
+def test_skipped_variations_on_test_are_the_ones_the_protocol_never_plays():
+    task = get_task("2-1")  # 135 test variations, of which the protocol plays 10
+    protocol = plan_variations(task, "test")
+    held_out = plan_variations(task, "test", 2, skip=TEST_PER_TASK)
+    assert held_out == task.variations("test")[TEST_PER_TASK : TEST_PER_TASK + 2]
+    assert len(held_out) == 2 and not set(held_out) & set(protocol)
+    assert plan_variations(get_task("1-1"), "test", skip=TEST_PER_TASK) == []  # 9: all played
+    assert plan_variations(task, "dev", 2, skip=1) == task.variations("dev")[1:3]

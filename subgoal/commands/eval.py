@@ -58,6 +58,15 @@ def command(
         Optional[int],
         typer.Option("--max-variations", "-n", min=1, help="At most N variations per task (test: 10)."),
     ] = None,
+    skip_variations: Annotated[
+        int,
+        typer.Option(
+            "--skip-variations",
+            min=0,
+            help="Leave out the first N variations of each task. On test, taken from all its variations: "
+            "--skip-variations 10 plays episodes the protocol never plays (a held-out check).",
+        ),
+    ] = 0,
     workers: WorkersOption = 1,
     batch: Annotated[
         int,
@@ -141,7 +150,7 @@ def command(
             rules=rules,
         )
         spec.check()
-        protocol = EvalProtocol(split, max_variations, step_limit, stall_limit)
+        protocol = EvalProtocol(split, max_variations, step_limit, stall_limit, skip_variations)
         the_run = Run.create(runs_dir, spec, resolve_tasks(tasks), protocol, name)
     try:
         summary = play_run(the_run, workers, batch, as_json)

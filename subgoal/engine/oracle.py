@@ -32,20 +32,28 @@ class Job:
 
 
 def plan_variations(
-    task: Task, split: str, max_variations: int | None = None, downsample: bool = True, seed: int = 0
+    task: Task,
+    split: str,
+    max_variations: int | None = None,
+    downsample: bool = True,
+    seed: int = 0,
+    skip: int = 0,
 ) -> list[int]:
     """Which variations of `task` to collect for `split`.
 
     train/dev: all, or the paper's seeded downsample for the tasks with very many near-identical
     variations (9-x and 10-x capped at 50, 3-3 at 100). test: the protocol's first 10.
-    `max_variations` then keeps the first N of that list.
+    `skip` leaves out the first N of that list; on test it is taken from all the test variations, so
+    `skip=10` gives episodes the protocol never plays (a held-out check of a reported number).
+    `max_variations` then keeps the first N of what is left.
     """
     variations = task.variations(split)
-    if split == "test":
+    if split == "test" and not skip:
         variations = variations[:TEST_PER_TASK]
     elif downsample and task.id in TRAIN_CAPS and len(variations) > TRAIN_CAPS[task.id]:
         rng = random.Random(f"{seed}:{task.id}:{split}")
         variations = sorted(rng.sample(variations, TRAIN_CAPS[task.id]))
+    variations = variations[skip:]
     if max_variations is not None:
         variations = variations[:max_variations]
     return variations

@@ -208,8 +208,19 @@ def timing_line(summary: Summary) -> str:
 def markdown(summary: Summary, title: str, agent: str | None, config: dict[str, Any]) -> str:
     """report.md: the same tables as the terminal, as Markdown, with the run's configuration."""
     lines = [f"# {title}", ""]
-    for key in ("agent", "rules", "checkpoints", "split", "tasks", "step_limit", "stall_limit", "created"):
-        if key in config and config[key] not in (None, {}, []):
+    keys = (
+        "agent",
+        "rules",
+        "checkpoints",
+        "split",
+        "skip_variations",
+        "tasks",
+        "step_limit",
+        "stall_limit",
+        "created",
+    )
+    for key in keys:
+        if key in config and config[key] not in (None, {}, [], 0):
             value = config[key]
             if isinstance(value, dict):
                 value = ", ".join(f"{k}: `{v}`" for k, v in value.items())

@@ -51,6 +51,7 @@ class EvalProtocol:
     max_variations: int | None = None  # None: all (test: the first 10, as plan_variations says)
     step_limit: int = EVAL_STEP_LIMIT
     stall_limit: int | None = STALL_LIMIT  # steps without a score change before an episode ends
+    skip_variations: int = 0  # the first N variations of each task left out (plan_variations)
 
     def __post_init__(self) -> None:
         check_split(self.split)
@@ -72,7 +73,13 @@ class Run:
     @property
     def protocol(self) -> EvalProtocol:
         c = self.config
-        return EvalProtocol(c["split"], c.get("max_variations"), c["step_limit"], c.get("stall_limit"))
+        return EvalProtocol(
+            c["split"],
+            c.get("max_variations"),
+            c["step_limit"],
+            c.get("stall_limit"),
+            c.get("skip_variations", 0),
+        )
 
     @property
     def rules(self) -> str:
@@ -110,7 +117,8 @@ class Run:
         name: str | None = None,
     ) -> Run:
         split, max_variations = protocol.split, protocol.max_variations
-        jobs = [(t.id, v) for t in tasks for v in plan_variations(t, split, max_variations)]
+        skip = protocol.skip_variations
+        jobs = [(t.id, v) for t in tasks for v in plan_variations(t, split, max_variations, skip=skip)]
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         path = runs_dir / (name or f"{stamp}-{spec.kind}")
         while path.exists() and name is None:  # two runs started in the same second
@@ -125,6 +133,7 @@ class Run:
             "split": split,
             "tasks": [t.id for t in tasks],
             "max_variations": max_variations,
+            "skip_variations": skip,
             "jobs": jobs,
             "step_limit": protocol.step_limit,
             "stall_limit": protocol.stall_limit,
