@@ -128,6 +128,7 @@ def test_the_table_is_each_train_description_with_the_names_its_plans_take_from_
     write_tasks(tmp_path, episodes)
     loaded = StandIns.load(tmp_path)
     assert loaded is not None and len(loaded) == 1
+    assert StandIns.load(tmp_path) is loaded  # built once per process (one agent per --batch thread)
     assert loaded.swap("Your task is to boil tofu.").options == [("tofu", ["chocolate"])]
 
 

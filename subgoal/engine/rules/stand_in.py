@@ -18,6 +18,7 @@ wording had there (`water`, `kitchen`, `red box`) are left alone.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import Counter, defaultdict
@@ -211,13 +212,19 @@ class StandIns:
         """The stand-ins of a checkpoint folder; None where it has no tasks.json (made before it)."""
         if checkpoint is None or not (Path(checkpoint) / TASKS).is_file():
             return None
-        file = Path(checkpoint) / TASKS
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-            tasks = [(str(d), {str(n): float(u) for n, u in uses.items()}) for d, uses in data["tasks"]]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise CheckpointError(f"{file}: unreadable train tasks ({exc})") from None
-        return cls(tasks)
+        file = (Path(checkpoint) / TASKS).resolve()
+        # Built once per file and process: `eval --batch` builds one agent per episode thread.
+        return _loaded(str(file), file.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4)
+def _loaded(file: str, mtime_ns: int) -> StandIns:
+    try:
+        data = json.loads(Path(file).read_text(encoding="utf-8"))
+        tasks = [(str(d), {str(n): float(u) for n, u in uses.items()}) for d, uses in data["tasks"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CheckpointError(f"{file}: unreadable train tasks ({exc})") from None
+    return StandIns(tasks)
 
 
 class SwappedPolicy:
