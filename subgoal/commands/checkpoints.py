@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -246,22 +247,31 @@ def rm_command(
 
 def _train_tasks(path: Path) -> str:
     """What a checkpoint's tasks.json holds for the stand-ins rule, or why the rule cannot act."""
-    try:
-        tasks = json.loads((path / TASKS).read_text(encoding="utf-8"))["tasks"]
+
+    def summary(data: Any) -> str:
+        tasks = data["tasks"]
         named = sum(1 for _, names in tasks if names)
         return f"{len(tasks):,} ({named:,} with names) in {TASKS}, for stand-ins"
-    except FileNotFoundError:
-        return f"none (no {TASKS}: trained before it), stand-ins cannot act"
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        return f"unreadable {TASKS} ({exc})"
+
+    return _rule_file(path, TASKS, "stand-ins", summary)
 
 
 def _train_plans(path: Path) -> str:
     """What a planner's plans.json holds for the plan-prior rule, or why the rule cannot act."""
-    try:
-        rows = json.loads((path / PLANS).read_text(encoding="utf-8"))["plans"]
+
+    def summary(data: Any) -> str:
+        rows = data["plans"]
         return f"{sum(int(r[0]) for r in rows):,} ({len(rows):,} distinct) in {PLANS}, for plan-prior"
+
+    return _rule_file(path, PLANS, "plan-prior", summary)
+
+
+def _rule_file(path: Path, name: str, rule: str, summary: Callable[[Any], str]) -> str:
+    """`summary` of the json file `name` a rule reads beside a checkpoint; a missing or damaged file
+    said in words, never raised (show is for looking)."""
+    try:
+        return summary(json.loads((path / name).read_text(encoding="utf-8")))
     except FileNotFoundError:
-        return f"none (no {PLANS}: trained before it), plan-prior cannot act"
+        return f"none (no {name}: trained before it), {rule} cannot act"
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        return f"unreadable {PLANS} ({exc})"
+        return f"unreadable {name} ({exc})"
