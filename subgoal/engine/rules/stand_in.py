@@ -93,9 +93,9 @@ def _template(description: str, uses: dict[str, float]) -> _Template | None:
     if not names:
         return None
     splitter = re.compile(r"(?<![a-z0-9-])(" + "|".join(re.escape(n) for n in names) + r")(?![a-z0-9-])")
+    matches = list(splitter.finditer(description))
     parts, slots, position = [], [], 0
-    prefix = description[: next(splitter.finditer(description)).start()]
-    for match in splitter.finditer(description):
+    for match in matches:
         name = match.group(1)
         parts.append(re.escape(description[position : match.start()]))
         if name in slots:  # the same name again: the same words again
@@ -106,6 +106,7 @@ def _template(description: str, uses: dict[str, float]) -> _Template | None:
         position = match.end()
     parts.append(re.escape(description[position:]))
     pattern = re.compile("".join(parts) + r"\Z")
+    prefix = description[: matches[0].start()]
     return _Template(pattern, prefix, tuple(slots), tuple(uses[n] for n in slots))
 
 
