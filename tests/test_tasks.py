@@ -88,4 +88,8 @@ def test_skipped_variations_on_test_are_the_ones_the_protocol_never_plays():
     assert held_out == task.variations("test")[TEST_PER_TASK : TEST_PER_TASK + 2]
     assert len(held_out) == 2 and not set(held_out) & set(protocol)
     assert plan_variations(get_task("1-1"), "test", skip=TEST_PER_TASK) == []  # 9: all played
+    friction = get_task("9-2")  # the train/dev downsample is not the test split's
+    assert plan_variations(friction, "test", 1, skip=TEST_PER_TASK) == [
+        friction.variations("test")[TEST_PER_TASK]
+    ]
     assert plan_variations(task, "dev", 2, skip=1) == task.variations("dev")[1:3]

@@ -48,8 +48,8 @@ def plan_variations(
     `max_variations` then keeps the first N of what is left.
     """
     variations = task.variations(split)
-    if split == "test" and not skip:
-        variations = variations[:TEST_PER_TASK]
+    if split == "test":
+        variations = variations if skip else variations[:TEST_PER_TASK]
     elif downsample and task.id in TRAIN_CAPS and len(variations) > TRAIN_CAPS[task.id]:
         rng = random.Random(f"{seed}:{task.id}:{split}")
         variations = sorted(rng.sample(variations, TRAIN_CAPS[task.id]))
