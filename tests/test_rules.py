@@ -260,6 +260,36 @@ def answer_guard(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == "use thermometer on tin"
 
 
+def answer_reading(rules: RuleSet):  # type: ignore[no-untyped-def]
+    """Tin read solid at 80 degrees melts above 50: the green box (below 50) is held back."""
+    episode = prefix(gold_episode(), 0)
+    episode.task_id, episode.task_description = "2-2", MELT
+    episode.steps = [
+        Step(
+            "use thermometer in inventory on tin",
+            "the thermometer measures a temperature of 80 degrees celsius",
+            0,
+            0,
+            look("kitchen", "tin"),
+            "",
+        )
+    ]
+    episode.steps.append(
+        Step(
+            "use thermometer in inventory on liquid tin",
+            "the thermometer measures a temperature of 240 degrees celsius",
+            0,
+            0,
+            look("kitchen", "liquid tin"),
+            "",
+        )
+    )
+    flat = Scripted("flat", lambda text: ["focus on green box", "focus on red box"])
+    valid = ["focus on green box", "focus on red box", "look around"]
+    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
+    return decision, decision.action == "focus on red box"
+
+
 def focus_by_kind(rules: RuleSet):  # type: ignore[no-untyped-def]
     episode = prefix(gold_episode(), 0)
     episode.task_id = "7-2"
@@ -318,6 +348,7 @@ SCENARIOS = {
     "focus-whitelist": focus_whitelist,
     "focus-task-object": focus_task_object,
     "answer-guard": answer_guard,
+    "answer-reading": answer_reading,
     "focus-by-kind": focus_by_kind,
     "measure-guard": measure_guard,
     "task-vocabulary": task_vocabulary,

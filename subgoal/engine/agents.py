@@ -35,6 +35,7 @@ from subgoal.engine.examples import (
 from subgoal.engine.grounding import Grounder, normalize
 from subgoal.engine.rules import RuleSet, caps, plan_prior, rename, search
 from subgoal.engine.rules import focus as focus_rules
+from subgoal.engine.rules.answer import placed_in
 from subgoal.engine.rules.focus import FOCUS, TaskStats, acted_on, focus_of
 from subgoal.engine.rules.loop_guard import LoopGuard
 from subgoal.engine.rules.pins import pinned
@@ -553,6 +554,9 @@ class FlatAgent(_LearnedAgent):
             ):
                 self.rules.acted("task-vocabulary")
                 return False
+        if verb == "move":  # placing the task's thing in its answer box (answer-reading)
+            box = placed_in(action)
+            return box is None or not focus_rules.answer_held(self.rules, episode, box, "place")
         return verb != "measure" or not focus_rules.measure_refused(
             self.rules, episode, action.rsplit(" on ", 1)[-1]
         )
@@ -955,6 +959,12 @@ class HierarchicalAgent(_LearnedAgent):
             refused = focus_rules.refusal(rules, self.stats, episode, target, self._completed_on)
             if refused:
                 return refused
+        if (
+            parsed.verb == "move"
+            and len(parsed.args) == 2
+            and focus_rules.answer_held(rules, episode, parsed.args[1], "place")
+        ):
+            return "unread"
         if parsed.verb == "measure_temperature" and focus_rules.measure_refused(
             rules, episode, ", ".join(parsed.args)
         ):

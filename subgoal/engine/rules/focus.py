@@ -13,7 +13,7 @@ from typing import Any
 
 from subgoal.engine.episode import Episode
 from subgoal.engine.grounding import normalize
-from subgoal.engine.rules import stages
+from subgoal.engine.rules import answer, stages
 from subgoal.engine.rules.layer import RuleSet
 from subgoal.engine.rules.vocabulary import action_verb, answer_ready, reads_the_task_object, task_object
 from subgoal.engine.subgoals import focus_allowed, focus_head, focus_told, is_answer
@@ -124,7 +124,8 @@ def refusal(rules: RuleSet, stats: TaskStats, episode: Episode, target: str, don
     """Why `focus on TARGET` may not be taken now, or None: "focus" where it is not what the task
     asks for (focus-told, focus-whitelist, focus-task-object); "order" out of the life stages' order
     (stage-order); "answer" where it is the task's answer and what its train plans do before the
-    answer is not `done()` yet (answer-guard)."""
+    answer is not `done()` yet (answer-guard); "unread" where it is an answer the thermometer's
+    readings do not show yet (answer-reading)."""
     if rules.on("focus-told") and not focus_told(episode.task_description, target):
         rules.acted("focus-told")
         return "focus"
@@ -150,7 +151,18 @@ def refusal(rules: RuleSet, stats: TaskStats, episode: Episode, target: str, don
     ):
         rules.acted("answer-guard")
         return "answer"
+    if answer_held(rules, episode, target, "focus"):
+        return "unread"
     return None
+
+
+def answer_held(rules: RuleSet, episode: Episode, target: str, verb: str) -> bool:
+    """answer-reading: `target` is the box of an answer that depends on a reading (rules/answer.py),
+    focused on or placed in by `verb`, and the readings so far do not show its condition holds."""
+    if rules.on("answer-reading") and answer.held_back(episode, target, verb):
+        rules.acted("answer-reading")
+        return True
+    return False
 
 
 def fits(rules: RuleSet, episode: Episode, target: str) -> bool:

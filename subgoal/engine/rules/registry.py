@@ -180,6 +180,14 @@ _RULES = (
         BOTH,
         "where the task names its focus by a kind, a focus may be chosen by the model's score",
     ),
+    Rule(
+        "answer-reading",
+        "task",
+        "filter",
+        BOTH,
+        "an answer set by a temperature or a melting point (focus on / place it in the box) only "
+        "once the thermometer's readings show its condition holds",
+    ),
     Rule("measure-guard", "task", "filter", BOTH, "a temperature reading only of the task's thing"),
     Rule(
         "task-vocabulary",
