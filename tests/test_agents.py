@@ -12,6 +12,7 @@ import pytest
 from subgoal.engine.agents import FlatAgent, HierarchicalAgent, LoopGuard, OracleAgent, Turn
 from subgoal.engine.episode import Episode, Step, SubgoalSpan
 from subgoal.engine.examples import COMPLETE_TASK, END_SUBGOAL, INPUT_FORMAT, examples_from_episode
+from subgoal.engine.rules import RuleSet
 from subgoal.errors import AgentError
 
 
@@ -547,7 +548,9 @@ def test_neither_agent_answers_before_the_experiment_its_train_plans_make():
         },
     }
     executor = Scripted("executor", lambda text: [END_SUBGOAL, "use thermometer on tin"])
-    agent = HierarchicalAgent(planner, executor)
+    # answer-reading would hold the box back until a reading shows it: here the guard alone
+    rules = "task without answer-reading"
+    agent = HierarchicalAgent(planner, executor, rules=RuleSet(rules))
     agent.reset(episode)
     decision = agent.act(Turn(episode, lambda: valid))
     assert decision.subgoal == "measure_temperature(tin)"
@@ -570,14 +573,19 @@ def test_neither_agent_answers_before_the_experiment_its_train_plans_make():
     }
     before = prefix(gold, 0)
     before.task_id, before.task_description = "2-2", MELT
-    decision = FlatAgent(flat).act(Turn(before, lambda: valid))
+    decision = FlatAgent(flat, rules=RuleSet(rules)).act(Turn(before, lambda: valid))
     assert decision.action == "use thermometer on tin"
     assert decision.info["why"]["beams"][0] == ["focus on red box", "focus"]
-    assert FlatAgent(flat).act(Turn(episode, lambda: valid)).action == "focus on red box"
+    assert (
+        FlatAgent(flat, rules=RuleSet(rules)).act(Turn(episode, lambda: valid)).action == "focus on red box"
+    )
     elsewhere = prefix(gold, 0)
     elsewhere.task_id, elsewhere.task_description = "2-2", MELT
     elsewhere.steps.append(Step("use thermometer on drawing", "the thermometer measures 20", 0, 0, "", ""))
-    assert FlatAgent(flat).act(Turn(elsewhere, lambda: valid)).action == "use thermometer on tin"
+    assert (
+        FlatAgent(flat, rules=RuleSet(rules)).act(Turn(elsewhere, lambda: valid)).action
+        == "use thermometer on tin"
+    )
 
 
 def test_the_planner_does_not_tour_the_house():
