@@ -39,17 +39,27 @@ HEAP_ENV = "SUBGOAL_JVM_HEAP"
 _LIVE: weakref.WeakSet[Session] = weakref.WeakSet()
 
 
+# The same episode, the same observations. ScienceWorld reseeds its random numbers at each load,
+# but it walks hash sets of its objects (bees, plants, what a room holds), and HotSpot's identity
+# hash codes come from a generator that runs on across everything the JVM did before: a variation
+# played after another one, or twice, unfolded differently (10-2 v3's gold path scored 46, 42 or
+# 38 by what the JVM had played first), so the same agent scored differently run to run with the
+# episodes shared out among workers by timing. One constant identity hash makes every walk follow
+# insertion order: the observations are a function of the variation and the actions alone.
+DETERMINISTIC = ["-XX:+UnlockExperimentalVMOptions", "-XX:hashCode=2"]
+
+
 def jvm_options() -> list[str]:
-    """Options for every ScienceWorld JVM: the heap cap from SUBGOAL_JVM_HEAP (default 1g; empty:
-    the JVM's own default)."""
+    """Options for every ScienceWorld JVM: DETERMINISTIC, and the heap cap from SUBGOAL_JVM_HEAP
+    (default 1g; empty: the JVM's own default)."""
     heap = os.environ.get(HEAP_ENV, JVM_HEAP).strip()
     if not heap:
-        return []
+        return list(DETERMINISTIC)
     if not re.fullmatch(r"[1-9]\d*[kKmMgG]?", heap):
         raise JavaOptionsError(
             f"{HEAP_ENV}={heap!r}: expected a heap size such as 1g or 512m (empty: no cap)"
         )
-    return [f"-Xmx{heap}"]
+    return [*DETERMINISTIC, f"-Xmx{heap}"]
 
 
 def _patch_scienceworld() -> None:
