@@ -46,7 +46,7 @@ _LIVE: weakref.WeakSet[Session] = weakref.WeakSet()
 # 38 by what the JVM had played first), so the same agent scored differently run to run with the
 # episodes shared out among workers by timing. One constant identity hash makes every walk follow
 # insertion order: the observations are a function of the variation and the actions alone.
-DETERMINISTIC = ["-XX:+UnlockExperimentalVMOptions", "-XX:hashCode=2"]
+DETERMINISTIC = ("-XX:+UnlockExperimentalVMOptions", "-XX:hashCode=2")
 
 
 def jvm_options() -> list[str]:

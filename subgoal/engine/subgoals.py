@@ -469,14 +469,13 @@ def is_answer(task_description: str, target: str) -> bool:
     ends the episode at -100 when wrong, and every 2-x train plan measures before it answers. A target
     that shares more words with another focus phrase is that one ("orange juice" is the substance,
     not "the orange box")."""
-    phrases = [
-        (p, bool(_ANSWER_SENTENCE.match(s))) for s in _sentences(task_description) for p in _phrases(s)
-    ]
+    phrases = [(p, bool(_ANSWER_SENTENCE.match(s))) for s in sentences(task_description) for p in _phrases(s)]
     named = [(len(_words(target) & _words(p)), answer) for p, answer in phrases if _names(target, p)]
     return max(named)[1] if named else False  # on a tie, the answer: the guard errs on waiting
 
 
-def _sentences(text: str) -> list[str]:
+def sentences(text: str) -> list[str]:
+    """The sentences of a task description."""
     return re.split(r"(?<=[.;])\s+", text)  # "50.0 degrees" is not a sentence end
 
 
@@ -484,7 +483,7 @@ def is_about(task_description: str, thing: str) -> bool:
     """Whether `thing` is what the task is about: it shares a word with the task's first sentence
     ("Your task is to measure the melting point of tin"), stop words aside, or is the simulator's
     name for it melted (`substance in metal pot`). The thermometer, named only later, is not."""
-    return focus_head(thing) == "substance" or bool(_words(thing) & _words(_sentences(task_description)[0]))
+    return focus_head(thing) == "substance" or bool(_words(thing) & _words(sentences(task_description)[0]))
 
 
 def _generic_only(task_description: str) -> bool:

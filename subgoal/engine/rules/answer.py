@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from subgoal.engine.episode import Episode
 from subgoal.engine.grounding import normalize
+from subgoal.engine.subgoals import sentences
 
 _NUMBER = r"(?P<n>-?\d+(?:\.\d+)?)"
 _ANSWER = r"(?P<verb>focus on|place it in) the (?P<box>[^.]+?)\.?$"
@@ -60,7 +61,7 @@ Reading = tuple[str, float]  # what the thermometer was used on, and the degrees
 def conditions(task_description: str) -> tuple[Condition, ...]:
     """The task's answers that depend on a reading, one per sentence that sets one."""
     found = []
-    for sentence in re.split(r"(?<=[.;])\s+", task_description.strip()):
+    for sentence in sentences(task_description.strip()):
         for pattern in _SENTENCES:
             match = pattern.match(sentence)
             if match:
