@@ -100,10 +100,11 @@ def subgoal_candidates(rules: RuleSet):  # type: ignore[no-untyped-def]
 
 
 def planner_offer(rules: RuleSet):  # type: ignore[no-untyped-def]
-    planner = Scripted("planner", lambda text: ["move(cup, blue box)"])
+    # The first beam names things in view (planner-grounded takes it) but no valid action does it.
+    planner = Scripted("planner", lambda text: ["move(thermometer, cup)", "move(cup, orange box)"])
     agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]), rules=rules)
     agent.reset(prefix(gold_episode(), 0))
-    valid = ["move cup to orange box", "look around"]
+    valid = ["move cup to orange box", "pick up thermometer", "look around"]
     decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
     return decision, decision.subgoal == "move(cup, orange box)"
 
@@ -116,6 +117,18 @@ def planner_grounded(rules: RuleSet):  # type: ignore[no-untyped-def]
     valid = ["pick up cup", "look around"]
     decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
     return decision, decision.subgoal == "pick_up(cup)"
+
+
+def planner_constrained(rules: RuleSet):  # type: ignore[no-untyped-def]
+    # Every beam names a wire seen nowhere; asked again within what the valid actions offer, the
+    # planner names the red wire in view (never a focus, which ends an episode if wrong).
+    invented = ["connect(green wire terminal 1, battery anode)", "focus_on(green wire)"]
+    planner = Scripted("planner", lambda text: invented)
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]), rules=rules)
+    agent.reset(prefix(gold_episode(), 0))
+    valid = ["connect red wire terminal 1 to battery anode", "focus on red wire", "look around"]
+    decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
+    return decision, decision.subgoal == "connect(red wire terminal 1, battery anode)"
 
 
 def plan_prior(rules: RuleSet):  # type: ignore[no-untyped-def]
@@ -337,6 +350,7 @@ SCENARIOS = {
     "subgoal-candidates": subgoal_candidates,
     "planner-offer": planner_offer,
     "planner-grounded": planner_grounded,
+    "planner-constrained": planner_constrained,
     "plan-prior": plan_prior,
     "stand-ins": stand_ins,
     "focus-as-named": focus_as_named,

@@ -868,9 +868,13 @@ class HierarchicalAgent(_LearnedAgent):
         if self.rules.on("planner-offer"):
             preferring = "planner-offer"
             beams, exact, loose = self._offered(turn, text, width, beams, usable, instant)
-        elif self.rules.on("planner-grounded"):
-            preferring = "planner-grounded"
-            loose = self._grounded(turn, usable)
+        else:
+            grounded_beams = self._grounded(turn, usable)
+            if self.rules.on("planner-grounded"):
+                preferring, loose = "planner-grounded", grounded_beams
+            if not grounded_beams and self.rules.on("planner-constrained"):
+                beams, exact = self._constrained(turn, text, width, beams, instant, focus=False)
+                preferring = "planner-constrained" if exact else preferring
         choice = (exact or loose or usable or [None])[0]
         if choice is not None:
             if preferring and choice != (usable or [None])[0]:
@@ -918,21 +922,31 @@ class HierarchicalAgent(_LearnedAgent):
             # A focus by constraint only where the task names its focus by a kind (focus-by-kind):
             # a wrong focus ends the episode at -100.
             by_kind = focus_rules.by_kind(self.rules, self.stats, turn.episode)
-            options = [
-                name
-                for name in offered
-                if self._acceptable(name, instant) and (by_kind or not name.startswith("focus_on("))
-            ]
-            if options:
-                limit = self.settings.max_new_tokens or target_limit(self.planner)
-                constrained = self.planner.generate(
-                    [text], num_beams=width, num_return=width, max_new_tokens=limit, allowed=[options]
-                )[0]
-                beams = beams + constrained
-                exact = [b for b in constrained if b in offered and self._acceptable(b, instant)]
-                if exact and exact[0].startswith("focus_on("):
-                    self.rules.acted("focus-by-kind")
+            beams, exact = self._constrained(turn, text, width, beams, instant, focus=by_kind)
+            if exact and exact[0].startswith("focus_on("):
+                self.rules.acted("focus-by-kind")
         return beams, exact, self._grounded(turn, usable)
+
+    def _constrained(
+        self, turn: Turn, text: str, width: int, beams: list[str], instant: set[str], focus: bool
+    ) -> tuple[list[str], list[str]]:
+        """The planner asked again, its beams constrained to the acceptable sub-goals the valid
+        actions offer now (a focus among them only if `focus`): (the beams with those added, the
+        constrained beams it may pursue, best first)."""
+        offered = dict.fromkeys(proposable(turn.valid_actions()))  # ordered: the same on every run
+        options = [
+            name
+            for name in offered
+            if (focus or not name.startswith("focus_on(")) and self._acceptable(name, instant)
+        ]
+        if not options:
+            return beams, []
+        limit = self.settings.max_new_tokens or target_limit(self.planner)
+        constrained = self.planner.generate(
+            [text], num_beams=width, num_return=width, max_new_tokens=limit, allowed=[options]
+        )[0]
+        exact = [b for b in constrained if b in offered and self._acceptable(b, instant)]
+        return beams + constrained, exact
 
     def _grounded(self, turn: Turn, usable: list[str]) -> list[str]:
         """The usable beams whose names appear in a valid action, the task or the inventory

@@ -114,6 +114,14 @@ _RULES = (
         "prefer a planner beam whose names appear in a valid action, the task or the inventory",
     ),
     Rule(
+        "planner-constrained",
+        "general",
+        "fallback",
+        HIER,
+        "no planner beam names only things in view, the task or the inventory: the planner asked "
+        "again, constrained to the sub-goals the valid actions offer (no focus among them)",
+    ),
+    Rule(
         "focus-as-named",
         "general",
         "filter",
