@@ -229,6 +229,16 @@ def focus_told(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == "focus on blue light bulb"
 
 
+def focus_no_place(rules: RuleSet):  # type: ignore[no-untyped-def]
+    # "Focus on the substance": a kind, which focus-told leaves open; the greenhouse is a place.
+    kind = prefix(gold_episode(), 0)
+    kind.task_description = "Your task is to melt ice. First, focus on the substance."
+    flat = Scripted("flat", lambda text: ["focus on greenhouse", "focus on ice"])
+    valid = ["focus on greenhouse", "focus on ice", "teleport to greenhouse"]
+    decision = FlatAgent(flat, rules=rules).act(Turn(kind, lambda: valid))
+    return decision, decision.action == "focus on ice"
+
+
 def focus_whitelist(rules: RuleSet):  # type: ignore[no-untyped-def]
     # The task names its focus only by a kind; its train plans focused on thermometers.
     kind = prefix(gold_episode(), 0)
@@ -359,6 +369,7 @@ SCENARIOS = {
     "pin-focus": pin_focus,
     "pin-delivery": pin_delivery,
     "focus-told": focus_told,
+    "focus-no-place": focus_no_place,
     "focus-whitelist": focus_whitelist,
     "focus-task-object": focus_task_object,
     "answer-guard": answer_guard,

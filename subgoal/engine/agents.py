@@ -873,7 +873,7 @@ class HierarchicalAgent(_LearnedAgent):
             if self.rules.on("planner-grounded"):
                 preferring, loose = "planner-grounded", grounded_beams
             if not grounded_beams and self.rules.on("planner-constrained"):
-                beams, exact = self._constrained(turn, text, width, beams, instant, focus=False)
+                exact = self._offered_alike(turn, text, usable or beams, instant)
                 preferring = "planner-constrained" if exact else preferring
         choice = (exact or loose or usable or [None])[0]
         if choice is not None:
@@ -926,6 +926,29 @@ class HierarchicalAgent(_LearnedAgent):
             if exact and exact[0].startswith("focus_on("):
                 self.rules.acted("focus-by-kind")
         return beams, exact, self._grounded(turn, usable)
+
+    def _offered_alike(self, turn: Turn, text: str, beams: list[str], instant: set[str]) -> list[str]:
+        """planner-constrained: the sub-goals the valid actions offer with the verb of the first beam
+        that has any (no focus: a wrong one ends the episode), the MAX_SCORED most like that beam,
+        best first by the planner's own score. Not a constrained beam search: forced off its spelling
+        at one word (`egg giant tortoise egg`), the planner's likeliest sequence went elsewhere
+        (dev, RESULTS §26)."""
+        from rapidfuzz import fuzz
+
+        by_verb: dict[str, list[str]] = {}
+        for name in proposable(turn.valid_actions()):
+            parsed = parse_subgoal(name)
+            if parsed is not None and parsed.verb != "focus_on":
+                by_verb.setdefault(parsed.verb, []).append(name)
+        for beam in beams:
+            parsed = parse_subgoal(beam)
+            verb = parsed.verb if parsed else None
+            options = [o for o in by_verb.get(verb or "", []) if self._acceptable(o, instant)]
+            if options:
+                alike = sorted(options, key=lambda o: -fuzz.token_sort_ratio(beam, o))[:MAX_SCORED]
+                scores = self.planner.score(text, alike)
+                return [o for _, o in sorted(zip(scores, alike, strict=True), key=lambda p: -p[0])]
+        return []
 
     def _constrained(
         self, turn: Turn, text: str, width: int, beams: list[str], instant: set[str], focus: bool

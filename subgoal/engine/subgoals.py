@@ -521,6 +521,28 @@ def focus_told(task_description: str, target: str) -> bool:
     return not named or focus_head(target) == "substance" or any(_names(target, p) for p in named)
 
 
+# Every location of the simulator's house and its outside: places to go, never a thing to focus on.
+PLACES = frozenset(
+    {
+        "art studio",
+        "bathroom",
+        "bedroom",
+        "foundry",
+        "greenhouse",
+        "hallway",
+        "kitchen",
+        "living room",
+        "outside",
+        "workshop",
+    }
+)
+
+
+def is_place(target: str) -> bool:
+    """Whether `target` names a location (`greenhouse`), not a thing in one."""
+    return names_in(target).removeprefix("the ") in PLACES
+
+
 def focus_allowed(task_description: str, target: str, heads: Sequence[str] | None = None) -> bool:
     """Whether `focus on TARGET` fits what the task says to focus on. ScienceWorld ends an episode
     at -100 on a wrong focus, so:

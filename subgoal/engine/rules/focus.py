@@ -16,7 +16,7 @@ from subgoal.engine.grounding import normalize
 from subgoal.engine.rules import answer, stages
 from subgoal.engine.rules.layer import RuleSet
 from subgoal.engine.rules.vocabulary import action_verb, answer_ready, reads_the_task_object, task_object
-from subgoal.engine.subgoals import focus_allowed, focus_head, focus_told, is_answer
+from subgoal.engine.subgoals import focus_allowed, focus_head, focus_told, is_answer, is_place
 
 FOCUS = re.compile(r"^focus on (.+)$")
 FOCUS_VERBS = frozenset({"focus_on", "focus"})  # a sub-goal's verb, an action's
@@ -122,10 +122,13 @@ def by_kind(rules: RuleSet, stats: TaskStats, episode: Episode) -> bool:
 
 def refusal(rules: RuleSet, stats: TaskStats, episode: Episode, target: str, done: Done) -> str | None:
     """Why `focus on TARGET` may not be taken now, or None: "focus" where it is not what the task
-    asks for (focus-told, focus-whitelist, focus-task-object); "order" out of the life stages' order
+    asks for (focus-no-place, focus-told, focus-whitelist, focus-task-object); "order" out of the life stages' order
     (stage-order); "answer" where it is the task's answer and what its train plans do before the
     answer is not `done()` yet (answer-guard); "unread" where it is an answer the thermometer's
     readings do not show yet (answer-reading)."""
+    if rules.on("focus-no-place") and is_place(target):
+        rules.acted("focus-no-place")
+        return "focus"
     if rules.on("focus-told") and not focus_told(episode.task_description, target):
         rules.acted("focus-told")
         return "focus"

@@ -81,6 +81,14 @@ _RULES = (
         "organism, substance), a focus shares a word with that name and names no other colour",
     ),
     Rule(
+        "focus-no-place",
+        "general",
+        "filter",
+        BOTH,
+        "no focus on a location of the house or the outside (`focus on greenhouse`): places are "
+        "gone to, never focused on",
+    ),
+    Rule(
         "stand-ins",
         "general",
         "input",
@@ -118,8 +126,8 @@ _RULES = (
         "general",
         "fallback",
         HIER,
-        "no planner beam names only things in view, the task or the inventory: the planner asked "
-        "again, constrained to the sub-goals the valid actions offer (no focus among them)",
+        "no planner beam names only things in view, the task or the inventory: the planner's choice, "
+        "by its score, among the sub-goals the valid actions offer with its beam's verb (no focus)",
     ),
     Rule(
         "focus-as-named",
