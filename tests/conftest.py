@@ -70,7 +70,7 @@ def unretired(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def retired(monkeypatch: pytest.MonkeyPatch) -> str:
     """A rule retired for the test (planner-offer, whose scenario shows it acting), so what a
-    retirement does stays tested while the registry retires none."""
+    retirement does stays tested whatever the registry retires."""
     from dataclasses import replace
 
     from subgoal.engine.rules import RULES
