@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from subgoal.engine.episode import Episode, Step
-from subgoal.engine.rules.answer import Condition, conditions, held_back, holds, placed_in, readings
+from subgoal.engine.rules.answer import Condition, conditions, held_back, holds, placed_in, readings, shown
 
 MELT = (
     "Your task is to measure the melting point of solid unknown substance C, which is located around the "
@@ -115,3 +115,30 @@ def test_the_flat_agent_places_the_thing_only_in_the_box_its_reading_shows() -> 
     assert decision.action == "move metal fork in inventory to blue box"
     off = FlatAgent(flat, rules=RuleSet("general")).act(Turn(episode, lambda: valid))
     assert off.action == "move metal fork in inventory to green box"
+
+
+def focus(thing: str) -> Step:
+    return Step(f"focus on {thing}", f"You focus on the {thing}.", 0, 0, "", "")
+
+
+def test_the_answer_a_reading_shows_is_given_once_the_thing_was_focused_on() -> None:
+    valid = ["move metal fork in inventory to green box", "move metal fork in inventory to blue box", "wait1"]
+    read = played(PLACE, reading("metal fork in inventory", 30.0))
+    assert shown(read, valid) is None  # the task asks to focus on the fork first
+    focused = played(PLACE, focus("metal fork"), reading("metal fork in inventory", 30.0))
+    assert shown(focused, valid) == ("move metal fork in inventory to blue box", "move(metal fork, blue box)")
+    assert shown(focused, ["move cup to blue box", "wait1"]) is None  # the fork is not in view
+    cold = played(PLACE, focus("metal fork"), reading("metal fork in inventory", 20.0))
+    assert shown(cold, valid)[0] == "move metal fork in inventory to green box"
+    unread = played(PLACE, focus("metal fork"))
+    assert shown(unread, valid) is None
+    melted = played(
+        MELT,
+        focus("solid unknown substance c"),
+        reading("solid unknown substance c", 20.0),
+        reading("liquid unknown substance c", 120.0),
+    )
+    assert shown(melted, ["focus on orange box", "focus on yellow box"]) == (
+        "focus on yellow box",
+        "focus_on(yellow box)",
+    )

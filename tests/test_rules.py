@@ -313,6 +313,27 @@ def answer_reading(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == "focus on red box"
 
 
+def answer_shown(rules: RuleSet):  # type: ignore[no-untyped-def]
+    """Tin focused on, then read liquid at 40 degrees: it melts below 50, the green box at once."""
+    episode = prefix(gold_episode(), 0)
+    episode.task_id, episode.task_description = "2-2", MELT
+    episode.steps = [
+        Step("focus on tin", "You focus on the tin.", 0, 0, look("kitchen", "tin"), ""),
+        Step(
+            "use thermometer in inventory on liquid tin",
+            "the thermometer measures a temperature of 40 degrees celsius",
+            0,
+            0,
+            look("kitchen", "liquid tin"),
+            "",
+        ),
+    ]
+    flat = Scripted("flat", lambda text: ["pick up shovel"])
+    valid = ["focus on green box", "focus on red box", "pick up shovel"]
+    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
+    return decision, decision.action == "focus on green box"
+
+
 def focus_by_kind(rules: RuleSet):  # type: ignore[no-untyped-def]
     episode = prefix(gold_episode(), 0)
     episode.task_id = "7-2"
@@ -374,6 +395,7 @@ SCENARIOS = {
     "focus-task-object": focus_task_object,
     "answer-guard": answer_guard,
     "answer-reading": answer_reading,
+    "answer-shown": answer_shown,
     "focus-by-kind": focus_by_kind,
     "measure-guard": measure_guard,
     "task-vocabulary": task_vocabulary,

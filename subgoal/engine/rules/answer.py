@@ -1,7 +1,9 @@
 """answer-reading: where the task makes its answer depend on a reading ("If the melting point of tin
 is above 50.0 degrees celsius, focus on the blue box. If ... below ..., focus on the orange box";
 "If the metal fork temperature is above 50.0 degrees celsius, place it in the blue box"), an answer
-is given only once the thermometer readings so far show its condition holds.
+is given only once the thermometer readings so far show its condition holds (answer-reading); and
+once they show it, at once (answer-shown): a planner that has read the thermometer wanders off
+(2-1 on dev: every episode stalled after its reading).
 
 A wrong answer ends the episode at -100, and the models choose a box by the order the task names
 them in, not by the reading (RESULTS §24: 2-2 at 0). An answer held back keeps the points the
@@ -147,3 +149,30 @@ def placed_in(action: str) -> str | None:
     """The container of a `move X to Y` action, or None."""
     match = MOVE.match(normalize(action))
     return match.group(2) if match else None
+
+
+def shown(episode: Episode, valid: list[str]) -> tuple[str, str] | None:
+    """answer-shown: the valid action giving the answer whose condition the readings show, and the
+    sub-goal it serves; None before the thing the task is about was focused on (the task asks for
+    that first), or where no valid action gives it (the box or the thing not in view)."""
+    seen = readings(episode)
+    for condition in conditions(episode.task_description):
+        if not holds(condition, seen) or not _focused_on(episode, condition.thing):
+            continue
+        for action in valid:
+            text = normalize(action)
+            if condition.verb == "focus" and text == f"focus on {condition.box}":
+                return action, f"focus_on({condition.box})"
+            move = MOVE.match(text)
+            if condition.verb == "place" and move and move.group(2) == condition.box:
+                thing = move.group(1).removesuffix(" in inventory")
+                if _state(thing, condition.thing) is not None:
+                    return action, f"move({thing}, {condition.box})"
+    return None
+
+
+def _focused_on(episode: Episode, thing: str) -> bool:
+    actions = (normalize(s.action) for s in episode.steps)
+    return any(
+        a.startswith("focus on ") and _state(a[len("focus on ") :], thing) is not None for a in actions
+    )

@@ -206,6 +206,14 @@ _RULES = (
         "an answer set by a temperature or a melting point (focus on / place it in the box) only "
         "once the thermometer's readings show its condition holds",
     ),
+    Rule(
+        "answer-shown",
+        "task",
+        "pin",
+        BOTH,
+        "the thermometer's readings show an answer's condition holds (answer-reading's sentences), "
+        "the thing focused on: that answer at once (focus on its box, or move the thing into it)",
+    ),
     Rule("measure-guard", "task", "filter", BOTH, "a temperature reading only of the task's thing"),
     Rule(
         "task-vocabulary",
