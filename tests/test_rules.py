@@ -334,6 +334,19 @@ def answer_shown(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == "focus on green box"
 
 
+def answer_timing(rules: RuleSet):  # type: ignore[no-untyped-def]
+    """Both planes timed, the cloth slower: least friction is the plastic plane, at once."""
+    from test_timing import CLOTH, FRICTION, PLASTIC, onto, timed
+
+    episode = prefix(gold_episode(), 0)
+    episode.task_id, episode.task_description = "9-2", FRICTION
+    episode.steps = [onto(CLOTH), *timed(21), onto(PLASTIC), *timed(16)]
+    flat = Scripted("flat", lambda text: [f"focus on {CLOTH}"])
+    valid = [f"focus on {CLOTH}", f"focus on {PLASTIC}", "wait1"]
+    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
+    return decision, decision.action == f"focus on {PLASTIC}"
+
+
 def focus_by_kind(rules: RuleSet):  # type: ignore[no-untyped-def]
     episode = prefix(gold_episode(), 0)
     episode.task_id = "7-2"
@@ -396,6 +409,7 @@ SCENARIOS = {
     "answer-guard": answer_guard,
     "answer-reading": answer_reading,
     "answer-shown": answer_shown,
+    "answer-timing": answer_timing,
     "focus-by-kind": focus_by_kind,
     "measure-guard": measure_guard,
     "task-vocabulary": task_vocabulary,

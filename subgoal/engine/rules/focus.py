@@ -13,7 +13,7 @@ from typing import Any
 
 from subgoal.engine.episode import Episode
 from subgoal.engine.grounding import normalize
-from subgoal.engine.rules import answer, stages
+from subgoal.engine.rules import answer, stages, timing
 from subgoal.engine.rules.layer import RuleSet
 from subgoal.engine.rules.vocabulary import action_verb, answer_ready, reads_the_task_object, task_object
 from subgoal.engine.subgoals import focus_allowed, focus_head, focus_told, is_answer, is_place
@@ -125,7 +125,8 @@ def refusal(rules: RuleSet, stats: TaskStats, episode: Episode, target: str, don
     asks for (focus-no-place, focus-told, focus-whitelist, focus-task-object); "order" out of the life stages' order
     (stage-order); "answer" where it is the task's answer and what its train plans do before the
     answer is not `done()` yet (answer-guard); "unread" where it is an answer the thermometer's
-    readings do not show yet (answer-reading)."""
+    readings do not show yet (answer-reading), or a plane the stopwatch's times do not show yet
+    (answer-timing)."""
     if rules.on("focus-no-place") and is_place(target):
         rules.acted("focus-no-place")
         return "focus"
@@ -155,6 +156,9 @@ def refusal(rules: RuleSet, stats: TaskStats, episode: Episode, target: str, don
         rules.acted("answer-guard")
         return "answer"
     if answer_held(rules, episode, target, "focus"):
+        return "unread"
+    if rules.on("answer-timing") and timing.held_back(episode, target):
+        rules.acted("answer-timing")
         return "unread"
     return None
 

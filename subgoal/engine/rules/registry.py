@@ -214,6 +214,14 @@ _RULES = (
         "the thermometer's readings show an answer's condition holds (answer-reading's sentences), "
         "the thing focused on: that answer at once (focus on its box, or move the thing into it)",
     ),
+    Rule(
+        "answer-timing",
+        "task",
+        "pin",
+        BOTH,
+        "which of two inclined planes (angle, friction): the stopwatch's routine after the block goes "
+        "onto a plane, no focus on a plane before both are timed, then the plane the times show",
+    ),
     Rule("measure-guard", "task", "filter", BOTH, "a temperature reading only of the task's thing"),
     Rule(
         "task-vocabulary",
