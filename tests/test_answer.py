@@ -39,7 +39,8 @@ def played(description: str, *steps: Step) -> Episode:
 
 def test_conditions_are_read_with_the_thing_as_the_simulator_renames_it() -> None:
     orange, yellow = conditions(MELT)
-    assert orange == Condition("melting point", "unknown substance c", True, 150.0, "focus", "orange box")
+    # the state and the one-letter label left out, as the simulator's valid actions name it
+    assert orange == Condition("melting point", "unknown substance", True, 150.0, "focus", "orange box")
     assert (yellow.above, yellow.box) == (False, "yellow box")
     blue, green = conditions(PLACE)
     assert blue == Condition("temperature", "metal fork", True, 25.0, "place", "blue box")
@@ -142,3 +143,12 @@ def test_the_answer_a_reading_shows_is_given_once_the_thing_was_focused_on() -> 
         "focus on yellow box",
         "focus_on(yellow box)",
     )
+
+
+def test_a_labelled_thing_is_read_and_placed_by_the_name_the_valid_actions_give() -> None:
+    labelled = PLACE.replace("metal fork", "unknown substance B")
+    focused = played(labelled, focus("unknown substance"), reading("unknown substance", 30.0))
+    assert readings(focused) == [("unknown substance", 30.0)]
+    valid = ["move unknown substance to green box", "move unknown substance to blue box"]
+    assert shown(focused, valid) == (valid[1], "move(unknown substance, blue box)")
+    assert not held_back(focused, "blue box", "place") and held_back(focused, "green box", "place")

@@ -9,7 +9,15 @@ import re
 import pytest
 
 from subgoal.engine.examples import room_of
-from subgoal.engine.subgoals import candidates, focus_told, grounded, is_done, parse_subgoal
+from subgoal.engine.subgoals import (
+    candidates,
+    focus_head,
+    focus_told,
+    grounded,
+    in_view,
+    is_done,
+    parse_subgoal,
+)
 
 VALID = [
     "teleport to kitchen",
@@ -46,6 +54,17 @@ def test_candidates_follow_the_subgoal():
     # What the sub-goal names is out of sight: open what it may be in (not a door).
     assert c("pick_up(metal pot)") == ["open cupboard"]
     assert c("navigate_to(moon)") == []
+
+
+def test_a_one_letter_label_the_valid_actions_leave_out_names_the_same_thing():
+    # "unknown substance B" in the task; `pick up unknown substance` among the valid actions
+    valid = ["pick up unknown substance", "use thermometer on unknown substance", "pick up flower pot"]
+    assert candidates(parse_subgoal("pick_up(unknown substance B)"), valid) == ["pick up unknown substance"]
+    assert candidates(parse_subgoal("measure_temperature(unknown substance B)"), valid) == [valid[1]]
+    assert focus_head("unknown substance B") == "substance" and in_view("unknown substance B", valid, "")
+    # a number is no label: flower pot 1 is not any flower pot
+    assert candidates(parse_subgoal("pick_up(flower pot 1)"), valid) == []
+    assert candidates(parse_subgoal("pick_up(inclined plane b)"), ["pick up inclined plane f"]) == []
 
 
 def test_done_is_read_off_the_observations():

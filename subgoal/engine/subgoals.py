@@ -97,8 +97,17 @@ def parse_subgoal(name: str) -> Subgoal | None:
     return Subgoal(head.strip().lower(), tuple(a.lower() for a in args))
 
 
+def unlabelled(name: str) -> str:
+    """`name` without a one-letter label the task gives a thing ("unknown substance B"), which the
+    simulator's valid actions leave out (`pick up unknown substance`) though it accepts either."""
+    words = name.split()
+    return " ".join(words[:-1]) if len(words) > 1 and len(words[-1]) == 1 and words[-1].isalpha() else name
+
+
 def _same(a: str, b: str) -> bool:
-    return " ".join(a.lower().split()) == " ".join(b.lower().split())
+    """The same name, or the same name but for a one-letter label (`unknown substance b`)."""
+    a, b = " ".join(a.lower().split()), " ".join(b.lower().split())
+    return a == b or unlabelled(a) == b or unlabelled(b) == a
 
 
 def _is(obj: str, kinds: Sequence[str]) -> bool:
@@ -414,7 +423,7 @@ def focus_head(target: str) -> str:
     """The word that says what kind of thing a focus target is: `baby baby brown bear` -> bear,
     `soap in cupboard` -> soap, `book (sherlock holmes)` -> book."""
     name = re.split(r" in | on | \(", target.lower(), maxsplit=1)[0]
-    words = re.findall(r"[a-z0-9-]+", name)
+    words = re.findall(r"[a-z0-9-]+", unlabelled(name))
     return words[-1] if words else ""
 
 

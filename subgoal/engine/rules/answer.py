@@ -26,7 +26,7 @@ from functools import lru_cache
 
 from subgoal.engine.episode import Episode
 from subgoal.engine.grounding import normalize
-from subgoal.engine.subgoals import sentences
+from subgoal.engine.subgoals import sentences, unlabelled
 
 _NUMBER = r"(?P<n>-?\d+(?:\.\d+)?)"
 _ANSWER = r"(?P<verb>focus on|place it in) the (?P<box>[^.]+?)\.?$"
@@ -83,9 +83,10 @@ def conditions(task_description: str) -> tuple[Condition, ...]:
 
 def _bare(thing: str) -> str:
     """The thing without the state the task found it in (`solid unknown substance c`): the
-    simulator renames it as it melts."""
+    simulator renames it as it melts; and without a one-letter label, which its valid actions leave
+    out (`use thermometer on unknown substance`)."""
     first, _, rest = thing.partition(" ")
-    return rest if first in _OTHER_STATE and rest else thing
+    return unlabelled(rest if first in _OTHER_STATE and rest else thing)
 
 
 def readings(episode: Episode) -> list[Reading]:
