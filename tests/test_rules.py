@@ -335,12 +335,12 @@ def answer_shown(rules: RuleSet):  # type: ignore[no-untyped-def]
 
 
 def answer_timing(rules: RuleSet):  # type: ignore[no-untyped-def]
-    """Both planes timed, the cloth slower: least friction is the plastic plane, at once."""
-    from test_timing import CLOTH, FRICTION, PLASTIC, onto, timed
+    """Both slides watched, the cloth's slower: least friction is the plastic plane, at once."""
+    from test_timing import CLOTH, FRICTION, PLASTIC, slide
 
     episode = prefix(gold_episode(), 0)
     episode.task_id, episode.task_description = "9-2", FRICTION
-    episode.steps = [onto(CLOTH), *timed(21), onto(PLASTIC), *timed(16)]
+    episode.steps = [*slide(CLOTH, 5, 10, 100), *slide(PLASTIC, 5, 12)]
     flat = Scripted("flat", lambda text: [f"focus on {CLOTH}"])
     valid = [f"focus on {CLOTH}", f"focus on {PLASTIC}", "wait1"]
     decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))

@@ -219,8 +219,8 @@ _RULES = (
         "task",
         "pin",
         BOTH,
-        "which of two inclined planes (angle, friction): the stopwatch's routine after the block goes "
-        "onto a plane, no focus on a plane before both are timed, then the plane the times show",
+        "which of two inclined planes (angle, friction): the block's slide down each plane looked at "
+        "tick by tick, no focus on a plane before the slides differ, then the plane they show",
     ),
     Rule("measure-guard", "task", "filter", BOTH, "a temperature reading only of the task's thing"),
     Rule(

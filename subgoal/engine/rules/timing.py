@@ -1,17 +1,19 @@
 """answer-timing: where the task asks which of two inclined planes has the shallowest or steepest
-angle, or the most or least friction (9-x), the block is timed on each plane with the stopwatch and
-the answer is the plane the times show.
+angle, or the most or least friction (9-x), the block's slide down each plane is watched, and the
+answer is the plane the slides show.
 
-The models move the block onto a plane and give up on the stopwatch, then focus on a plane
-at once: a coin flip that ends the episode at -100 when wrong (RESULTS §26: 9-x at 50-60 on test
-with the task rules). So, at the `task` level:
-- after the block is moved onto a plane, the stopwatch's routine is pinned as every train plan of 9-x
-  takes it: activate, deactivate, examine (the simulator times the slide itself);
-- a focus on a plane waits until both planes have a time (a filter, in focus.refusal);
-- then the plane the times show is focused on at once: the block slides longer down the shallower
-  plane and the one with more friction.
+The models move the block onto a plane, then focus on a plane at once: a coin flip that ends the
+episode at -100 when wrong (RESULTS §26: 9-x at 50-60 on test with the task rules). So, at `task`:
+- after the block goes onto a plane, the plane is looked at, one look per tick, as the train plans
+  of 9-x do between starting and stopping the stopwatch: "a wood block approximately 20% down the
+  plane";
+- a focus on a plane waits until the two slides differ at the same tick after the block went on;
+- then the plane they show is focused on at once: the block is slower down the shallower plane and
+  the one with more friction.
 
-On every 9-x gold path of the train split (150) that verdict is the gold focus.
+The simulator completes the task on the right focus whether or not the stopwatch was used (checked
+on 9-1 dev variation 87: 100 and done). The train plans time each slide with the stopwatch, the
+verdict the same on every one of their 150 gold paths (RESULTS §26).
 """
 
 from __future__ import annotations
@@ -28,15 +30,17 @@ _QUESTION = re.compile(
     r"(?P<which>shallowest angle|steepest angle|most friction|least friction)",
     re.I,
 )
-_ONTO_PLANE = re.compile(r"^move (?P<thing>.+) to (?P<plane>inclined plane.*)$")
-_TIME = re.compile(r"the time reads (\d+) ticks", re.I)
-_LONGER = frozenset({"shallowest angle", "most friction"})  # the slower slide answers these
+# What the train plans of 9-x slide down the planes.
+_ONTO_PLANE = re.compile(r"^move (?P<thing>(?:\w+ )*(?:block|brick)) to (?P<plane>inclined plane.*)$")
+_DOWN = re.compile(r"approximately (\d+)% down the plane")
+_SLOWER = frozenset({"shallowest angle", "most friction"})  # the slower slide answers these
+MAX_LOOKS = 15  # looks at one slide at most: enough for the closest train pair (21 and 22 ticks)
 
 
 @dataclass(frozen=True)
 class Question:
     planes: tuple[str, str]  # as the task names them: "b", "plastic", "unknown material g"
-    longer: bool  # the answer is the plane with the longer time
+    slower: bool  # the answer is the plane the block slides down more slowly
 
 
 @lru_cache(maxsize=256)
@@ -45,94 +49,94 @@ def question(task_description: str) -> Question | None:
     if match is None:
         return None
     planes = (normalize(match["a"]), normalize(match["b"]))
-    return Question(planes, normalize(match["which"]) in _LONGER)
+    return Question(planes, normalize(match["which"]) in _SLOWER)
 
 
 def which_plane(q: Question, name: str) -> str | None:
     """The task's name for the plane `name` is (`inclined plane with a plastic surface`: plastic)."""
+    name = normalize(name)
+    if not name.startswith("inclined plane"):
+        return None
     for plane in q.planes:
-        if re.search(rf"\b{re.escape(plane)}\b", normalize(name).removeprefix("inclined plane")):
+        if re.search(rf"\b{re.escape(plane)}\b", name.removeprefix("inclined plane")):
             return plane
     return None
 
 
-def times(episode: Episode, q: Question) -> dict[str, int]:
-    """Each plane's time so far: the stopwatch read after the block was last moved onto it."""
-    found: dict[str, int] = {}
-    on = None
+@dataclass
+class Slide:
+    plane: str  # the task's name for it
+    spelled: str  # the plane as the move named it, to look at
+    seen: list[int]  # % down the plane at each look, one per tick after the block went on (100: bottom)
+    going: bool  # the block is still there and nothing but looks at it came since
+
+
+def slides(episode: Episode, q: Question) -> dict[str, Slide]:
+    """Each plane's latest slide: the looks that followed the block's last move onto it, unbroken."""
+    found: dict[str, Slide] = {}
+    current: Slide | None = None
     for step in episode.steps:
-        action = normalize(step.action)
+        action, observation = normalize(step.action), (step.observation or "").lower()
         onto = _ONTO_PLANE.match(action)
-        if onto and "inclined plane" in (step.observation or "").lower():
-            on = which_plane(q, onto["plane"])
-        read = _TIME.search(step.observation or "")
-        if read and on is not None and action.startswith("examine stopwatch"):
-            found[on] = int(read.group(1))
+        plane = which_plane(q, onto["plane"]) if onto else None
+        if onto and plane and "inclined plane" in observation:
+            if current is not None:
+                current.going = False  # the block left that plane
+            current = found[plane] = Slide(plane, onto["plane"], [], True)
+        elif current is not None and current.going and action == f"look at {current.spelled}":
+            down = _DOWN.search(observation)
+            current.seen.append(
+                100 if "bottom of the plane" in observation else int(down.group(1)) if down else -1
+            )
+        elif current is not None:
+            current.going = False
     return found
 
 
-def answer(q: Question, timed: dict[str, int]) -> str | None:
-    """The plane the times show, or None before both are timed (or on a tie)."""
-    if len(timed) < 2 or timed[q.planes[0]] == timed[q.planes[1]]:
+def answer(q: Question, seen: dict[str, Slide]) -> str | None:
+    """The plane the two slides show, or None before they differ at the same tick."""
+    if len(seen) < 2:
         return None
-    slower = max(q.planes, key=lambda p: timed[p])
-    faster = min(q.planes, key=lambda p: timed[p])
-    return slower if q.longer else faster
-
-
-def held_back(episode: Episode, target: str) -> bool:
-    """Whether `focus on TARGET` waits: a plane of the question, and not the one both times show."""
-    q = question(episode.task_description)
-    if q is None or which_plane(q, target) is None or not target.lower().startswith("inclined plane"):
-        return False
-    return which_plane(q, target) != answer(q, times(episode, q))
-
-
-def pinned(episode: Episode, valid: list[str]) -> tuple[str, str] | None:
-    """The stopwatch's next step after the block went onto a plane not yet timed, or the answer
-    once both are: a valid action and the sub-goal it serves, or None."""
-    q = question(episode.task_description)
-    if q is None:
-        return None
-    timed = times(episode, q)
-    best = answer(q, timed)
-    if best is not None:
-        for action in valid:
-            target = normalize(action).removeprefix("focus on ")
-            if action.lower().startswith("focus on inclined plane") and which_plane(q, target) == best:
-                return action, f"focus_on({target})"
-        return None
-    routine = _routine(episode, q, timed)
-    if routine is None:
-        return None
-    word, subgoal = routine
-    for action in valid:
-        if normalize(action).startswith(word):
-            return action, subgoal
+    a, b = (seen[p].seen for p in q.planes)
+    for x, y in zip(a, b, strict=False):
+        if x != y and min(x, y) >= 0:
+            faster = q.planes[0] if x > y else q.planes[1]
+            slower = q.planes[1] if faster == q.planes[0] else q.planes[0]
+            return slower if q.slower else faster
     return None
 
 
-_ROUTINE = ("activate stopwatch", "deactivate stopwatch", "examine stopwatch")
+def held_back(episode: Episode, target: str) -> bool:
+    """Whether `focus on TARGET` waits: a plane of the question, and not the one the slides show."""
+    q = question(episode.task_description)
+    if q is None:
+        return False
+    plane = which_plane(q, target)
+    return plane is not None and plane != answer(q, slides(episode, q))
 
 
-def _routine(episode: Episode, q: Question, timed: dict[str, int]) -> tuple[str, str] | None:
-    """After the block's last move onto a plane without a time: the stopwatch step that comes next,
-    in the routine's order among the actions since that move, and the sub-goal it serves."""
-    since: list[str] = []
-    onto = None
-    for step in episode.steps:
-        action = normalize(step.action)
-        move = _ONTO_PLANE.match(action)
-        if move and "inclined plane" in (step.observation or "").lower():
-            onto, since = move, []
-        elif onto is not None:
-            since.append(action)
-    if onto is None or which_plane(q, onto["plane"]) in timed:
+def pinned(episode: Episode, valid: list[str]) -> tuple[str, str] | None:
+    """The next look at the block sliding, or the answer once the slides show it: a valid action
+    and the sub-goal it serves, or None."""
+    q = question(episode.task_description)
+    if q is None:
         return None
-    done = 0  # how many of the routine's steps were taken in order
-    for action in since:
-        if done < len(_ROUTINE) and action.startswith(_ROUTINE[done]):
-            done += 1
-    if done == len(_ROUTINE):
+    seen = slides(episode, q)
+    best = answer(q, seen)
+    if best is not None:
+        for action in valid:
+            target = normalize(action).removeprefix("focus on ")
+            if normalize(action).startswith("focus on ") and which_plane(q, target) == best:
+                return action, f"focus_on({target})"
         return None
-    return _ROUTINE[done], f"measure_time({onto['thing']}, {onto['plane']})"
+    going = next((s for s in seen.values() if s.going), None)
+    if going is None or 100 in going.seen or len(going.seen) >= MAX_LOOKS:
+        return None
+    other = next((s for p, s in seen.items() if p != going.plane), None)
+    if other is not None and len(going.seen) >= len(other.seen) and not other.going:
+        return None  # as long as the other slide was watched, and no difference: nothing more to see
+    look = f"look at {going.spelled}"
+    for action in valid:
+        if normalize(action) == look:
+            return action, f"measure_time(block, {going.spelled})"
+    return None
