@@ -347,6 +347,19 @@ def answer_timing(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == f"focus on {PLASTIC}"
 
 
+def answer_circuit(rules: RuleSet):  # type: ignore[no-untyped-def]
+    """A bulb on with both of the thing's terminals wired: the conductive box, at once."""
+    from test_circuit import CONDUCTIVE, LIT, step, wired
+
+    episode = prefix(gold_episode(), 0)
+    episode.task_id, episode.task_description = "3-4", CONDUCTIVE
+    episode.steps = [wired(1), wired(2), step("wait1", look=LIT)]
+    flat = Scripted("flat", lambda text: ["move unknown substance to green box"])
+    valid = ["move unknown substance to green box", "move unknown substance to red box", "wait1"]
+    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
+    return decision, decision.action == "move unknown substance to red box"
+
+
 def focus_by_kind(rules: RuleSet):  # type: ignore[no-untyped-def]
     episode = prefix(gold_episode(), 0)
     episode.task_id = "7-2"
@@ -410,6 +423,7 @@ SCENARIOS = {
     "answer-reading": answer_reading,
     "answer-shown": answer_shown,
     "answer-timing": answer_timing,
+    "answer-circuit": answer_circuit,
     "focus-by-kind": focus_by_kind,
     "measure-guard": measure_guard,
     "task-vocabulary": task_vocabulary,

@@ -13,7 +13,7 @@ from typing import Any
 
 from subgoal.engine.episode import Episode
 from subgoal.engine.grounding import normalize
-from subgoal.engine.rules import answer, stages, timing
+from subgoal.engine.rules import answer, circuit, stages, timing
 from subgoal.engine.rules.layer import RuleSet
 from subgoal.engine.rules.vocabulary import action_verb, answer_ready, reads_the_task_object, task_object
 from subgoal.engine.subgoals import focus_allowed, focus_head, focus_told, is_answer, is_place
@@ -165,9 +165,13 @@ def refusal(rules: RuleSet, stats: TaskStats, episode: Episode, target: str, don
 
 def answer_held(rules: RuleSet, episode: Episode, target: str, verb: str) -> bool:
     """answer-reading: `target` is the box of an answer that depends on a reading (rules/answer.py),
-    focused on or placed in by `verb`, and the readings so far do not show its condition holds."""
+    focused on or placed in by `verb`, and the readings so far do not show its condition holds;
+    answer-circuit: a box to place the thing in whose answer no circuit has shown (rules/circuit.py)."""
     if rules.on("answer-reading") and answer.held_back(episode, target, verb):
         rules.acted("answer-reading")
+        return True
+    if verb == "place" and rules.on("answer-circuit") and circuit.held_back(episode, target):
+        rules.acted("answer-circuit")
         return True
     return False
 

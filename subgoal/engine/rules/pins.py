@@ -1,5 +1,6 @@
 """Task-level pins: actions the task's own words pin down, taken at once before any model call
-(pin-focus, pin-delivery, answer-shown, answer-timing). The same action just taken is not pinned again: it did not do what it
+(pin-focus, pin-delivery, answer-shown, answer-timing,
+answer-circuit). The same action just taken is not pinned again: it did not do what it
 should."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from subgoal.engine.episode import Episode
 from subgoal.engine.examples import room_of
 from subgoal.engine.grounding import normalize
-from subgoal.engine.rules import answer, focus, stages, timing
+from subgoal.engine.rules import answer, circuit, focus, stages, timing
 from subgoal.engine.rules.focus import FOCUS, TaskStats
 from subgoal.engine.rules.layer import RuleSet
 from subgoal.engine.rules.vocabulary import delivery, task_object
@@ -38,6 +39,8 @@ def pinned(
         found, rule = answer.shown(episode, valid()), "answer-shown"
     if found is None and rules.on("answer-timing"):
         found, rule = timing.pinned(episode, valid()), "answer-timing"
+    if found is None and rules.on("answer-circuit"):
+        found, rule = circuit.pinned(episode, valid()), "answer-circuit"
     steps = episode.steps
     if found is None or (steps and normalize(steps[-1].action) == normalize(found[0])):
         return None

@@ -222,6 +222,14 @@ _RULES = (
         "which of two inclined planes (angle, friction): the block's slide down each plane looked at "
         "tick by tick, no focus on a plane before the slides differ, then the plane they show",
     ),
+    Rule(
+        "answer-circuit",
+        "task",
+        "pin",
+        BOTH,
+        "whether a thing conducts: into an answer box only once a circuit through it turned something "
+        "on, then at once into the conductive answer's box (a nonconductive answer is never given)",
+    ),
     Rule("measure-guard", "task", "filter", BOTH, "a temperature reading only of the task's thing"),
     Rule(
         "task-vocabulary",

@@ -1,0 +1,55 @@
+"""Whether a thing conducts, as a circuit through it shows (rules/circuit.py): the question read from
+the task, the evidence, the boxes held back and the answer given."""
+
+from __future__ import annotations
+
+from subgoal.engine.episode import Episode, Step
+from subgoal.engine.rules.circuit import Question, held_back, pinned, question, shown
+
+CONDUCTIVE = (
+    "Your task is to determine if unknown substance O is electrically conductive. The unknown substance O "
+    "is located around the workshop. First, focus on the unknown substance O. If it is electrically "
+    "conductive, place it in the red box. If it is electrically nonconductive, place it in the green box."
+)
+LIT = "This room is called the workshop. In it, you see: \n\ta red light bulb, which is on\n"
+DARK = LIT.replace("which is on", "which is off")
+
+
+def step(action: str, observation: str = "", look: str = DARK) -> Step:
+    return Step(action, observation, 0, 0, look, "")
+
+
+def wired(terminal: int, look: str = DARK) -> Step:
+    return step(
+        f"connect unknown substance terminal {terminal} to red wire terminal {terminal}",
+        f"terminal {terminal} on unknown substance O is now connected to terminal {terminal} on red wire",
+        look,
+    )
+
+
+def played(*steps: Step) -> Episode:
+    return Episode("3-4", "conductivity", 0, "test", CONDUCTIVE, steps=list(steps))
+
+
+def test_the_question_names_the_thing_and_a_box_for_each_answer() -> None:
+    assert question(CONDUCTIVE) == Question("unknown substance o", "red box", "green box")
+    assert question("Your task is to turn on the red light bulb.") is None
+
+
+def test_a_circuit_shows_conduction_once_both_terminals_are_wired_and_something_is_on() -> None:
+    q = question(CONDUCTIVE)
+    assert not shown(played(wired(1), step("wait1", look=LIT)), q)  # one terminal: not through it
+    assert shown(played(wired(1), wired(2), step("wait1", look=LIT)), q)
+    assert not shown(played(wired(1), wired(2), step("wait1")), q)  # off: nothing said
+    moved = step("move unknown substance to table", "(disconnecting unknown substance O)You move ...", LIT)
+    assert not shown(played(wired(1), wired(2), moved), q)
+
+
+def test_the_answer_boxes_wait_for_the_circuit_then_the_conductive_one_is_taken_at_once() -> None:
+    valid = ["move unknown substance to red box", "move unknown substance to green box", "wait1"]
+    dark = played(wired(1), wired(2), step("wait1"))
+    assert held_back(dark, "red box") and held_back(dark, "green box") and not held_back(dark, "blue box")
+    assert pinned(dark, valid) is None
+    lit = played(wired(1), wired(2), step("wait1", look=LIT))
+    assert not held_back(lit, "red box") and held_back(lit, "green box")  # never the nonconductive one
+    assert pinned(lit, valid) == (valid[0], "move(unknown substance, red box)")
