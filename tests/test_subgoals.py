@@ -17,6 +17,7 @@ from subgoal.engine.subgoals import (
     in_view,
     is_done,
     parse_subgoal,
+    unlabelled_key,
 )
 
 VALID = [
@@ -65,6 +66,10 @@ def test_a_one_letter_label_the_valid_actions_leave_out_names_the_same_thing():
     # a number is no label: flower pot 1 is not any flower pot
     assert candidates(parse_subgoal("pick_up(flower pot 1)"), valid) == []
     assert candidates(parse_subgoal("pick_up(inclined plane b)"), ["pick up inclined plane f"]) == []
+    # the planner's beam and the valid actions' sub-goal are one (planner-offer compares these)
+    assert unlabelled_key("pick_up(unknown substance B)") == unlabelled_key("pick_up(unknown substance)")
+    assert unlabelled_key("pick_up(flower pot 1)") != unlabelled_key("pick_up(flower pot 2)")
+    assert unlabelled_key("not a sub-goal") is None
 
 
 def test_done_is_read_off_the_observations():

@@ -60,6 +60,7 @@ from subgoal.engine.subgoals import (
     is_done,
     parse_subgoal,
     proposable,
+    unlabelled_key,
 )
 from subgoal.errors import AgentError
 
@@ -913,10 +914,15 @@ class HierarchicalAgent(_LearnedAgent):
                 return False
             return search.hunted(turn.episode, parsed, valid, turn.inventory) is not None and search_left()
 
+        # Offered as the valid actions spell it, but for a label they leave out (`unknown substance B`).
+        keys = functools.cache(lambda: {unlabelled_key(name) for name in offered})
         exact = [
             b
             for b in usable
-            if b in offered or (parsed := parse_subgoal(b)).verb not in KNOWN_VERBS or looked_for(parsed)
+            if b in offered
+            or unlabelled_key(b) in keys()
+            or (parsed := parse_subgoal(b)).verb not in KNOWN_VERBS
+            or looked_for(parsed)
         ]
         if not exact:
             # A focus by constraint only where the task names its focus by a kind (focus-by-kind):

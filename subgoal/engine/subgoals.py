@@ -104,6 +104,16 @@ def unlabelled(name: str) -> str:
     return " ".join(words[:-1]) if len(words) > 1 and len(words[-1]) == 1 and words[-1].isalpha() else name
 
 
+def unlabelled_key(name: str) -> str | None:
+    """A sub-goal as the valid actions would spell it, one-letter labels aside (`pick_up(unknown
+    substance)` for `pick_up(unknown substance B)`): equal keys name the same sub-goal. None if
+    `name` is no sub-goal."""
+    parsed = parse_subgoal(name)
+    if parsed is None:
+        return None
+    return format_name(parsed.verb, *(unlabelled(" ".join(a.lower().split())) for a in parsed.args))
+
+
 def _same(a: str, b: str) -> bool:
     """The same name, or the same name but for a one-letter label (`unknown substance b`)."""
     a, b = " ".join(a.lower().split()), " ".join(b.lower().split())
