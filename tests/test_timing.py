@@ -100,3 +100,14 @@ def test_the_slide_is_looked_at_until_it_ends_or_differs_then_the_answer_is_focu
     assert (
         pinned(played(FRICTION, *slide(CLOTH, 5, 10), step("wait1"), *slide(PLASTIC, 5, 10)), valid) is None
     )
+
+
+def test_the_look_at_the_sliding_block_is_pinned_again_each_tick() -> None:
+    from subgoal.engine.rules import RuleSet
+    from subgoal.engine.rules.focus import TaskStats
+    from subgoal.engine.rules.pins import pinned as pinned_by_rules
+
+    episode = played(FRICTION, *slide(CLOTH, 5))  # its last action: this very look
+    valid = [f"look at {CLOTH}", "wait1"]
+    found = pinned_by_rules(RuleSet("task"), TaskStats(), episode, "", lambda: valid, lambda: [])
+    assert found == (f"look at {CLOTH}", f"measure_time(block, {CLOTH})")

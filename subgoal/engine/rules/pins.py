@@ -1,7 +1,7 @@
 """Task-level pins: actions the task's own words pin down, taken at once before any model call
 (pin-focus, pin-delivery, answer-shown, answer-timing,
 answer-circuit). The same action just taken is not pinned again: it did not do what it
-should."""
+should (but for answer-timing's looks at a sliding block, one per tick)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def pinned(
     if found is None and rules.on("answer-circuit"):
         found, rule = circuit.pinned(episode, valid()), "answer-circuit"
     steps = episode.steps
-    if found is None or (steps and normalize(steps[-1].action) == normalize(found[0])):
+    # The same action again did not do what it should; but the sliding block is looked at each tick.
+    again = bool(steps) and normalize(steps[-1].action) == normalize(found[0]) if found else False
+    if found is None or (again and rule != "answer-timing"):
         return None
     rules.acted(rule)
     return found
