@@ -111,3 +111,13 @@ def test_the_look_at_the_sliding_block_is_pinned_again_each_tick() -> None:
     valid = [f"look at {CLOTH}", "wait1"]
     found = pinned_by_rules(RuleSet("task"), TaskStats(), episode, "", lambda: valid, lambda: [])
     assert found == (f"look at {CLOTH}", f"measure_time(block, {CLOTH})")
+
+
+def test_one_slide_watched_to_its_end_then_the_block_goes_onto_the_other_plane() -> None:
+    valid = [f"move block to {CLOTH}", f"move block to {PLASTIC}", f"look at {PLASTIC}", "wait1"]
+    watched_one = played(FRICTION, *slide(CLOTH, 5, 10, 100))
+    assert pinned(watched_one, valid) == (valid[1], f"measure_time(block, {PLASTIC})")
+    # the block put back on the watched plane: that slide stands, and the other plane is next
+    again = played(FRICTION, *slide(CLOTH, 5, 10, 100), *slide(CLOTH))
+    assert slides(again, question(FRICTION))["cloth"].seen == [5, 10, 100]
+    assert pinned(again, valid)[0] == valid[1]

@@ -82,7 +82,9 @@ def slides(episode: Episode, q: Question) -> dict[str, Slide]:
         if onto and plane and "inclined plane" in observation:
             if current is not None:
                 current.going = False  # the block left that plane
-            current = found[plane] = Slide(plane, onto["plane"], [], True)
+            current = Slide(plane, onto["plane"], [], True)
+            if plane not in found or not watched(found[plane]):  # a slide watched to its end stands
+                found[plane] = current
         elif current is not None and current.going and action == f"look at {current.spelled}":
             down = _DOWN.search(observation)
             current.seen.append(
@@ -91,6 +93,11 @@ def slides(episode: Episode, q: Question) -> dict[str, Slide]:
         elif current is not None:
             current.going = False
     return found
+
+
+def watched(slide: Slide) -> bool:
+    """Whether a slide was watched to its end: the block at the bottom, or MAX_LOOKS looks."""
+    return 100 in slide.seen or len(slide.seen) >= MAX_LOOKS
 
 
 def answer(q: Question, seen: dict[str, Slide]) -> str | None:
@@ -129,9 +136,9 @@ def pinned(episode: Episode, valid: list[str]) -> tuple[str, str] | None:
             if normalize(action).startswith("focus on ") and which_plane(q, target) == best:
                 return action, f"focus_on({target})"
         return None
-    going = next((s for s in seen.values() if s.going), None)
-    if going is None or 100 in going.seen or len(going.seen) >= MAX_LOOKS:
-        return None
+    going = next((s for s in seen.values() if s.going and not watched(s)), None)
+    if going is None:
+        return _next_plane(q, seen, valid)
     other = next((s for p, s in seen.items() if p != going.plane), None)
     if other is not None and len(going.seen) >= len(other.seen) and not other.going:
         return None  # as long as the other slide was watched, and no difference: nothing more to see
@@ -139,4 +146,16 @@ def pinned(episode: Episode, valid: list[str]) -> tuple[str, str] | None:
     for action in valid:
         if normalize(action) == look:
             return action, f"measure_time(block, {going.spelled})"
+    return None
+
+
+def _next_plane(q: Question, seen: dict[str, Slide], valid: list[str]) -> tuple[str, str] | None:
+    """One slide watched to its end and the other plane not yet tried: the block onto it."""
+    done = [s for s in seen.values() if watched(s)]
+    if len(done) != 1 or len(seen) != 1:
+        return None
+    for action in valid:
+        onto = _ONTO_PLANE.match(normalize(action))
+        if onto and which_plane(q, onto["plane"]) not in (None, done[0].plane):
+            return action, f"measure_time({onto['thing']}, {onto['plane']})"
     return None
