@@ -121,3 +121,13 @@ def test_one_slide_watched_to_its_end_then_the_block_goes_onto_the_other_plane()
     again = played(FRICTION, *slide(CLOTH, 5, 10, 100), *slide(CLOTH))
     assert slides(again, question(FRICTION))["cloth"].seen == [5, 10, 100]
     assert pinned(again, valid)[0] == valid[1]
+
+
+def test_a_slide_reads_the_blocks_own_place_beside_other_things_on_the_plane() -> None:
+    q = question(FRICTION)
+    look = step(
+        f"look at {CLOTH}",
+        f"an {CLOTH}, with: a orange at the bottom of the plane, a wood block approximately 4% down the plane",
+    )
+    episode = played(FRICTION, slide(CLOTH)[0], look)
+    assert slides(episode, q)["cloth"].seen == [4]

@@ -67,8 +67,22 @@ def which_plane(q: Question, name: str) -> str | None:
 class Slide:
     plane: str  # the task's name for it
     spelled: str  # the plane as the move named it, to look at
+    thing: str  # what slides: block or brick
     seen: list[int]  # % down the plane at each look, one per tick after the block went on (100: bottom)
     going: bool  # the block is still there and nothing but looks at it came since
+
+
+def _position(observation: str, thing: str) -> int:
+    """How far down the plane the look puts the thing, in % (100: at the bottom; -1: not seen).
+    Only its own clause: other things may lie on the plane ("a orange at the bottom of the plane,
+    a wood block approximately 4% down the plane")."""
+    for clause in observation.split("with:", 1)[-1].split(","):
+        if re.search(rf"\b{re.escape(thing)}\b", clause):
+            if "bottom of the plane" in clause:
+                return 100
+            down = _DOWN.search(clause)
+            return int(down.group(1)) if down else -1
+    return -1
 
 
 def slides(episode: Episode, q: Question) -> dict[str, Slide]:
@@ -82,14 +96,11 @@ def slides(episode: Episode, q: Question) -> dict[str, Slide]:
         if onto and plane and "inclined plane" in observation:
             if current is not None:
                 current.going = False  # the block left that plane
-            current = Slide(plane, onto["plane"], [], True)
+            current = Slide(plane, onto["plane"], onto["thing"].split()[-1], [], True)
             if plane not in found or not watched(found[plane]):  # a slide watched to its end stands
                 found[plane] = current
         elif current is not None and current.going and action == f"look at {current.spelled}":
-            down = _DOWN.search(observation)
-            current.seen.append(
-                100 if "bottom of the plane" in observation else int(down.group(1)) if down else -1
-            )
+            current.seen.append(_position(observation, current.thing))
         elif current is not None:
             current.going = False
     return found
