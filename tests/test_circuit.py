@@ -53,3 +53,20 @@ def test_the_answer_boxes_wait_for_the_circuit_then_the_conductive_one_is_taken_
     lit = played(wired(1), wired(2), step("wait1", look=LIT))
     assert not held_back(lit, "red box") and held_back(lit, "green box")  # never the nonconductive one
     assert pinned(lit, valid) == (valid[0], "move(unknown substance, red box)")
+
+
+def test_the_answer_rules_benchmark_counts_the_verdicts_on_gold_paths() -> None:
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from answer_rules import circuit_verdicts
+
+    answered = step("move unknown substance to red box", "You move the unknown substance O to the red box.")
+    episode = played(wired(1), wired(2), step("wait1", look=LIT), answered)
+    assert circuit_verdicts([episode]) == {
+        "gold conductive, shown: True": 1,
+        "pin is the gold answer: True": 1,
+    }
+    guessed = played(wired(1), step("move unknown substance to green box"))
+    assert circuit_verdicts([guessed]) == {"gold nonconductive, shown: False": 1}

@@ -1,0 +1,104 @@
+"""What the `task` answer rules say on train episodes, against the gold answer.
+
+    python benchmarks/answer_rules.py --data workspace/annotated/train.rules.jsonl.gz --play 5
+
+- answer-circuit (3-3, 3-4): on each gold path, before its last action (the answer), whether a
+  circuit through the thing showed it conducts, and whether the rule's pin is the gold answer.
+- answer-timing (9-x): `--play N` train variations of each 9-x task played in the simulator by the
+  rule's actions alone, after the block is put on the first plane the valid actions offer: how many
+  end at 100 (the answer right), and in how many steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from subgoal.engine.episode import Episode, Step, load_episodes
+from subgoal.engine.grounding import normalize
+from subgoal.engine.rules import circuit, timing
+
+_BLOCK_ONTO_PLANE = re.compile(r"move (\w+ )*(block|brick) to inclined plane")
+
+
+def circuit_verdicts(episodes: list[Episode]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for episode in episodes:
+        q = circuit.question(episode.task_description)
+        if q is None:
+            continue
+        answer = episode.steps[-1].action
+        before = copy.copy(episode)
+        before.steps = episode.steps[:-1]
+        conductive = normalize(answer).endswith(q.yes)
+        shown = circuit.shown(before, q)
+        pin = circuit.pinned(before, [answer])
+        counts[f"gold {'conductive' if conductive else 'nonconductive'}, shown: {shown}"] += 1
+        if shown:
+            counts[f"pin is the gold answer: {pin is not None and pin[0] == answer}"] += 1
+    return counts
+
+
+def _act(session: Any, episode: Episode, action: str) -> Any:
+    result = session.step(action)
+    episode.steps.append(Step(action, result.observation, result.score, 0, "", ""))
+    return result
+
+
+def _valid(session: Any) -> list[str]:
+    return list(session.env.get_valid_action_object_combinations())
+
+
+def play_timing(task: str, variations: list[int], max_steps: int = 60) -> list[tuple[int, int | None, int]]:
+    from subgoal.engine.env import Session
+
+    results = []
+    with Session() as session:
+        for variation in variations:
+            session.load(task, variation)
+            episode = Episode(task, task, variation, "train", session.task_description(), steps=[])
+
+            _act(session, episode, "teleport to workshop")
+            _act(session, episode, next(a for a in _valid(session) if _BLOCK_ONTO_PLANE.match(a)))
+            score = None
+            for _ in range(max_steps):
+                pin = timing.pinned(episode, _valid(session))
+                if pin is None:
+                    break
+                result = _act(session, episode, pin[0])
+                if result.done:
+                    score = result.score
+                    break
+            results.append((variation, score, len(episode.steps)))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--play", type=int, default=5, help="9-x train variations per task to play (0: none)")
+    args = parser.parse_args()
+    episodes = load_episodes(args.data)
+    conductivity = [e for e in episodes if e.task_id in ("3-3", "3-4")]
+    print(f"answer-circuit on {len(conductivity)} gold paths of 3-3, 3-4:")
+    for key, count in sorted(circuit_verdicts(conductivity).items()):
+        print(f"  {key}: {count}")
+    if args.play:
+        print(f"answer-timing, {args.play} train variations of each 9-x task played by its actions:")
+        for task in ("9-1", "9-2", "9-3"):
+            variations = sorted({e.variation for e in episodes if e.task_id == task})[: args.play]
+            results = play_timing(task, variations)
+            at_100 = sum(score == 100 for _, score, _ in results)
+            steps = [n for _, _, n in results]
+            print(f"  {task}: {at_100}/{len(results)} at 100, steps {min(steps)}-{max(steps)}")
+
+
+if __name__ == "__main__":
+    main()
