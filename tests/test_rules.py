@@ -313,24 +313,27 @@ def answer_reading(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == "focus on red box"
 
 
+def _flat_after(rules: RuleSet, task: tuple[str, str], steps: list[Step], beam: str, valid: list[str]):  # type: ignore[no-untyped-def]
+    """The flat agent's decision after `steps` of task (id, description), its model saying `beam`."""
+    episode = prefix(gold_episode(), 0)
+    episode.task_id, episode.task_description = task
+    episode.steps = steps
+    return FlatAgent(Scripted("flat", lambda text: [beam]), rules=rules).act(Turn(episode, lambda: valid))
+
+
 def answer_shown(rules: RuleSet):  # type: ignore[no-untyped-def]
     """Tin focused on, then read liquid at 40 degrees: it melts below 50, the green box at once."""
-    episode = prefix(gold_episode(), 0)
-    episode.task_id, episode.task_description = "2-2", MELT
-    episode.steps = [
-        Step("focus on tin", "You focus on the tin.", 0, 0, look("kitchen", "tin"), ""),
-        Step(
-            "use thermometer in inventory on liquid tin",
-            "the thermometer measures a temperature of 40 degrees celsius",
-            0,
-            0,
-            look("kitchen", "liquid tin"),
-            "",
-        ),
-    ]
-    flat = Scripted("flat", lambda text: ["pick up shovel"])
+    read = Step(
+        "use thermometer in inventory on liquid tin",
+        "the thermometer measures a temperature of 40 degrees celsius",
+        0,
+        0,
+        look("kitchen", "liquid tin"),
+        "",
+    )
+    steps = [Step("focus on tin", "You focus on the tin.", 0, 0, look("kitchen", "tin"), ""), read]
     valid = ["focus on green box", "focus on red box", "pick up shovel"]
-    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
+    decision = _flat_after(rules, ("2-2", MELT), steps, "pick up shovel", valid)
     return decision, decision.action == "focus on green box"
 
 
@@ -338,12 +341,9 @@ def answer_timing(rules: RuleSet):  # type: ignore[no-untyped-def]
     """Both slides watched, the cloth's slower: least friction is the plastic plane, at once."""
     from test_timing import CLOTH, FRICTION, PLASTIC, slide
 
-    episode = prefix(gold_episode(), 0)
-    episode.task_id, episode.task_description = "9-2", FRICTION
-    episode.steps = [*slide(CLOTH, 5, 10, 100), *slide(PLASTIC, 5, 12)]
-    flat = Scripted("flat", lambda text: [f"focus on {CLOTH}"])
+    steps = [*slide(CLOTH, 5, 10, 100), *slide(PLASTIC, 5, 12)]
     valid = [f"focus on {CLOTH}", f"focus on {PLASTIC}", "wait1"]
-    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
+    decision = _flat_after(rules, ("9-2", FRICTION), steps, f"focus on {CLOTH}", valid)
     return decision, decision.action == f"focus on {PLASTIC}"
 
 
@@ -351,12 +351,9 @@ def answer_circuit(rules: RuleSet):  # type: ignore[no-untyped-def]
     """A bulb on with both of the thing's terminals wired: the conductive box, at once."""
     from test_circuit import CONDUCTIVE, LIT, step, wired
 
-    episode = prefix(gold_episode(), 0)
-    episode.task_id, episode.task_description = "3-4", CONDUCTIVE
-    episode.steps = [wired(1), wired(2), step("wait1", look=LIT)]
-    flat = Scripted("flat", lambda text: ["move unknown substance to green box"])
+    steps = [wired(1), wired(2), step("wait1", look=LIT)]
     valid = ["move unknown substance to green box", "move unknown substance to red box", "wait1"]
-    decision = FlatAgent(flat, rules=rules).act(Turn(episode, lambda: valid))
+    decision = _flat_after(rules, ("3-4", CONDUCTIVE), steps, valid[0], valid)
     return decision, decision.action == "move unknown substance to red box"
 
 
