@@ -928,7 +928,7 @@ class HierarchicalAgent(_LearnedAgent):
             # A focus by constraint only where the task names its focus by a kind (focus-by-kind):
             # a wrong focus ends the episode at -100.
             by_kind = focus_rules.by_kind(self.rules, self.stats, turn.episode)
-            beams, exact = self._constrained(turn, text, width, beams, instant, focus=by_kind)
+            beams, exact = self._constrained(offered, text, width, beams, instant, focus=by_kind)
             if exact and exact[0].startswith("focus_on("):
                 self.rules.acted("focus-by-kind")
         return beams, exact, self._grounded(turn, usable)
@@ -957,12 +957,17 @@ class HierarchicalAgent(_LearnedAgent):
         return []
 
     def _constrained(
-        self, turn: Turn, text: str, width: int, beams: list[str], instant: set[str], focus: bool
+        self,
+        offered: dict[str, None],
+        text: str,
+        width: int,
+        beams: list[str],
+        instant: set[str],
+        focus: bool,
     ) -> tuple[list[str], list[str]]:
-        """The planner asked again, its beams constrained to the acceptable sub-goals the valid
-        actions offer now (a focus among them only if `focus`): (the beams with those added, the
+        """The planner asked again, its beams constrained to the acceptable sub-goals `offered` by the
+        valid actions now (a focus among them only if `focus`): (the beams with those added, the
         constrained beams it may pursue, best first)."""
-        offered = dict.fromkeys(proposable(turn.valid_actions()))  # ordered: the same on every run
         options = [
             name
             for name in offered
