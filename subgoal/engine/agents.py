@@ -870,10 +870,11 @@ class HierarchicalAgent(_LearnedAgent):
             preferring = "planner-offer"
             beams, exact, loose = self._offered(turn, text, width, beams, usable, instant)
         else:
-            grounded_beams = self._grounded(turn, usable)
-            if self.rules.on("planner-grounded"):
+            grounding, constraining = self.rules.on("planner-grounded"), self.rules.on("planner-constrained")
+            grounded_beams = self._grounded(turn, usable) if grounding or constraining else []
+            if grounding:
                 preferring, loose = "planner-grounded", grounded_beams
-            if not grounded_beams and self.rules.on("planner-constrained"):
+            if constraining and not grounded_beams:
                 exact = self._offered_alike(turn, text, usable or beams, instant)
                 preferring = "planner-constrained" if exact else preferring
         choice = (exact or loose or usable or [None])[0]

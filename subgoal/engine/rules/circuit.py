@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from subgoal.engine.episode import Episode
 from subgoal.engine.grounding import normalize
+from subgoal.engine.rules.answer import MOVE
 from subgoal.engine.subgoals import unlabelled
 
 _QUESTION = re.compile(
@@ -84,7 +85,7 @@ def pinned(episode: Episode, valid: list[str]) -> tuple[str, str] | None:
     if q is None or not shown(episode, q):
         return None
     for action in valid:
-        move = re.fullmatch(r"move (.+?) to (.+)", normalize(action))
+        move = MOVE.match(normalize(action))
         if (
             move
             and move.group(2) == q.yes

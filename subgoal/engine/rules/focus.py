@@ -125,7 +125,7 @@ def refusal(rules: RuleSet, stats: TaskStats, episode: Episode, target: str, don
     asks for (focus-no-place, focus-told, focus-whitelist, focus-task-object); "order" out of the life stages' order
     (stage-order); "answer" where it is the task's answer and what its train plans do before the
     answer is not `done()` yet (answer-guard); "unread" where it is an answer the thermometer's
-    readings do not show yet (answer-reading), or a plane the stopwatch's times do not show yet
+    readings do not show yet (answer-reading), or a plane the block's slides do not show yet
     (answer-timing)."""
     if rules.on("focus-no-place") and is_place(target):
         rules.acted("focus-no-place")

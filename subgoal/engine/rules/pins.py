@@ -41,10 +41,11 @@ def pinned(
         found, rule = timing.pinned(episode, valid()), "answer-timing"
     if found is None and rules.on("answer-circuit"):
         found, rule = circuit.pinned(episode, valid()), "answer-circuit"
+    if found is None:
+        return None
     steps = episode.steps
     # The same action again did not do what it should; but the sliding block is looked at each tick.
-    again = bool(steps) and normalize(steps[-1].action) == normalize(found[0]) if found else False
-    if found is None or (again and rule != "answer-timing"):
+    if rule != "answer-timing" and steps and normalize(steps[-1].action) == normalize(found[0]):
         return None
     rules.acted(rule)
     return found

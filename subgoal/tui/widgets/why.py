@@ -61,7 +61,7 @@ REFUSALS: dict[str, str] = {
     "focus": "a focus the guard refused",
     "order": "a life stage out of the order the task asks for",
     "answer": "the answer, before the experiment its train plans make first",
-    "unread": "an answer the readings (thermometer, stopwatch) do not show yet",
+    "unread": "an answer the experiment (a reading, the slides, a circuit) does not show yet",
     "measure": "a reading of something other than the task's thing",
     "navigation": "one navigation too many in a row",
     "once": "done once already",
