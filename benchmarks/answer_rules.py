@@ -7,6 +7,8 @@
 - answer-timing (9-x): `--play N` train variations of each 9-x task played in the simulator by the
   rule's actions alone, after the block is put on the first plane the valid actions offer: how many
   end at 100 (the answer right), and in how many steps.
+- paint-recipe (6-2, 6-3): `--play N` train variations of each played likewise, after going to the
+  art studio and opening its cupboards.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import copy
 import re
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from subgoal.engine.episode import Episode, Step, load_episodes
 from subgoal.engine.grounding import normalize
-from subgoal.engine.rules import circuit, timing
+from subgoal.engine.rules import circuit, paint, timing
 
 _BLOCK_ONTO_PLANE = re.compile(r"move (\w+ )*(block|brick) to inclined plane")
 
@@ -56,7 +59,14 @@ def _valid(session: Any) -> list[str]:
     return list(session.env.get_valid_action_object_combinations())
 
 
-def play_timing(task: str, variations: list[int], max_steps: int = 60) -> list[tuple[int, int | None, int]]:
+Pin = Callable[[Any, Episode], "tuple[str, str] | None"]
+
+
+def play(
+    task: str, variations: list[int], opening: Pin, pin: Pin, max_steps: int = 60
+) -> list[tuple[int, int | None, int]]:
+    """Each variation played by `opening`'s actions until it has none, then by `pin`'s alone: the
+    score where the episode ended (None: the rule stopped first), and the steps taken."""
     from subgoal.engine.env import Session
 
     results = []
@@ -64,15 +74,14 @@ def play_timing(task: str, variations: list[int], max_steps: int = 60) -> list[t
         for variation in variations:
             session.load(task, variation)
             episode = Episode(task, task, variation, "train", session.task_description(), steps=[])
-
-            _act(session, episode, "teleport to workshop")
-            _act(session, episode, next(a for a in _valid(session) if _BLOCK_ONTO_PLANE.match(a)))
+            while (first := opening(session, episode)) is not None:
+                _act(session, episode, first[0])
             score = None
             for _ in range(max_steps):
-                pin = timing.pinned(episode, _valid(session))
-                if pin is None:
+                found = pin(session, episode)
+                if found is None:
                     break
-                result = _act(session, episode, pin[0])
+                result = _act(session, episode, found[0])
                 if result.done:
                     score = result.score
                     break
@@ -80,24 +89,52 @@ def play_timing(task: str, variations: list[int], max_steps: int = 60) -> list[t
     return results
 
 
+def _timing_opening(session: Any, episode: Episode) -> tuple[str, str] | None:
+    """To the workshop, then the block onto the first plane the valid actions offer."""
+    if not episode.steps:
+        return "teleport to workshop", ""
+    if len(episode.steps) == 1:
+        return next(a for a in _valid(session) if _BLOCK_ONTO_PLANE.match(a)), ""
+    return None
+
+
+def _paint_opening(session: Any, episode: Episode) -> tuple[str, str] | None:
+    """To the art studio, where the paints are, and every cupboard there opened."""
+    if not episode.steps:
+        return "teleport to art studio", ""
+    closed = re.findall(r"an? ([\w ]+?)\. the \1 door is closed", session.look().lower())
+    return (f"open {closed[0]}", "") if closed else None
+
+
+PLAYED: dict[str, tuple[tuple[str, ...], Pin, Pin]] = {
+    "answer-timing": (("9-1", "9-2", "9-3"), _timing_opening, lambda s, e: timing.pinned(e, _valid(s))),
+    "paint-recipe": (("6-2", "6-3"), _paint_opening, lambda s, e: paint.pinned(e, s.look(), _valid(s))),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
-    parser.add_argument("--play", type=int, default=5, help="9-x train variations per task to play (0: none)")
+    parser.add_argument(
+        "--play", type=int, default=5, help="train variations per task to play by the rule (0: none)"
+    )
     args = parser.parse_args()
     episodes = load_episodes(args.data)
     conductivity = [e for e in episodes if e.task_id in ("3-3", "3-4")]
     print(f"answer-circuit on {len(conductivity)} gold paths of 3-3, 3-4:")
     for key, count in sorted(circuit_verdicts(conductivity).items()):
         print(f"  {key}: {count}")
-    if args.play:
-        print(f"answer-timing, {args.play} train variations of each 9-x task played by its actions:")
-        for task in ("9-1", "9-2", "9-3"):
+    for rule, (tasks, opening, pin) in PLAYED.items() if args.play else ():
+        print(f"{rule}, {args.play} train variations of each task played by its actions:")
+        for task in tasks:
             variations = sorted({e.variation for e in episodes if e.task_id == task})[: args.play]
-            results = play_timing(task, variations)
+            results = play(task, variations, opening, pin)
             at_100 = sum(score == 100 for _, score, _ in results)
             steps = [n for _, _, n in results]
             print(f"  {task}: {at_100}/{len(results)} at 100, steps {min(steps)}-{max(steps)}")
+            for variation, score, n in results:
+                if score != 100:
+                    print(f"    variation {variation}: {score} after {n} steps")
 
 
 if __name__ == "__main__":

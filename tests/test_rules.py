@@ -357,6 +357,22 @@ def answer_circuit(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == "move unknown substance to red box"
 
 
+def paint_recipe(rules: RuleSet):  # type: ignore[no-untyped-def]
+    """Orange asked for, the bowl holding red: the yellow poured in, not the blue the model says."""
+    from test_paint import ORANGE, STUDIO, pours
+
+    episode = prefix(gold_episode(), 0)
+    episode.task_id, episode.task_description = "6-2", ORANGE
+    episode.steps = [
+        Step("pour cup containing red paint into bowl", "You pour", 0, 0, STUDIO.format(bowl="red paint"), "")
+    ]
+    valid = pours()
+    decision = FlatAgent(Scripted("flat", lambda text: [valid[1]]), rules=rules).act(
+        Turn(episode, lambda: valid)
+    )
+    return decision, decision.action == "pour cup containing yellow paint into bowl"
+
+
 def focus_by_kind(rules: RuleSet):  # type: ignore[no-untyped-def]
     episode = prefix(gold_episode(), 0)
     episode.task_id = "7-2"
@@ -421,6 +437,7 @@ SCENARIOS = {
     "answer-shown": answer_shown,
     "answer-timing": answer_timing,
     "answer-circuit": answer_circuit,
+    "paint-recipe": paint_recipe,
     "focus-by-kind": focus_by_kind,
     "measure-guard": measure_guard,
     "task-vocabulary": task_vocabulary,

@@ -230,6 +230,14 @@ _RULES = (
         "whether a thing conducts: into an answer box only once a circuit through it turned something "
         "on, then at once into the conductive answer's box (a nonconductive answer is never given)",
     ),
+    Rule(
+        "paint-recipe",
+        "task",
+        "pin",
+        BOTH,
+        "a paint colour to make: the paints the colour wheel mixes it from poured into one container "
+        "and mixed, then a focus on the paint made (a tertiary's secondary first), and no other focus",
+    ),
     Rule("measure-guard", "task", "filter", BOTH, "a temperature reading only of the task's thing"),
     Rule(
         "task-vocabulary",
