@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from subgoal.engine.episode import Episode, Step, load_episodes
 from subgoal.engine.grounding import normalize
 from subgoal.engine.rules import circuit, paint, timing
+from subgoal.engine.subgoals import unlabelled
 
 _BLOCK_ONTO_PLANE = re.compile(r"move (\w+ )*(block|brick) to inclined plane")
 
@@ -106,8 +107,25 @@ def _paint_opening(session: Any, episode: Episode) -> tuple[str, str] | None:
     return (f"open {closed[0]}", "") if closed else None
 
 
+def _circuit_opening(session: Any, episode: Episode) -> tuple[str, str] | None:
+    """To the room the thing is "located around", the thing picked up and focused on, then to the
+    workshop, as the gold paths of 3-3, 3-4 do."""
+    q = circuit.question(episode.task_description)
+    thing = unlabelled(q.thing) if q else "nothing"
+    room = re.search(r"located around the ([\w ]+?)\.", episode.task_description)
+    where = room[1] if room else "workshop"
+    opening = [f"teleport to {where}", f"pick up {thing}", f"focus on {thing}", "teleport to workshop"]
+    return (opening[len(episode.steps)], "") if len(episode.steps) < len(opening) else None
+
+
+def _circuit_pin(session: Any, episode: Episode) -> tuple[str, str] | None:
+    episode.steps[-1].look, episode.steps[-1].inventory = session.look(), session.inventory()
+    return circuit.build(episode, _valid(session))
+
+
 PLAYED: dict[str, tuple[tuple[str, ...], Pin, Pin]] = {
     "answer-timing": (("9-1", "9-2", "9-3"), _timing_opening, lambda s, e: timing.pinned(e, _valid(s))),
+    "circuit-build": (("3-3", "3-4"), _circuit_opening, _circuit_pin),
     "paint-recipe": (("6-2", "6-3"), _paint_opening, lambda s, e: paint.pinned(e, s.look(), _valid(s))),
 }
 

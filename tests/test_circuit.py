@@ -4,7 +4,7 @@ the task, the evidence, the boxes held back and the answer given."""
 from __future__ import annotations
 
 from subgoal.engine.episode import Episode, Step
-from subgoal.engine.rules.circuit import Question, held_back, pinned, question, shown
+from subgoal.engine.rules.circuit import Question, build, circuit_for, held_back, pinned, question, shown
 
 CONDUCTIVE = (
     "Your task is to determine if unknown substance O is electrically conductive. The unknown substance O "
@@ -70,3 +70,74 @@ def test_the_answer_rules_benchmark_counts_the_verdicts_on_gold_paths() -> None:
     }
     guessed = played(wired(1), step("move unknown substance to green box"))
     assert circuit_verdicts([guessed]) == {"gold nonconductive, shown: False": 1}
+
+
+# -- circuit-build -------------------------------------------------------------------------------
+WORKSHOP = (
+    "This room is called the workshop. In it, you see: \n\tthe agent\n\ta red box (containing nothing)\n"
+    "\ta green box (containing nothing)\n\ta table. On the table is: a battery, a black wire, a green "
+    "light bulb, which is {bulb}, a orange wire, a yellow wire.\n"
+)
+IN_HAND = "In your inventory, you see:\n\tan unknown substance O\n"
+
+
+def focused(*steps: Step) -> Episode:
+    first = Step(
+        "focus on unknown substance",
+        "You focus on the unknown substance O.",
+        0,
+        0,
+        WORKSHOP.format(bulb="off"),
+        IN_HAND,
+    )
+    return played(first, *steps)
+
+
+def built(bulb: str, waits: int) -> Episode:
+    """Every connection of the circuit made, then `waits` ticks with the bulb `bulb`."""
+    plan = circuit_for(question(CONDUCTIVE), WORKSHOP.format(bulb="off"))
+    steps = [Step("drop unknown substance", "You move", 0, 0, WORKSHOP.format(bulb="off"), "")]
+    steps += [
+        Step(c, "... is now connected to ...", 0, 0, WORKSHOP.format(bulb="off"), "")
+        for c in plan.connections
+    ]
+    steps += [Step("wait1", "You decide to wait", 0, 0, WORKSHOP.format(bulb=bulb), "")] * waits
+    return focused(*steps)
+
+
+def test_the_circuit_is_the_gold_paths_from_the_parts_in_view() -> None:
+    plan = circuit_for(question(CONDUCTIVE), WORKSHOP.format(bulb="off"))
+    assert plan.bulb == "green light bulb"
+    assert plan.connections == (
+        "connect battery anode to black wire terminal 1",
+        "connect battery cathode to orange wire terminal 1",
+        "connect black wire terminal 2 to cathode in green light bulb",
+        "connect yellow wire terminal 2 to anode in green light bulb",
+        "connect unknown substance o terminal 1 to orange wire terminal 2",
+        "connect unknown substance o terminal 2 to yellow wire terminal 1",
+    )
+    assert circuit_for(question(CONDUCTIVE), LIT) is None  # no battery, no wires
+
+
+def test_the_build_puts_the_thing_down_wires_it_waits_and_answers_either_way() -> None:
+    valid = ["move unknown substance to red box", "move unknown substance to green box", "wait1"]
+    assert build(played(), valid) is None  # not focused on yet
+    assert build(focused(), valid) == ("drop unknown substance", "drop(unknown substance)")
+    undone = built("off", 0)
+    undone.steps.append(
+        Step(
+            "pick up black wire", "(disconnecting black wire)You move", 0, 0, WORKSHOP.format(bulb="off"), ""
+        )
+    )
+    assert build(undone, valid)[0] == "connect battery anode to black wire terminal 1"
+    assert build(built("off", 1), valid)[0] == "wait1"
+    assert build(built("on", 2), valid)[0] == "move unknown substance to red box"
+    assert build(built("off", 2), valid)[0] == "move unknown substance to green box"  # nonconductive
+
+
+def test_a_built_circuit_lets_only_its_answer_through() -> None:
+    off = built("off", 2)
+    assert held_back(off, "red box", built=True) and not held_back(off, "green box", built=True)
+    assert held_back(off, "green box")  # answer-circuit alone never says nonconductive
+    waiting = built("off", 1)
+    assert held_back(waiting, "green box", built=True)

@@ -357,6 +357,15 @@ def answer_circuit(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == "move unknown substance to red box"
 
 
+def circuit_build(rules: RuleSet):  # type: ignore[no-untyped-def]
+    """The circuit wired, the bulb off two ticks: the nonconductive box, which answer-circuit never gives."""
+    from test_circuit import CONDUCTIVE, built
+
+    valid = ["move unknown substance to green box", "move unknown substance to red box", "wait1"]
+    decision = _flat_after(rules, ("3-4", CONDUCTIVE), built("off", 2).steps, valid[1], valid)
+    return decision, decision.action == "move unknown substance to green box"
+
+
 def paint_recipe(rules: RuleSet):  # type: ignore[no-untyped-def]
     """Orange asked for, the bowl holding red: the yellow poured in, not the blue the model says."""
     from test_paint import ORANGE, STUDIO, pours
@@ -437,6 +446,7 @@ SCENARIOS = {
     "answer-shown": answer_shown,
     "answer-timing": answer_timing,
     "answer-circuit": answer_circuit,
+    "circuit-build": circuit_build,
     "paint-recipe": paint_recipe,
     "focus-by-kind": focus_by_kind,
     "measure-guard": measure_guard,

@@ -68,14 +68,136 @@ def shown(episode: Episode, q: Question) -> bool:
     return False
 
 
-def held_back(episode: Episode, box: str) -> bool:
+def held_back(episode: Episode, box: str, built: bool = False) -> bool:
     """Whether putting a thing into `box` waits: an answer box of the question, and not the
-    conductive one with a circuit through the thing shown on."""
+    conductive one with a circuit through the thing shown on; with `built` (circuit-build), not
+    the answer the built circuit shows either."""
     q = question(episode.task_description)
     box = normalize(box)
     if q is None or box not in (q.yes, q.no):
         return False
+    shows = verdict(episode, q) if built else None
+    if shows is not None:
+        return box != (q.yes if shows else q.no)
     return box == q.no or not shown(episode, q)
+
+
+# -- circuit-build: the gold paths' circuit, wired by the rule -------------------------------------
+_WIRE = re.compile(r"\ban? (\w+) wire\b")
+_BULB = re.compile(r"\ban? (\w+) light bulb, which is (?:on|off)")
+_DISCONNECTING = re.compile(r"\(disconnecting (.+?)\)")
+WAITS = 2  # ticks the gold paths wait before they look at the bulb
+
+
+@dataclass(frozen=True)
+class Circuit:
+    connections: tuple[str, ...]  # the connect actions, in the gold paths' order
+    bulb: str
+
+
+def circuit_for(q: Question, look: str) -> Circuit | None:
+    """The gold paths' circuit from what the look shows: battery anode, a wire, the bulb, a wire,
+    the thing, a wire, battery cathode; None without a battery, three wires and a light bulb."""
+    look = look.lower()
+    wires = list(dict.fromkeys(_WIRE.findall(look)))
+    bulbs = _BULB.findall(look)
+    if not re.search(r"\bbattery\b", look) or len(wires) < 3 or not bulbs:
+        return None
+    a, b, c = (f"{w} wire" for w in wires[:3])
+    bulb = f"{bulbs[0]} light bulb"
+    return Circuit(
+        (
+            f"connect battery anode to {a} terminal 1",
+            f"connect battery cathode to {b} terminal 1",
+            f"connect {a} terminal 2 to cathode in {bulb}",
+            f"connect {c} terminal 2 to anode in {bulb}",
+            f"connect {q.thing} terminal 1 to {b} terminal 2",
+            f"connect {q.thing} terminal 2 to {c} terminal 1",
+        ),
+        bulb,
+    )
+
+
+def _after_focus(episode: Episode, q: Question) -> int | None:
+    """The index of the first step after the focus on the thing, or None before it."""
+    for i, step in enumerate(episode.steps):
+        said = (step.observation or "").lower()
+        if normalize(step.action).startswith("focus on") and said.startswith("you focus") and q.thing in said:
+            return i + 1
+    return None
+
+
+def _wiring(episode: Episode, q: Question) -> tuple[Circuit, set[int], int] | None:
+    """The circuit (planned from the first look after the focus that shows its parts), the
+    connections made and not undone since, and the waits since the last of them; None before."""
+    start = _after_focus(episode, q)
+    if start is None:
+        return None
+    looks = [episode.state_before(start)[0]] + [s.look or "" for s in episode.steps[start:]]
+    plan = next((c for look in looks if (c := circuit_for(q, look)) is not None), None)
+    if plan is None:
+        return None
+    made: set[int] = set()
+    waits = 0
+    for step in episode.steps[start:]:
+        action, said = normalize(step.action), (step.observation or "").lower()
+        for name in _DISCONNECTING.findall(said):
+            made -= {i for i, c in enumerate(plan.connections) if unlabelled(name) in c or name in c}
+        if action in plan.connections and "now connected" in said:
+            made.add(plan.connections.index(action))
+            waits = 0
+        elif action.startswith("wait"):
+            waits += 1
+    return plan, made, waits
+
+
+def verdict(episode: Episode, q: Question) -> bool | None:
+    """What the built circuit shows, once whole and waited on: True (the bulb on), False (off)."""
+    wiring = _wiring(episode, q)
+    if wiring is None:
+        return None
+    plan, made, waits = wiring
+    if len(made) < len(plan.connections) or waits < WAITS:
+        return None
+    look = episode.state_before(len(episode.steps))[0].lower()
+    return f"{plan.bulb}, which is on" in look
+
+
+def build(episode: Episode, valid: list[str]) -> tuple[str, str] | None:
+    """circuit-build: once the thing was focused on, the next step of the gold paths' circuit
+    (put the thing down, wire it in, wait), then the answer the bulb shows; else None."""
+    q = question(episode.task_description)
+    if q is None:
+        return None
+    wiring = _wiring(episode, q)
+    if wiring is None:
+        return None
+    plan, made, waits = wiring
+    inventory = episode.state_before(len(episode.steps))[1].lower()
+    if unlabelled(q.thing) in inventory:
+        return f"drop {unlabelled(q.thing)}", f"drop({unlabelled(q.thing)})"
+    for i, connection in enumerate(plan.connections):
+        if i not in made:
+            a, b = connection.removeprefix("connect ").split(" to ")
+            return connection, f"connect({a}, {b})"
+    if waits < WAITS:
+        return "wait1", "wait(1)"
+    shows = verdict(episode, q)
+    return _move(q, q.yes if shows else q.no, valid)
+
+
+def _move(q: Question, box: str, valid: list[str]) -> tuple[str, str]:
+    """The valid move of the thing into `box` (the name the valid actions give it), else the gold
+    paths' own spelling."""
+    for action in valid:
+        move = MOVE.match(normalize(action))
+        if (
+            move
+            and move.group(2) == box
+            and _names_thing(move.group(1).removesuffix(" in inventory"), q.thing)
+        ):
+            return action, f"move({move.group(1)}, {box})"
+    return f"move {q.thing} to {box}", f"move({q.thing}, {box})"
 
 
 def pinned(episode: Episode, valid: list[str]) -> tuple[str, str] | None:
@@ -84,12 +206,5 @@ def pinned(episode: Episode, valid: list[str]) -> tuple[str, str] | None:
     q = question(episode.task_description)
     if q is None or not shown(episode, q):
         return None
-    for action in valid:
-        move = MOVE.match(normalize(action))
-        if (
-            move
-            and move.group(2) == q.yes
-            and _names_thing(move.group(1).removesuffix(" in inventory"), q.thing)
-        ):
-            return action, f"move({move.group(1)}, {q.yes})"
-    return None
+    found = _move(q, q.yes, valid)
+    return found if found[0] in valid else None

@@ -173,7 +173,11 @@ def answer_held(rules: RuleSet, episode: Episode, target: str, verb: str) -> boo
     if rules.on("answer-reading") and answer.held_back(episode, target, verb):
         rules.acted("answer-reading")
         return True
-    if verb == "place" and rules.on("answer-circuit") and circuit.held_back(episode, target):
+    if (
+        verb == "place"
+        and rules.on("answer-circuit")
+        and circuit.held_back(episode, target, rules.on("circuit-build"))
+    ):
         rules.acted("answer-circuit")
         return True
     return False

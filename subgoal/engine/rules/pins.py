@@ -1,6 +1,6 @@
 """Task-level pins: actions the task's own words pin down, taken at once before any model call
 (pin-focus, pin-delivery, answer-shown, answer-timing,
-answer-circuit, paint-recipe). The same action just taken is not pinned again: it did not do what it
+answer-circuit, circuit-build, paint-recipe). The same action just taken is not pinned again: it did not do what it
 should (but for answer-timing's looks at a sliding block, one per tick)."""
 
 from __future__ import annotations
@@ -41,13 +41,16 @@ def pinned(
         found, rule = timing.pinned(episode, valid()), "answer-timing"
     if found is None and rules.on("answer-circuit"):
         found, rule = circuit.pinned(episode, valid()), "answer-circuit"
+    if found is None and rules.on("circuit-build"):
+        found, rule = circuit.build(episode, valid()), "circuit-build"
     if found is None and rules.on("paint-recipe"):
         found, rule = paint.pinned(episode, look, valid()), "paint-recipe"
     if found is None:
         return None
     steps = episode.steps
-    # The same action again did not do what it should; but the sliding block is looked at each tick.
-    if rule != "answer-timing" and steps and normalize(steps[-1].action) == normalize(found[0]):
+    # The same action again did not do what it should; but a slide is looked at and a bulb waited on each tick.
+    again = rule == "answer-timing" or found[0] == "wait1"
+    if not again and steps and normalize(steps[-1].action) == normalize(found[0]):
         return None
     rules.acted(rule)
     return found

@@ -231,6 +231,14 @@ _RULES = (
         "on, then at once into the conductive answer's box (a nonconductive answer is never given)",
     ),
     Rule(
+        "circuit-build",
+        "task",
+        "pin",
+        BOTH,
+        "whether a thing conducts, once it was focused on: the gold paths' circuit (battery, three "
+        "wires, a light bulb, the thing) wired, two ticks waited, then the box of the answer the bulb shows",
+    ),
+    Rule(
         "paint-recipe",
         "task",
         "pin",
