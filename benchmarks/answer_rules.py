@@ -8,7 +8,7 @@
   rule's actions alone, after the block is put on the first plane the valid actions offer: how many
   end at 100 (the answer right), and in how many steps.
 - paint-recipe (6-2, 6-3): `--play N` train variations of each played likewise, after going to the
-  art studio and opening its cupboards.
+  art studio.
 """
 
 from __future__ import annotations
@@ -100,11 +100,8 @@ def _timing_opening(session: Any, episode: Episode) -> tuple[str, str] | None:
 
 
 def _paint_opening(session: Any, episode: Episode) -> tuple[str, str] | None:
-    """To the art studio, where the paints are, and every cupboard there opened."""
-    if not episode.steps:
-        return "teleport to art studio", ""
-    closed = re.findall(r"an? ([\w ]+?)\. the \1 door is closed", session.look().lower())
-    return (f"open {closed[0]}", "") if closed else None
+    """To the art studio, where the paints are."""
+    return None if episode.steps else ("teleport to art studio", "")
 
 
 def _circuit_opening(session: Any, episode: Episode) -> tuple[str, str] | None:

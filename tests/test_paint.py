@@ -104,3 +104,11 @@ def test_a_tertiary_focuses_on_its_secondary_then_adds_the_primary_to_it() -> No
 def test_no_focus_but_on_the_paint_the_stage_makes(steps: tuple, target: str, held: bool) -> None:
     assert held_back(played(YELLOW_GREEN, *steps), target) is held
     assert held_back(played("Your task is to boil water.", *steps), target) is False
+
+
+def test_a_paint_out_of_reach_is_not_poured_but_its_cupboard_opened() -> None:
+    look = STUDIO.format(bowl="red paint").replace("\ta wood cup (containing yellow paint)\n", "") + (
+        "\ta large cupboard. The large cupboard door is closed.\n"
+    )
+    valid = [*pours(), "open large cupboard"]  # the valid actions name the cup in the cupboard too
+    assert pinned(played(ORANGE), look, valid) == ("open large cupboard", "open(large cupboard)")

@@ -10,8 +10,9 @@ on `paint in bowl`, which the simulator resolves to whatever paint comes first (
 - a tertiary colour names a primary and a secondary (`yellow-green`: yellow + green); the 6-3
   tasks ask for a focus on the secondary ("the intermediate paint") before the tertiary.
 
-The rule reads only the look and the valid actions, so it acts once the paints are in view; opening
-cupboards and going to the art studio stay the models' (every train plan of 6-x goes there first).
+The rule reads only the look and the valid actions, so it acts once the paints are in view (it opens
+the cupboards there when a paint is missing); going to the art studio stays the models' (every
+train plan of 6-x goes there first).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _TASK = re.compile(r"create (?P<colour>[a-z]+(?:-[a-z]+)?) paint\b", re.I)
 _INTERMEDIATE = re.compile(r"focus on the intermediate", re.I)
 _POUR = re.compile(r"^pour (?P<what>.+) into (?P<into>.+)$")
 _CUP = re.compile(r"^(?:\w+ )?cup containing (?P<contents>.+?)(?: (?:in|on) [\w ]+)?$")
+_CLOSED = re.compile(r"\ban? ([\w ]+?)\. the \1 door is closed")
 _WHERE = re.compile(r" (?:in|on) [\w ]+$")
 
 
@@ -109,6 +111,17 @@ def contents(name: str, look: str) -> list[str] | None:
     return [] if found[0] == "nothing" else [p.strip() for p in found[0].split(",")]
 
 
+def _in_reach(name: str, look: str) -> bool:
+    """The valid actions name cups in closed cupboards too (`cup containing blue paint in
+    cupboard`): a thing is in reach where the look shows what it holds, and not behind a door."""
+    look = look.lower()
+    where = re.search(r" (?:in|on) ([\w ]+)$", name)
+    if where and re.search(rf"\b{re.escape(where[1])} door is closed", look):
+        return False
+    held = contents(name, look)
+    return held is not None and all(f"(containing {p}" in look or f", {p}" in look for p in held)
+
+
 def pinned(episode: Episode, look: str, valid: list[str]) -> tuple[str, str] | None:
     """The next action of the recipe the valid actions allow, and its sub-goal, or None."""
     stage = stage_now(episode)
@@ -142,12 +155,11 @@ def pinned(episode: Episode, look: str, valid: list[str]) -> tuple[str, str] | N
     into = max(sorted(fits), key=rank)
     missing = stage.recipe - set(fits[into])
     for what, target in pours:
-        if (
-            target == into
-            and what != into
-            and (c := contents(what, look))
-            and len(c) == 1
-            and c[0] in missing
-        ):
+        c = contents(what, look) if target == into and what != into and _in_reach(what, look) else None
+        if c and len(c) == 1 and c[0] in missing:
             return spelled[f"pour {what} into {into}"], f"pour({what}, {into})"
+    for door in _CLOSED.findall(look.lower()):  # the paint missing may be behind a door
+        for name in (door, door.split()[-1]):  # the valid actions say `open cupboard` for the large one
+            if f"open {name}" in spelled:
+                return spelled[f"open {name}"], f"open({name})"
     return None
