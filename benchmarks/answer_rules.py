@@ -9,6 +9,8 @@
   end at 100 (the answer right), and in how many steps.
 - paint-recipe (6-2, 6-3): `--play N` train variations of each played likewise, after going to the
   art studio.
+- circuit-build (3-3, 3-4): likewise, after the thing is fetched from its room and focused on.
+- substance-recipe (6-1): likewise, from the start.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from subgoal.engine.episode import Episode, Step, load_episodes
 from subgoal.engine.grounding import normalize
-from subgoal.engine.rules import circuit, paint, timing
+from subgoal.engine.rules import circuit, paint, recipe, timing
 from subgoal.engine.subgoals import unlabelled
 
 _BLOCK_ONTO_PLANE = re.compile(r"move (\w+ )*(block|brick) to inclined plane")
@@ -52,7 +54,9 @@ def circuit_verdicts(episodes: list[Episode]) -> Counter[str]:
 
 def _act(session: Any, episode: Episode, action: str) -> Any:
     result = session.step(action)
-    episode.steps.append(Step(action, result.observation, result.score, 0, "", ""))
+    episode.steps.append(
+        Step(action, result.observation, result.score, 0, session.look(), session.inventory())
+    )
     return result
 
 
@@ -75,6 +79,7 @@ def play(
         for variation in variations:
             session.load(task, variation)
             episode = Episode(task, task, variation, "train", session.task_description(), steps=[])
+            episode.initial_look = session.look()
             while (first := opening(session, episode)) is not None:
                 _act(session, episode, first[0])
             score = None
@@ -83,6 +88,8 @@ def play(
                 if found is None:
                     break
                 result = _act(session, episode, found[0])
+                if result.observation.startswith("Ambiguous request"):  # as the agents' which-one does
+                    result = _act(session, episode, "0")
                 if result.done:
                     score = result.score
                     break
@@ -116,13 +123,17 @@ def _circuit_opening(session: Any, episode: Episode) -> tuple[str, str] | None:
 
 
 def _circuit_pin(session: Any, episode: Episode) -> tuple[str, str] | None:
-    episode.steps[-1].look, episode.steps[-1].inventory = session.look(), session.inventory()
     return circuit.build(episode, _valid(session))
+
+
+def _recipe_pin(session: Any, episode: Episode) -> tuple[str, str] | None:
+    return recipe.pinned(episode, session.look(), session.inventory())
 
 
 PLAYED: dict[str, tuple[tuple[str, ...], Pin, Pin]] = {
     "answer-timing": (("9-1", "9-2", "9-3"), _timing_opening, lambda s, e: timing.pinned(e, _valid(s))),
     "circuit-build": (("3-3", "3-4"), _circuit_opening, _circuit_pin),
+    "substance-recipe": (("6-1",), lambda s, e: None, _recipe_pin),
     "paint-recipe": (("6-2", "6-3"), _paint_opening, lambda s, e: paint.pinned(e, s.look(), _valid(s))),
 }
 

@@ -366,6 +366,21 @@ def circuit_build(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == "move unknown substance to green box"
 
 
+def substance_recipe(rules: RuleSet):  # type: ignore[no-untyped-def]
+    """Salt water's recipe read, the salted cup held: to the sink, not the model's stove."""
+    from test_recipe import READ, SALT_WATER, held, kitchen
+
+    episode = prefix(gold_episode(), 0)
+    episode.task_id, episode.task_description = "6-1", SALT_WATER
+    salted = held("a tin cup (containing sodium chloride)")
+    episode.steps = [Step(*READ, 0, 0, kitchen(), salted)]
+    valid = ["move tin cup in inventory to sink", "move tin cup in inventory to stove"]
+    decision = FlatAgent(Scripted("flat", lambda text: [valid[1]]), rules=rules).act(
+        Turn(episode, lambda: valid)
+    )
+    return decision, decision.action == valid[0]
+
+
 def paint_recipe(rules: RuleSet):  # type: ignore[no-untyped-def]
     """Orange asked for, the bowl holding red: the yellow poured in, not the blue the model says."""
     from test_paint import ORANGE, STUDIO, pours
@@ -448,6 +463,7 @@ SCENARIOS = {
     "answer-circuit": answer_circuit,
     "circuit-build": circuit_build,
     "paint-recipe": paint_recipe,
+    "substance-recipe": substance_recipe,
     "focus-by-kind": focus_by_kind,
     "measure-guard": measure_guard,
     "task-vocabulary": task_vocabulary,

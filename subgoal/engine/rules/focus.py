@@ -13,7 +13,7 @@ from typing import Any
 
 from subgoal.engine.episode import Episode
 from subgoal.engine.grounding import normalize
-from subgoal.engine.rules import answer, circuit, paint, stages, timing
+from subgoal.engine.rules import answer, circuit, paint, recipe, stages, timing
 from subgoal.engine.rules.layer import RuleSet
 from subgoal.engine.rules.vocabulary import action_verb, answer_ready, reads_the_task_object, task_object
 from subgoal.engine.subgoals import focus_allowed, focus_head, focus_told, is_answer, is_place
@@ -126,7 +126,8 @@ def refusal(rules: RuleSet, stats: TaskStats, episode: Episode, target: str, don
     (stage-order); "answer" where it is the task's answer and what its train plans do before the
     answer is not `done()` yet (answer-guard); "unread" where it is an answer the thermometer's
     readings do not show yet (answer-reading), or a plane the block's slides do not show yet
-    (answer-timing); "focus" on anything but the paint a paint task's recipe made (paint-recipe)."""
+    (answer-timing); "focus" on anything but the paint or substance a recipe task makes (paint-recipe,
+    substance-recipe)."""
     if rules.on("focus-no-place") and is_place(target):
         rules.acted("focus-no-place")
         return "focus"
@@ -162,6 +163,9 @@ def refusal(rules: RuleSet, stats: TaskStats, episode: Episode, target: str, don
         return "unread"
     if rules.on("paint-recipe") and paint.held_back(episode, target):
         rules.acted("paint-recipe")
+        return "focus"
+    if rules.on("substance-recipe") and recipe.held_back(episode, target):
+        rules.acted("substance-recipe")
         return "focus"
     return None
 

@@ -239,6 +239,14 @@ _RULES = (
         "wires, a light bulb, the thing) wired, two ticks waited, then the box of the answer the bulb shows",
     ),
     Rule(
+        "substance-recipe",
+        "task",
+        "pin",
+        BOTH,
+        "a substance a recipe makes: the recipe read, its ingredients put into one container (water "
+        "from the sink), mixed, then a focus on the substance made",
+    ),
+    Rule(
         "paint-recipe",
         "task",
         "pin",
