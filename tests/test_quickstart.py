@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from subgoal.cli import app
+from subgoal.commands.quickstart import steps_of
 from subgoal.engine.episode import load_episodes
 
 pytestmark = [pytest.mark.jvm, pytest.mark.slow]
@@ -27,7 +28,9 @@ def test_quickstart_runs_the_whole_chain_and_resumes(tmp_path):
 
     root = tmp_path / "quickstart"
     for role in ("planner", "executor", "flat"):
-        assert json.loads((root / "checkpoints" / role / "manifest.json").read_text())["role"] == role
+        manifest = json.loads((root / "checkpoints" / role / "manifest.json").read_text())
+        assert manifest["role"] == role
+        assert manifest["training"]["steps"] == steps_of(role, 0.1)  # the budget is steps, not the clock
     for kind in ("hierarchical", "flat"):
         run = root / "runs" / f"quickstart-{kind}-general"  # the default level
         results = json.loads((run / "results.json").read_text())

@@ -30,6 +30,10 @@ from subgoal.workspace import Workspace, ensure_dir, workspace_of
 DEFAULT_TASKS = "4-2,7-1"
 ROLES = ("planner", "executor", "flat")
 SHARE = {"planner": 0.25, "executor": 0.25, "flat": 0.5}  # of the training minutes
+# Optimizer steps per second each role made on a quiet 2-core Xeon (RESULTS §27: 151, 213 and 271
+# steps in 75, 75 and 150 s). The budget is counted in steps at these rates, not by the clock, so a
+# slower or busier machine takes longer and trains the same models: the same table.
+STEPS_PER_SECOND = {"planner": 2.0, "executor": 2.8, "flat": 1.8}
 
 
 @dataclass
@@ -38,7 +42,7 @@ class Settings:
     train_variations: int = 40
     dev_variations: int = 4
     test_variations: int = 2
-    minutes: float = 5.0  # training budget, shared by the three models
+    minutes: float = 5.0  # training budget, shared by the three models, in steps (STEPS_PER_SECOND)
     step_limit: int = 25  # the benchmark's is 100; a tiny model rarely needs more to show itself
     workers: int = field(default_factory=lambda: min(2, os.cpu_count() or 1))
     rules: str = DEFAULT_LEVEL  # the rules setting both agents play at (a level, or one with rules off)
@@ -51,7 +55,14 @@ def command(
         typer.Option("--tasks", "-t", help="Task ids, names or globs. Default: 4-2,7-1 (short tasks)."),
     ] = None,
     minutes: Annotated[
-        float, typer.Option("--minutes", "-m", min=0.05, help="Training budget, shared by the three models.")
+        float,
+        typer.Option(
+            "--minutes",
+            "-m",
+            min=0.05,
+            help="Training budget, shared by the three models: the optimizer steps a quiet 2-core Xeon makes "
+            "in these minutes (a slower machine takes longer and trains the same models).",
+        ),
     ] = 5.0,
     train_variations: Annotated[int, typer.Option(min=1, help="Train variations per task.")] = 40,
     dev_variations: Annotated[int, typer.Option(min=1, help="Dev variations per task (best model).")] = 4,
@@ -101,7 +112,7 @@ def run(workspace: Workspace, settings: Settings) -> None:
         _annotate(ws, split, settings.tasks)
     _stage("3/4 train tiny models")
     for role in ROLES:  # the flat baseline gets as many minutes as planner and executor together
-        _train(ws, role, ids, settings.minutes * 60 * SHARE[role])
+        _train(ws, role, ids, steps_of(role, settings.minutes))
     _stage("4/4 evaluate on held-out test variations")
     runs = {kind: _evaluate(ws, kind, settings) for kind in ("hierarchical", "flat")}
     _finish(ws, runs, time.perf_counter() - started, settings.rules)
@@ -142,7 +153,12 @@ def _annotate(ws: Workspace, split: str, tasks: list[Task]) -> None:
     err.print(f"annotate {split}: {report.annotated} new, {done} already there → {target}")
 
 
-def _train(ws: Workspace, role: str, task_ids: list[str], seconds: float) -> None:
+def steps_of(role: str, minutes: float) -> int:
+    """The optimizer steps of `role`'s share of a budget of `minutes`."""
+    return max(1, round(minutes * 60 * SHARE[role] * STEPS_PER_SECOND[role]))
+
+
+def _train(ws: Workspace, role: str, task_ids: list[str], steps: int) -> None:
     from subgoal.checkpoints import is_checkpoint
     from subgoal.engine.train_config import TrainConfig
     from subgoal.engine.training import train
@@ -163,23 +179,22 @@ def _train(ws: Workspace, role: str, task_ids: list[str], seconds: float) -> Non
         tasks=task_ids,
         preset="tiny",
         max_input_tokens=INPUT_TOKENS[role],
-        epochs=1000,  # the time budget ends training; dev loss picks the best weights
-        max_minutes=seconds / 60,
+        epochs=1000,  # the step budget ends training; dev loss picks the best weights
+        max_steps=steps,
         eval_every=50,
         warmup_steps=30,
         patience=0,
         device="cpu",
     )
     with progress(TextColumn("{task.fields[loss]}")) as bar:
-        bar_id = bar.add_task(f"train {role}", total=round(seconds), loss="")
-        t0 = time.perf_counter()
+        bar_id = bar.add_task(f"train {role}", total=steps, loss="")
 
         def on_log(record: dict) -> None:  # type: ignore[type-arg]
             loss = f"loss {record['loss']:.3f}" if "loss" in record else bar.tasks[0].fields["loss"]
-            bar.update(bar_id, completed=round(min(seconds, time.perf_counter() - t0)), loss=loss)
+            bar.update(bar_id, completed=min(steps, int(record.get("step", 0))), loss=loss)
 
         result = train(config, ws, on_log)
-        bar.update(bar_id, completed=round(seconds))
+        bar.update(bar_id, completed=steps)
     best = result.manifest.get("metrics") or result.manifest.get("best") or {}
     err.print(f"train {role}: {result.path}" + (f" (dev: {_short(best)})" if best else ""))
 
