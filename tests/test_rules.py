@@ -49,6 +49,25 @@ def which_one(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == "0"
 
 
+def test_which_one_answers_a_focus_with_the_thing_the_focus_rules_pass() -> None:
+    """`focus on paint in bowl` passed focus-told (no colour named); the simulator's options name the
+    paints: the one the task names is answered, and with none of them the request is cancelled."""
+    from test_paint import ORANGE
+    from test_which import ASKED
+
+    from subgoal.engine.rules.which import CANCEL
+
+    def answered(options: str) -> str:
+        episode = prefix(gold_episode(), 0)
+        episode.task_id, episode.task_description = "6-2", ORANGE
+        episode.steps = [Step("focus on paint in bowl", options, 0, 0, *gold_episode().state_before(0))]
+        agent = FlatAgent(Scripted("flat", lambda text: ["look around"]), rules=RuleSet("general"))
+        return agent.act(Turn(episode, lambda: ["0", "1", "look around"])).action
+
+    assert answered(ASKED) == "1"
+    assert answered(ASKED.replace("orange paint", "red paint")) == CANCEL
+
+
 def loop_guard(rules: RuleSet):  # type: ignore[no-untyped-def]
     gold = gold_episode()
     episode = prefix(gold, 0)

@@ -33,7 +33,7 @@ from subgoal.engine.examples import (
     room_of,
 )
 from subgoal.engine.grounding import Grounder, normalize
-from subgoal.engine.rules import RuleSet, caps, plan_prior, rename, search
+from subgoal.engine.rules import RuleSet, caps, plan_prior, rename, search, which
 from subgoal.engine.rules import focus as focus_rules
 from subgoal.engine.rules.answer import placed_in
 from subgoal.engine.rules.focus import FOCUS, TaskStats, acted_on, focus_of
@@ -517,7 +517,8 @@ class FlatAgent(_LearnedAgent):
     def _act(self, turn: Turn) -> Decision:
         if self.rules.on("which-one") and is_ambiguous(_last_observation(turn)):
             self.rules.acted("which-one")
-            return Decision("0", grounding="answer")
+            fits = functools.partial(self._focus_fits, turn.episode, done=lambda: acted_on(turn.episode))
+            return Decision(which.answer(_last_observation(turn), fits), grounding="answer")
         acted = acted_on(turn.episode)  # the flat agent's plan so far
         pin = self._pinned(turn, lambda: acted)
         if pin is not None:
@@ -685,7 +686,8 @@ class HierarchicalAgent(_LearnedAgent):
         episode, look = turn.episode, turn.look
         if attempt and self.rules.on("which-one") and is_ambiguous(attempt[-1][1]):
             self.rules.acted("which-one")
-            return self._decide("0", "answer", closed, plans)
+            fits = functools.partial(self._focus_fits, episode, done=self._completed_on)
+            return self._decide(which.answer(attempt[-1][1], fits), "answer", closed, plans)
         text = render(
             "executor",
             agent_context(episode, turn.index, self.completed, name, self.first_seen[name], self.executor),

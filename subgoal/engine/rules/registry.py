@@ -34,7 +34,8 @@ _RULES = (
         "general",
         "fallback",
         BOTH,
-        "the simulator asks which of several things was meant: answer 0 (the first)",
+        "the simulator asks which of several things was meant: the first, but for a focus the first "
+        "the focus rules pass (none: cancel)",
     ),
     Rule(
         "loop-guard",
