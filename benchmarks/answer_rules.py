@@ -10,6 +10,7 @@
 - paint-recipe (6-2, 6-3): `--play N` train variations of each played likewise, after going to the
   art studio.
 - circuit-build (3-3, 3-4): likewise, after the thing is fetched from its room and focused on.
+- power-build (3-1, 3-2): likewise, after going to the workshop and focusing on the thing.
 - substance-recipe (6-1): likewise, from the start.
 """
 
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from subgoal.engine.episode import Episode, Step, load_episodes
 from subgoal.engine.grounding import normalize
-from subgoal.engine.rules import circuit, paint, recipe, timing
+from subgoal.engine.rules import circuit, paint, power, recipe, timing
 from subgoal.engine.subgoals import unlabelled
 
 _BLOCK_ONTO_PLANE = re.compile(r"move (\w+ )*(block|brick) to inclined plane")
@@ -126,6 +127,13 @@ def _circuit_pin(session: Any, episode: Episode) -> tuple[str, str] | None:
     return circuit.build(episode, _valid(session))
 
 
+def _power_opening(session: Any, episode: Episode) -> tuple[str, str] | None:
+    """To the workshop, and the thing to turn on focused on, as the gold paths of 3-1, 3-2 do."""
+    g = power.goal(episode.task_description)
+    opening = ["teleport to workshop", f"focus on {g.thing if g else 'nothing'}"]
+    return (opening[len(episode.steps)], "") if len(episode.steps) < len(opening) else None
+
+
 def _recipe_pin(session: Any, episode: Episode) -> tuple[str, str] | None:
     return recipe.pinned(episode, session.look(), session.inventory())
 
@@ -133,6 +141,11 @@ def _recipe_pin(session: Any, episode: Episode) -> tuple[str, str] | None:
 PLAYED: dict[str, tuple[tuple[str, ...], Pin, Pin]] = {
     "answer-timing": (("9-1", "9-2", "9-3"), _timing_opening, lambda s, e: timing.pinned(e, _valid(s))),
     "circuit-build": (("3-3", "3-4"), _circuit_opening, _circuit_pin),
+    "power-build": (
+        ("3-1", "3-2"),
+        _power_opening,
+        lambda s, e: power.pinned(e, s.look(), s.inventory()),
+    ),
     "substance-recipe": (("6-1",), lambda s, e: None, _recipe_pin),
     "paint-recipe": (("6-2", "6-3"), _paint_opening, lambda s, e: paint.pinned(e, s.look(), _valid(s))),
 }

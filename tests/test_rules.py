@@ -385,6 +385,15 @@ def circuit_build(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.action == "move unknown substance to green box"
 
 
+def power_build(rules: RuleSet):  # type: ignore[no-untyped-def]
+    """The bulb focused on: its circuit's first connection, not the model's walk away."""
+    from test_power import FOCUSED, TASK
+
+    valid = ["connect nuclear generator anode to black wire terminal 1", "teleport to kitchen"]
+    decision = _flat_after(rules, ("3-2", TASK.format(kind="nonrenewable")), [FOCUSED], valid[1], valid)
+    return decision, decision.action == valid[0]
+
+
 def substance_recipe(rules: RuleSet):  # type: ignore[no-untyped-def]
     """Salt water's recipe read, the salted cup held: to the sink, not the model's stove."""
     from test_recipe import READ, SALT_WATER, held, kitchen
@@ -482,6 +491,7 @@ SCENARIOS = {
     "answer-circuit": answer_circuit,
     "circuit-build": circuit_build,
     "paint-recipe": paint_recipe,
+    "power-build": power_build,
     "substance-recipe": substance_recipe,
     "focus-by-kind": focus_by_kind,
     "measure-guard": measure_guard,

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from subgoal.engine.episode import Episode
+from subgoal.engine.episode import Episode, Step
 from subgoal.engine.grounding import normalize
 from subgoal.engine.rules.answer import MOVE
 from subgoal.engine.subgoals import unlabelled
@@ -137,18 +137,25 @@ def _wiring(episode: Episode, q: Question) -> tuple[Circuit, set[int], int] | No
     plan = next((c for look in looks if (c := circuit_for(q, look)) is not None), None)
     if plan is None:
         return None
+    made, waits = connected(episode.steps[start:], plan.connections)
+    return plan, made, waits
+
+
+def connected(steps: list[Step], connections: tuple[str, ...]) -> tuple[set[int], int]:
+    """Which of `connections` (connect actions) `steps` made and did not undo since (moving a part
+    disconnects it: "(disconnecting red wire)"), and the waits since the last one made."""
     made: set[int] = set()
     waits = 0
-    for step in episode.steps[start:]:
+    for step in steps:
         action, said = normalize(step.action), (step.observation or "").lower()
         for name in _DISCONNECTING.findall(said):
-            made -= {i for i, c in enumerate(plan.connections) if unlabelled(name) in c or name in c}
-        if action in plan.connections and "now connected" in said:
-            made.add(plan.connections.index(action))
+            made -= {i for i, c in enumerate(connections) if unlabelled(name) in c or name in c}
+        if action in connections and "now connected" in said:
+            made.add(connections.index(action))
             waits = 0
         elif action.startswith("wait"):
             waits += 1
-    return plan, made, waits
+    return made, waits
 
 
 def verdict(episode: Episode, q: Question) -> bool | None:

@@ -1,6 +1,6 @@
 """Task-level pins: actions the task's own words pin down, taken at once before any model call
 (pin-focus, pin-delivery, answer-shown, answer-timing,
-answer-circuit, circuit-build, paint-recipe, substance-recipe). The same action just taken is not pinned again: it did not do what it
+answer-circuit, circuit-build, power-build, paint-recipe, substance-recipe). The same action just taken is not pinned again: it did not do what it
 should (but for answer-timing's looks at a sliding block, one per tick)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable
 from subgoal.engine.episode import Episode
 from subgoal.engine.examples import room_of
 from subgoal.engine.grounding import normalize
-from subgoal.engine.rules import answer, circuit, focus, paint, recipe, stages, timing
+from subgoal.engine.rules import answer, circuit, focus, paint, power, recipe, stages, timing
 from subgoal.engine.rules.focus import FOCUS, TaskStats
 from subgoal.engine.rules.layer import RuleSet
 from subgoal.engine.rules.vocabulary import delivery, task_object
@@ -43,6 +43,8 @@ def pinned(
         found, rule = circuit.pinned(episode, valid()), "answer-circuit"
     if found is None and rules.on("circuit-build"):
         found, rule = circuit.build(episode, valid()), "circuit-build"
+    if found is None and rules.on("power-build"):
+        found, rule = power.pinned(episode, look, episode.state_before(len(episode.steps))[1]), "power-build"
     if found is None and rules.on("paint-recipe"):
         found, rule = paint.pinned(episode, look, valid()), "paint-recipe"
     if found is None and rules.on("substance-recipe"):

@@ -240,6 +240,14 @@ _RULES = (
         "wires, a light bulb, the thing) wired, two ticks waited, then the box of the answer the bulb shows",
     ),
     Rule(
+        "power-build",
+        "task",
+        "pin",
+        BOTH,
+        "a thing to turn on with a circuit, once focused on: the gold paths' circuit from a source of "
+        "the kind the task asks for (renewable ones outside), a generator activated, a tick waited",
+    ),
+    Rule(
         "substance-recipe",
         "task",
         "pin",
