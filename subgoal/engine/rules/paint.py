@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from subgoal.engine.episode import Episode
 from subgoal.engine.grounding import normalize
+from subgoal.engine.rules.search import closed_doors
 
 PRIMARIES = frozenset({"red", "yellow", "blue"})
 SECONDARIES = {"green": ("blue", "yellow"), "orange": ("red", "yellow"), "violet": ("red", "blue")}
@@ -30,7 +31,6 @@ _TASK = re.compile(r"create (?P<colour>[a-z]+(?:-[a-z]+)?) paint\b", re.I)
 _INTERMEDIATE = re.compile(r"focus on the intermediate", re.I)
 _POUR = re.compile(r"^pour (?P<what>.+) into (?P<into>.+)$")
 _CUP = re.compile(r"^(?:\w+ )?cup containing (?P<contents>.+?)(?: (?:in|on) [\w ]+)?$")
-_CLOSED = re.compile(r"\ban? ([\w ]+?)\. the \1 door is closed")
 _WHERE = re.compile(r" (?:in|on) [\w ]+$")
 
 
@@ -57,7 +57,7 @@ def stages(task_description: str) -> tuple[Stage, ...]:
         return ()
     first = _stage(secondary[0], SECONDARIES[secondary[0]])
     then = _stage(colour, (secondary[0], primary[0]))
-    # A tertiary task that does not ask for the intermediate focus would end at it: mix, no focus.
+    # Where the task does not ask for the intermediate focus, only the tertiary is focused on.
     return (first, then) if _INTERMEDIATE.search(task_description) else (then,)
 
 
@@ -158,7 +158,7 @@ def pinned(episode: Episode, look: str, valid: list[str]) -> tuple[str, str] | N
         c = contents(what, look) if target == into and what != into and _in_reach(what, look) else None
         if c and len(c) == 1 and c[0] in missing:
             return spelled[f"pour {what} into {into}"], f"pour({what}, {into})"
-    for door in _CLOSED.findall(look.lower()):  # the paint missing may be behind a door
+    for door in closed_doors(look):  # the paint missing may be behind a door
         for name in (door, door.split()[-1]):  # the valid actions say `open cupboard` for the large one
             if f"open {name}" in spelled:
                 return spelled[f"open {name}"], f"open({name})"

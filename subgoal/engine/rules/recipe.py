@@ -18,15 +18,15 @@ import re
 from functools import lru_cache
 
 from subgoal.engine.episode import Episode
-from subgoal.engine.examples import room_of
+from subgoal.engine.examples import visited_rooms
 from subgoal.engine.grounding import normalize
+from subgoal.engine.rules.search import closed_doors
 
 _TASK = re.compile(r"create the substance '(?P<substance>[^']+)'", re.I)
 _READS = re.compile(r"to make (?P<substance>.+?), you need to mix (?P<ingredients>[^.]+)\.", re.I)
 # Containers of the train plans of 6-1, best first: a pot keeps its name whatever it holds.
 CONTAINERS = ("metal pot", "ceramic cup", "tin cup", "glass cup", "wood cup", "plastic cup", "jug", "bowl")
 _TITLE = re.compile(r"recipe titled instructions to make [^\n]*")
-_CLOSED = re.compile(r"\ban? ([\w ]+?)\. the \1 door is closed")
 WATER = "water"
 ROOMS = ("kitchen", "workshop", "living room", "bedroom", "art studio", "bathroom", "hallway", "greenhouse")
 
@@ -145,11 +145,9 @@ def _water(look: str, container: str) -> tuple[str, str]:
 def _search(episode: Episode, look: str) -> tuple[str, str] | None:
     """What is closed here opened, then the rooms not seen yet, the kitchen first: the train plans
     find the recipe, the ingredients and a container in the kitchen, its cupboard or the workshop."""
-    door = _CLOSED.search(look)
-    if door:
-        return f"open {door[1]}", f"open({door[1]})"
-    seen = {(room_of(s.look or "") or "").lower() for s in episode.steps} | {
-        (room_of(episode.initial_look) or "").lower()
-    }
+    doors = closed_doors(look)
+    if doors:
+        return f"open {doors[0]}", f"open({doors[0]})"
+    seen = {room.lower() for room in visited_rooms(episode, len(episode.steps))}
     room = next((r for r in ROOMS if r not in seen), None)
     return (f"teleport to {room}", f"navigate_to({room})") if room else None

@@ -4,6 +4,7 @@ task-vocabulary bounds the rooms of a task its train plans play in one room."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,14 @@ from subgoal.engine.examples import room_of, visited_rooms
 from subgoal.engine.rules.layer import RuleSet
 from subgoal.engine.rules.vocabulary import action_parts
 from subgoal.engine.subgoals import Subgoal, in_view, search_target
+
+_CLOSED = re.compile(r"\ban? ([\w ]+?)\. the \1 door is closed")
+
+
+def closed_doors(look: str) -> list[str]:
+    """What the look shows closed, in its order ("a large cupboard. The large cupboard door is
+    closed.": `large cupboard`)."""
+    return _CLOSED.findall(look.lower())
 
 
 def hunted(episode: Episode, parsed: Subgoal, valid: list[str], inventory: str) -> str | None:
