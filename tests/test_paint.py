@@ -112,3 +112,10 @@ def test_a_paint_out_of_reach_is_not_poured_but_its_cupboard_opened() -> None:
     )
     valid = [*pours(), "open large cupboard"]  # the valid actions name the cup in the cupboard too
     assert pinned(played(ORANGE), look, valid) == ("open large cupboard", "open(large cupboard)")
+
+
+def test_a_tertiary_paint_the_look_spells_with_a_space_is_focused_on_as_it_is_spelled() -> None:
+    episode = played(YELLOW_GREEN, ("focus on green paint", "You focus on the green paint."))
+    assert (
+        pinned(episode, STUDIO.format(bowl="yellow green paint"), pours())[0] == "focus on yellow green paint"
+    )

@@ -134,7 +134,8 @@ def pinned(episode: Episode, look: str, valid: list[str]) -> tuple[str, str] | N
             return spelled[action], f"focus_on({stage.colour} paint)"
     # The valid actions call a container's only paint `paint in jug`; the simulator still knows it
     # by its colour, as the gold paths focus on it ("focus on yellow-green paint").
-    made = re.search(rf"(?<![\w-]){re.escape(stage.colour)} paint\b", look.lower())
+    spelling = "[- ]".join(re.escape(part) for part in stage.colour.split("-"))  # `blue green` too
+    made = re.search(rf"(?<![\w-]){spelling} paint\b", look.lower())
     if made:
         return f"focus on {made[0]}", f"focus_on({stage.colour} paint)"
     pours = [(m["what"], m["into"]) for a in actions if (m := _POUR.match(a))]
