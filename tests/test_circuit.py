@@ -121,7 +121,16 @@ def test_the_circuit_is_the_gold_paths_from_the_parts_in_view() -> None:
 
 def test_the_build_puts_the_thing_down_wires_it_waits_and_answers_either_way() -> None:
     valid = ["move unknown substance to red box", "move unknown substance to green box", "wait1"]
-    assert build(played(), valid) is None  # not focused on yet
+    assert build(played(), valid) is None  # not focused on yet, not in view
+    in_view = Episode(
+        "3-4",
+        "conductivity",
+        0,
+        "test",
+        CONDUCTIVE,
+        steps=[step("teleport to workshop", look=DARK + "\ta unknown substance O\n")],
+    )
+    assert build(in_view, valid) == ("focus on unknown substance", "focus_on(unknown substance)")
     assert build(focused(), valid) == ("drop unknown substance", "drop(unknown substance)")
     undone = built("off", 0)
     undone.steps.append(

@@ -36,7 +36,8 @@ def test_the_goal_names_the_thing_and_the_kind_of_source() -> None:
 
 def test_a_nonrenewable_source_is_wired_where_it_stands_then_activated_then_waited_on() -> None:
     episode = Episode("3-2", "power", 0, "dev", TASK.format(kind="nonrenewable"), steps=[])
-    assert pinned(episode, WORKSHOP, "") is None  # not focused on yet
+    assert pinned(episode, OUTSIDE, "") is None  # not focused on, not in view
+    assert pinned(episode, WORKSHOP, "") == ("focus on red light bulb", "focus_on(red light bulb)")
     first = pinned(played("nonrenewable"), WORKSHOP, "")
     assert first == (
         "connect nuclear generator anode to black wire terminal 1",

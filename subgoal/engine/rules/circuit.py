@@ -171,11 +171,20 @@ def verdict(episode: Episode, q: Question) -> bool | None:
 
 
 def build(episode: Episode, valid: list[str]) -> tuple[str, str] | None:
-    """circuit-build: once the thing was focused on, the next step of the gold paths' circuit
-    (put the thing down, wire it in, wait), then the answer the bulb shows; else None."""
+    """circuit-build: the focus on the thing where it is in view (the task asks for it first), then
+    the next step of the gold paths' circuit (put the thing down, wire it in, wait), then the
+    answer the bulb shows; else None."""
     q = question(episode.task_description)
     if q is None:
         return None
+    if _after_focus(episode, q) is None:  # "First, focus on the unknown substance O": where in view
+        name = unlabelled(q.thing)  # a book's name ends in ")": no \b after it
+        look = episode.state_before(len(episode.steps))[0].lower()
+        return (
+            (f"focus on {name}", f"focus_on({name})")
+            if re.search(rf"\b{re.escape(name)}(?!\w)", look)
+            else None
+        )
     wiring = _wiring(episode, q)
     if wiring is None:
         return None

@@ -1,7 +1,7 @@
 """power-build: where the task asks to turn a thing on with a circuit ("turn on the red light bulb
 [by powering it using a renewable power source]. First, focus on the red light bulb. Then, create
-an electrical circuit that powers it on": 3-1, 3-2), once the thing was focused on, the gold paths'
-circuit is wired: the source's anode and cathode to a wire each, the wires to the thing's cathode
+an electrical circuit that powers it on": 3-1, 3-2), the thing is focused on where it is in view,
+then the gold paths' circuit is wired: the source's anode and cathode to a wire each, the wires to the thing's cathode
 and anode; then, as the gold paths do, a nonrenewable generator is activated and a tick waited.
 
 A renewable source works only outside (the sun, the wind): there the thing, the source and the two
@@ -93,8 +93,9 @@ def pinned(episode: Episode, look: str, inventory: str) -> tuple[str, str] | Non
     if g is None:
         return None
     start = _focused_at(episode, g.thing)
-    if start is None:
-        return None
+    if start is None:  # "First, focus on the red light bulb": where it is in view
+        seen = re.search(rf"\b{re.escape(g.thing)}\b", look.lower())
+        return (f"focus on {g.thing}", f"focus_on({g.thing})") if seen else None
     steps = episode.steps[start:]
     looks = [episode.state_before(start)[0]] + [s.look or "" for s in steps]
     parts = next((p for seen in looks if (p := parts_in(g, seen)) is not None), None)
