@@ -363,3 +363,19 @@ def test_a_compiled_training_step_learns_as_the_eager_one(annotated):
         losses[compiled] = [r["loss"] for r in records if r["kind"] == "train"]
     assert len(losses[True]) == 3
     assert losses[True] == pytest.approx(losses[False], rel=2e-2)
+
+
+def test_the_examples_follow_the_variations_not_the_order_a_collection_wrote_them(annotated, tmp_path):
+    """Two workers append in the order they finish: the same episodes in another order train alike."""
+    from subgoal.engine.train_data import load_episodes_for
+
+    episodes = load_episodes(annotated.annotated_file("train"))
+    task = episodes[0].task_id
+    forward, backward = tmp_path / "forward.jsonl.gz", tmp_path / "backward.jsonl.gz"
+    write_episodes(forward, episodes)
+    write_episodes(backward, list(reversed(episodes)))
+    split = get_task(task).split_of(episodes[0].variation)
+    first, _ = load_episodes_for([forward], split, None)
+    second, _ = load_episodes_for([backward], split, None)
+    assert len(first) == len(episodes) > 1
+    assert [(e.task_id, e.variation) for e in first] == [(e.task_id, e.variation) for e in second]

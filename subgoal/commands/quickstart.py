@@ -21,7 +21,6 @@ from rich.progress import TextColumn
 from subgoal.commands.options import RulesOption
 from subgoal.commands.protocol import INPUT_TOKENS  # the CPU protocol's budgets
 from subgoal.console import err, out, progress
-from subgoal.engine.cores import idle_cores
 from subgoal.engine.rules.layer import DEFAULT_LEVEL, check_rules, rules_slug
 from subgoal.engine.tasks import Task, resolve_tasks
 from subgoal.workspace import Workspace, ensure_dir, workspace_of
@@ -168,9 +167,10 @@ def _train(ws: Workspace, role: str, task_ids: list[str], steps: int) -> None:
         return
     import torch
 
-    # Only the cores nobody else is using: on a busy CPU, extra torch threads spin on taken cores
-    # (measured on 2 busy cores: a tiny-T5 training step took 5 s with 1 thread, 30 s with 2).
-    torch.set_num_threads(idle_cores())
+    # One thread: the sums of a matrix product depend on how many threads split it, so a thread count
+    # read off the machine's load would train other weights on a busy day (and on 2 busy cores a
+    # tiny-T5 step took 5 s with 1 thread, 30 s with 2).
+    torch.set_num_threads(1)
     config = TrainConfig(
         role=role,
         name=role,

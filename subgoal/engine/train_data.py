@@ -48,6 +48,9 @@ def load_episodes_for(
                 episodes.append(ep)
         except EpisodeFileError as exc:
             raise TrainingError(str(exc)) from None
+    # Parallel collectors append in the order they finish: the same episodes in another order would
+    # shuffle into other batches, so a run's examples follow the variations, not the file.
+    episodes.sort(key=lambda ep: (ep.task_id, ep.variation))
     return episodes, checkpoints.file_hash([Path(f) for f in files])
 
 
