@@ -118,11 +118,11 @@ def circuit_for(q: Question, look: str) -> Circuit | None:
     )
 
 
-def _after_focus(episode: Episode, q: Question) -> int | None:
-    """The index of the first step after the focus on the thing, or None before it."""
+def after_focus(episode: Episode, thing: str) -> int | None:
+    """The index of the first step after the focus on `thing`, or None before it."""
     for i, step in enumerate(episode.steps):
         said = (step.observation or "").lower()
-        if normalize(step.action).startswith("focus on") and said.startswith("you focus") and q.thing in said:
+        if normalize(step.action).startswith("focus on") and said.startswith("you focus") and thing in said:
             return i + 1
     return None
 
@@ -130,7 +130,7 @@ def _after_focus(episode: Episode, q: Question) -> int | None:
 def _wiring(episode: Episode, q: Question) -> tuple[Circuit, set[int], int] | None:
     """The circuit (planned from the first look after the focus that shows its parts), the
     connections made and not undone since, and the waits since the last of them; None before."""
-    start = _after_focus(episode, q)
+    start = after_focus(episode, q.thing)
     if start is None:
         return None
     looks = [episode.state_before(start)[0]] + [s.look or "" for s in episode.steps[start:]]
@@ -177,7 +177,7 @@ def build(episode: Episode, valid: list[str]) -> tuple[str, str] | None:
     q = question(episode.task_description)
     if q is None:
         return None
-    if _after_focus(episode, q) is None:  # "First, focus on the unknown substance O": where in view
+    if after_focus(episode, q.thing) is None:  # "First, focus on the unknown substance O": where in view
         name = unlabelled(q.thing)  # a book's name ends in ")": no \b after it
         look = episode.state_before(len(episode.steps))[0].lower()
         return (

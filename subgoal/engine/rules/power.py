@@ -19,7 +19,7 @@ from functools import lru_cache
 from subgoal.engine.episode import Episode
 from subgoal.engine.examples import room_of
 from subgoal.engine.grounding import normalize
-from subgoal.engine.rules.circuit import connected
+from subgoal.engine.rules.circuit import after_focus, connected
 
 _TASK = re.compile(
     r"turn on the (?P<thing>[\w ]+?)(?: by powering it using an? (?P<kind>renewable|nonrenewable) power source)?\. "
@@ -74,14 +74,6 @@ def parts_in(g: Goal, look: str) -> Parts | None:
     return Parts(source, (f"{wires[0]} wire", f"{wires[1]} wire"))
 
 
-def _focused_at(episode: Episode, thing: str) -> int | None:
-    for i, step in enumerate(episode.steps):
-        said = (step.observation or "").lower()
-        if normalize(step.action).startswith("focus on") and said.startswith("you focus") and thing in said:
-            return i + 1
-    return None
-
-
 def _holds(inventory: str, name: str) -> bool:
     """The inventory runs a wire's name into its terminals ("a black wireits terminal 1 is ...")."""
     return re.search(rf"\b{re.escape(name)}", inventory) is not None
@@ -92,7 +84,7 @@ def pinned(episode: Episode, look: str, inventory: str) -> tuple[str, str] | Non
     g = goal(episode.task_description)
     if g is None:
         return None
-    start = _focused_at(episode, g.thing)
+    start = after_focus(episode, g.thing)
     if start is None:  # "First, focus on the red light bulb": where it is in view
         seen = re.search(rf"\b{re.escape(g.thing)}\b", look.lower())
         return (f"focus on {g.thing}", f"focus_on({g.thing})") if seen else None
