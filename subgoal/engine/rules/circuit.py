@@ -95,15 +95,27 @@ class Circuit:
     bulb: str
 
 
+def wires_in(look: str) -> list[str]:
+    """The wires the look shows, each once, in its order: `black wire`, ..."""
+    return [f"{w} wire" for w in dict.fromkeys(_WIRE.findall(look.lower()))]
+
+
+def focus_in_view(name: str, look: str) -> tuple[str, str] | None:
+    """The focus on `name` and its sub-goal where the look shows it (the circuit tasks ask for it
+    first), else None. A book's name ends in ")": no \\b after it."""
+    seen = re.search(rf"\b{re.escape(name)}(?!\w)", look.lower())
+    return (f"focus on {name}", f"focus_on({name})") if seen else None
+
+
 def circuit_for(q: Question, look: str) -> Circuit | None:
     """The gold paths' circuit from what the look shows: battery anode, a wire, the bulb, a wire,
     the thing, a wire, battery cathode; None without a battery, three wires and a light bulb."""
     look = look.lower()
-    wires = list(dict.fromkeys(_WIRE.findall(look)))
+    wires = wires_in(look)
     bulbs = _BULB.findall(look)
     if not re.search(r"\bbattery\b", look) or len(wires) < 3 or not bulbs:
         return None
-    a, b, c = (f"{w} wire" for w in wires[:3])
+    a, b, c = wires[:3]
     bulb = f"{bulbs[0]} light bulb"
     return Circuit(
         (
@@ -177,14 +189,8 @@ def build(episode: Episode, valid: list[str]) -> tuple[str, str] | None:
     q = question(episode.task_description)
     if q is None:
         return None
-    if after_focus(episode, q.thing) is None:  # "First, focus on the unknown substance O": where in view
-        name = unlabelled(q.thing)  # a book's name ends in ")": no \b after it
-        look = episode.state_before(len(episode.steps))[0].lower()
-        return (
-            (f"focus on {name}", f"focus_on({name})")
-            if re.search(rf"\b{re.escape(name)}(?!\w)", look)
-            else None
-        )
+    if after_focus(episode, q.thing) is None:  # "First, focus on the unknown substance O"
+        return focus_in_view(unlabelled(q.thing), episode.state_before(len(episode.steps))[0])
     wiring = _wiring(episode, q)
     if wiring is None:
         return None

@@ -1,7 +1,7 @@
 """Task-level pins: actions the task's own words pin down, taken at once before any model call
-(pin-focus, pin-delivery, answer-shown, answer-timing,
-answer-circuit, circuit-build, power-build, paint-recipe, substance-recipe). The same action just taken is not pinned again: it did not do what it
-should (but for answer-timing's looks at a sliding block, one per tick)."""
+(pin-focus, pin-delivery, answer-shown, answer-timing, answer-circuit, circuit-build, power-build,
+paint-recipe, substance-recipe). The same action just taken is not pinned again: it did not do what
+it should (but for answer-timing's looks at a sliding block and a wait on a bulb, one per tick)."""
 
 from __future__ import annotations
 
@@ -43,19 +43,17 @@ def pinned(
         found, rule = circuit.pinned(episode, valid()), "answer-circuit"
     if found is None and rules.on("circuit-build"):
         found, rule = circuit.build(episode, valid()), "circuit-build"
+    inventory = episode.state_before(len(episode.steps))[1]
     if found is None and rules.on("power-build"):
-        found, rule = power.pinned(episode, look, episode.state_before(len(episode.steps))[1]), "power-build"
+        found, rule = power.pinned(episode, look, inventory), "power-build"
     if found is None and rules.on("paint-recipe"):
         found, rule = paint.pinned(episode, look, valid()), "paint-recipe"
     if found is None and rules.on("substance-recipe"):
-        found, rule = (
-            recipe.pinned(episode, look, episode.state_before(len(episode.steps))[1]),
-            "substance-recipe",
-        )
+        found, rule = recipe.pinned(episode, look, inventory), "substance-recipe"
     if found is None:
         return None
     steps = episode.steps
-    # The same action again did not do what it should; but a slide is looked at and a bulb waited on each tick.
+    # The same action again did not do what it should; but a slide is looked at, a bulb waited on.
     again = rule == "answer-timing" or found[0] == "wait1"
     if not again and steps and normalize(steps[-1].action) == normalize(found[0]):
         return None

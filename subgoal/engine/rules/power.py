@@ -19,7 +19,7 @@ from functools import lru_cache
 from subgoal.engine.episode import Episode
 from subgoal.engine.examples import room_of
 from subgoal.engine.grounding import normalize
-from subgoal.engine.rules.circuit import after_focus, connected
+from subgoal.engine.rules.circuit import after_focus, connected, focus_in_view, wires_in
 
 _TASK = re.compile(
     r"turn on the (?P<thing>[\w ]+?)(?: by powering it using an? (?P<kind>renewable|nonrenewable) power source)?\. "
@@ -31,7 +31,6 @@ SOURCES = {
     "renewable": ("solar panel", "wind generator"),
     "nonrenewable": ("nuclear generator",),
 }
-_WIRE = re.compile(r"\ban? (\w+) wire\b")
 WAITS = 1  # the gold paths wait one tick with the circuit whole
 
 
@@ -68,10 +67,10 @@ def parts_in(g: Goal, look: str) -> Parts | None:
     """A source of the kind asked for and two wires the look shows, or None."""
     look = look.lower()
     source = next((s for s in SOURCES[g.kind] if re.search(rf"\b{s}\b", look)), None)
-    wires = list(dict.fromkeys(_WIRE.findall(look)))
+    wires = wires_in(look)
     if source is None or len(wires) < 2:
         return None
-    return Parts(source, (f"{wires[0]} wire", f"{wires[1]} wire"))
+    return Parts(source, (wires[0], wires[1]))
 
 
 def _holds(inventory: str, name: str) -> bool:
@@ -86,8 +85,7 @@ def pinned(episode: Episode, look: str, inventory: str) -> tuple[str, str] | Non
         return None
     start = after_focus(episode, g.thing)
     if start is None:  # "First, focus on the red light bulb": where it is in view
-        seen = re.search(rf"\b{re.escape(g.thing)}\b", look.lower())
-        return (f"focus on {g.thing}", f"focus_on({g.thing})") if seen else None
+        return focus_in_view(g.thing, look)
     steps = episode.steps[start:]
     looks = [episode.state_before(start)[0]] + [s.look or "" for s in steps]
     parts = next((p for seen in looks if (p := parts_in(g, seen)) is not None), None)
