@@ -25,6 +25,7 @@ from subgoal.checkpoints import (
 )
 from subgoal.console import err, out
 from subgoal.engine.examples import input_format_of
+from subgoal.engine.rules.neighbours import NEIGHBOURS
 from subgoal.engine.rules.plan_prior import PLANS
 from subgoal.engine.rules.stand_in import TASKS
 from subgoal.workspace import workspace_of
@@ -159,6 +160,7 @@ def show_command(
     rows.append(("train tasks", _train_tasks(path)))
     if manifest.get("role") == "planner":
         rows.append(("train plans", _train_plans(path)))
+        rows.append(("nearest plans", _nearest_plans(path)))
     for split in ("train", "dev"):
         s = data.get(split)
         if s:
@@ -264,6 +266,15 @@ def _train_plans(path: Path) -> str:
         return f"{sum(int(r[0]) for r in rows):,} ({len(rows):,} distinct) in {PLANS}, for plan-prior"
 
     return _rule_file(path, PLANS, "plan-prior", summary)
+
+
+def _nearest_plans(path: Path) -> str:
+    """What a planner's neighbours.json holds for the plan-neighbours rule, or why it cannot act."""
+
+    def summary(data: Any) -> str:
+        return f"{len(data['plans']):,} descriptions with their plans in {NEIGHBOURS}, for plan-neighbours"
+
+    return _rule_file(path, NEIGHBOURS, "plan-neighbours", summary)
 
 
 def _rule_file(path: Path, name: str, rule: str, summary: Callable[[Any], str]) -> str:

@@ -102,12 +102,16 @@ def _planner_and_executor(
 
 def _hierarchical(spec: AgentSpec, load: PolicyFor) -> Agent:
     from subgoal.engine.agents import HierarchicalAgent
+    from subgoal.engine.rules.neighbours import PlanNeighbours
     from subgoal.engine.rules.plan_prior import PlanPrior
     from subgoal.engine.rules.stand_in import StandIns
 
     prior = PlanPrior.load(spec.planner)  # None for a planner saved before plans.json
     stand_ins = StandIns.load(spec.planner)  # None for a planner saved before tasks.json
-    return _planner_and_executor(spec, load, HierarchicalAgent, plan_prior=prior, stand_ins=stand_ins)
+    neighbours = PlanNeighbours.load(spec.planner)  # None for a planner saved before neighbours.json
+    return _planner_and_executor(
+        spec, load, HierarchicalAgent, plan_prior=prior, stand_ins=stand_ins, plan_neighbours=neighbours
+    )
 
 
 def gold_plan_file(workspace: Workspace, split: str) -> Path:

@@ -33,11 +33,12 @@ from subgoal.engine.examples import (
     room_of,
 )
 from subgoal.engine.grounding import Grounder, normalize
-from subgoal.engine.rules import RuleSet, caps, plan_prior, rename, search, which
+from subgoal.engine.rules import RuleSet, caps, neighbours, rename, search, which
 from subgoal.engine.rules import focus as focus_rules
 from subgoal.engine.rules.answer import placed_in
 from subgoal.engine.rules.focus import FOCUS, TaskStats, acted_on, focus_of
 from subgoal.engine.rules.loop_guard import LoopGuard
+from subgoal.engine.rules.neighbours import PlanNeighbours
 from subgoal.engine.rules.pins import pinned
 from subgoal.engine.rules.plan_prior import PlanPrior
 from subgoal.engine.rules.stand_in import StandIns, Swap, SwappedPolicy
@@ -591,6 +592,7 @@ class HierarchicalAgent(_LearnedAgent):
         rules: RuleSet | None = None,
         plan_prior: PlanPrior | None = None,
         stand_ins: StandIns | None = None,
+        plan_neighbours: PlanNeighbours | None = None,
     ):
         _check_role(planner, "planner", "planner")
         _check_role(executor, "executor", "executor")
@@ -599,6 +601,7 @@ class HierarchicalAgent(_LearnedAgent):
         self.max_failures = max_failures
         self.planner_beams = planner_beams
         self.plan_prior = plan_prior  # counts of the planner's train plans (plan-prior), if it has them
+        self.plan_neighbours = plan_neighbours  # its train plans by description (plan-neighbours), if kept
         table = (executor.manifest or {}).get("subgoal_allowance") or {}
         self.allowance: dict[str, int] = {str(k): int(v) for k, v in table.items()}
         self.reset(Episode("", "", 0, "", ""))
@@ -889,16 +892,31 @@ class HierarchicalAgent(_LearnedAgent):
         return beams
 
     def _reranked(self, text: str, beams: list[str]) -> list[str]:
-        """plan-prior: the beams by the planner's score plus the train plans' counts after the
-        sub-goals completed (rules/plan_prior.py)."""
-        if self.plan_prior is None or len(beams) < 2 or not self.rules.on("plan-prior"):
-            return beams
-        scores = self.planner.score(text, beams)
+        """plan-neighbours: the beams joined by the next sub-goals of the nearest train plans; then
+        plan-prior and plan-neighbours: all best first by the planner's score plus the train plans'
+        counts after the sub-goals completed and the nearest plans' votes (rules/plan_prior.py,
+        rules/neighbours.py)."""
         task = self._episode.task_description
-        ranked = plan_prior.rerank(self.plan_prior, self.completed, beams, scores, task)
-        if ranked[0] != beams[0]:
+        prior = self.plan_prior if self.rules.on("plan-prior") else None
+        table = self.plan_neighbours if self.rules.on("plan-neighbours") else None
+        votes = table.votes(task, self.completed) if table is not None else None
+        joined = neighbours.joined(beams, votes) if votes else list(beams)
+        if (prior is None and not votes) or len(joined) < 2:
+            return beams
+        scores = self.planner.score(text, joined)
+        by_prior = [prior.logp(self.completed, n, task) if prior is not None else 0.0 for n in joined]
+        by_votes = [neighbours.logp(votes, n, len(joined)) if votes else 0.0 for n in joined]
+
+        def ranked(*terms: list[float], among: int = len(joined)) -> list[str]:
+            total = [scores[i] + sum(term[i] for term in terms) for i in range(among)]
+            return [joined[i] for i in sorted(range(among), key=lambda i: -total[i])]
+
+        order, without_votes = ranked(by_prior, by_votes), ranked(by_prior, among=len(beams))
+        if without_votes[0] != beams[0]:
             self.rules.acted("plan-prior")
-        return ranked
+        if order[0] != without_votes[0]:
+            self.rules.acted("plan-neighbours")
+        return order
 
     def _offered(
         self, turn: Turn, text: str, width: int, beams: list[str], usable: list[str], instant: set[str]

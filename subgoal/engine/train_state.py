@@ -23,6 +23,7 @@ from subgoal import checkpoints
 from subgoal.engine.dev_metrics import improved
 from subgoal.engine.examples import INPUT_FORMAT, stats
 from subgoal.engine.files import replace_folder
+from subgoal.engine.rules.neighbours import write_neighbours
 from subgoal.engine.rules.plan_prior import write_plans
 from subgoal.engine.rules.stand_in import write_tasks
 from subgoal.engine.train_data import subgoal_allowance
@@ -273,8 +274,8 @@ def publish(
     train_episodes: list[Episode] | None = None,
 ) -> None:
     """Build the checkpoint in staging/final/ (weights without optimizer state, the log, the train
-    tasks' names from `train_episodes`, a planner's train plans from `plans_from`, the manifest), rename it to `final` and remove the
-    staging folder."""
+    tasks' names from `train_episodes`, a planner's train plans from `plans_from` (counted, and by
+    description), the manifest), rename it to `final` and remove the staging folder."""
 
     def build(path: Path) -> None:
         for item in weights.iterdir():
@@ -285,6 +286,7 @@ def publish(
             write_tasks(path, train_episodes)
         if plans_from is not None:
             write_plans(path, plans_from)
+            write_neighbours(path, plans_from)
         checkpoints.write_manifest(path, manifest)  # last: a folder without it is not a checkpoint
 
     replace_folder(build, staging / "final")

@@ -105,6 +105,14 @@ _RULES = (
         "the planner's beams reordered by its score plus how often the train plans (of every task) "
         "follow the last sub-goals done with the beam's verb and with the beam itself",
     ),
+    Rule(
+        "plan-neighbours",
+        "general",
+        "rerank",
+        HIER,
+        "the next sub-goals of the train plans whose descriptions read most like the task's (in its "
+        "names) join the planner's beams and vote in their order",
+    ),
     # Reads only the valid actions, yet a `task` rule: on dev it pays only beside the task rules
     # (general: -10.07 on §14's checkpoints, -0.10 on cpu3's; task: +10.73, +12.36 on held-out
     # variations; docs/RESULTS.md §16, §18), so the `general` headline goes without it.
