@@ -6,7 +6,8 @@
 For each dev planner example (the context at a sub-goal's first step, the gold next sub-goal as its
 label) the planner generates `--beams` beams as the agent asks it (with `--plan-prior`, reordered by
 the checkpoint's train plans after the gold sub-goals before it, as the rule does; with
-`--stand-ins`, reading train names for the task's new ones, as that rule does). Counted: the first beam exactly the
+`--stand-ins`, reading train names for the task's new ones, as that rule does; with `--neighbours`,
+joined and reordered by the nearest train plans, as plan-neighbours does). Counted: the first beam exactly the
 gold sub-goal; the gold among the beams; the first beam's verb right but its arguments wrong; the
 verb wrong. Per task family too. One torch thread unless `--threads`.
 """
@@ -29,7 +30,9 @@ def main() -> None:
     from subgoal.engine.episode import load_episodes
     from subgoal.engine.examples import examples_from_episode, input_format_of, trainable_spans
     from subgoal.engine.models import Policy
-    from subgoal.engine.rules.plan_prior import PLANS, PlanPrior, rerank
+    from subgoal.engine.rules import neighbours
+    from subgoal.engine.rules.neighbours import NEIGHBOURS, PlanNeighbours
+    from subgoal.engine.rules.plan_prior import PLANS, PlanPrior
     from subgoal.engine.rules.stand_in import TASKS, StandIns, SwappedPolicy
     from subgoal.engine.rules.vocabulary import renamed
     from subgoal.engine.subgoals import parse_subgoal
@@ -53,6 +56,11 @@ def main() -> None:
         help="beams reordered as plan-prior does, by the checkpoint's plans.json (rules/plan_prior.py)",
     )
     parser.add_argument(
+        "--neighbours",
+        action="store_true",
+        help="the nearest train plans' next sub-goals joined and voting, as plan-neighbours does (rules/neighbours.py)",
+    )
+    parser.add_argument(
         "--stand-ins",
         action="store_true",
         help="new names read as train ones, as stand-ins does, by the checkpoint's tasks.json (rules/stand_in.py)",
@@ -69,6 +77,9 @@ def main() -> None:
     prior = PlanPrior.load(args.checkpoint) if args.plan_prior else None
     if args.plan_prior and prior is None:
         parser.error(f"{args.checkpoint} has no {PLANS} (a planner trained before plan-prior)")
+    table_of_plans = PlanNeighbours.load(args.checkpoint) if args.neighbours else None
+    if args.neighbours and table_of_plans is None:
+        parser.error(f"{args.checkpoint} has no {NEIGHBOURS} (a planner trained before plan-neighbours)")
     episodes = load_episodes(args.data)
     descriptions = {(e.task_id, e.variation): e.task_description for e in episodes}
     fmt = input_format_of(policy.manifest)
@@ -92,9 +103,19 @@ def main() -> None:
         beams = policy.generate(
             [ex.source], num_beams=args.beams, num_return=args.beams, max_new_tokens=target_limit(policy)
         )[0]
-        if prior is not None and len(beams) > 1:
-            task = descriptions[ex.task_id, ex.variation]
-            beams = rerank(prior, completed, beams, policy.score(ex.source, beams), task)
+        task = descriptions[ex.task_id, ex.variation]
+        votes = table_of_plans.votes(task, completed) if table_of_plans is not None else None
+        if votes:
+            beams = neighbours.joined(beams, votes)
+        if (prior is not None or votes) and len(beams) > 1:  # ranked as the agent ranks (agents._reranked)
+            scores = policy.score(ex.source, beams)
+            total = {
+                name: score
+                + (prior.logp(completed, name, task) if prior is not None else 0.0)
+                + (neighbours.logp(votes, name, len(beams)) if votes else 0.0)
+                for name, score in zip(beams, scores, strict=True)
+            }
+            beams = sorted(beams, key=lambda name: -total[name])
         if args.renamed:
             vocabulary, description = (
                 policy.manifest.get("task_vocabulary"),

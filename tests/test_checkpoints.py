@@ -8,6 +8,7 @@ import pytest
 from test_agents import gold_episode
 
 from subgoal import checkpoints as ck
+from subgoal.engine.rules.neighbours import write_neighbours
 from subgoal.engine.rules.plan_prior import write_plans
 from subgoal.engine.rules.stand_in import write_tasks
 from subgoal.errors import CheckpointError
@@ -118,6 +119,10 @@ def test_show_names_the_input_layout(tmp_path, monkeypatch):
     write_plans(path, [gold_episode(), gold_episode()])
     result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-layout"])
     assert "2 (1 distinct) in plans.json, for plan-prior" in result.output
+    assert "none (no neighbours.json" in result.output
+    write_neighbours(path, [gold_episode(), gold_episode()])
+    result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-layout"])
+    assert "1 descriptions with their plans in neighbours.json, for plan-neighbours" in result.output
     assert "none (no tasks.json" in result.output
     write_tasks(path, [gold_episode()])
     result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-layout"])

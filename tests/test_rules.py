@@ -22,6 +22,7 @@ from subgoal.engine.rules import (
     rules_slug,
 )
 from subgoal.engine.rules import focus as focus_rules
+from subgoal.engine.rules.neighbours import PlanNeighbours
 from subgoal.engine.rules.plan_prior import PlanPrior
 from subgoal.engine.rules.stand_in import StandIns
 
@@ -156,6 +157,20 @@ def plan_prior(rules: RuleSet):  # type: ignore[no-untyped-def]
     prior = PlanPrior([(["pick_up(cup)", "focus_on(cup)"], 20)])
     executor = Scripted("executor", lambda text: ["wait1"])
     agent = HierarchicalAgent(planner, executor, rules=rules, plan_prior=prior)
+    agent.reset(prefix(gold_episode(), 0))
+    valid = ["pick up cup", "pick up thermometer", "look around"]
+    decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
+    return decision, decision.subgoal == "pick_up(cup)"
+
+
+def plan_neighbours(rules: RuleSet):  # type: ignore[no-untyped-def]
+    # The planner half prefers the thermometer; the train plan of the same wording took the cup first.
+    planner = Scripted("planner", lambda text: ["pick_up(thermometer)", "pick_up(cup)"])
+    table = PlanNeighbours(
+        [("Your task is to find a(n) non-living thing.", ["pick_up(cup)", "focus_on(cup)"])]
+    )
+    executor = Scripted("executor", lambda text: ["wait1"])
+    agent = HierarchicalAgent(planner, executor, rules=rules, plan_neighbours=table)
     agent.reset(prefix(gold_episode(), 0))
     valid = ["pick up cup", "pick up thermometer", "look around"]
     decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
@@ -474,6 +489,7 @@ SCENARIOS = {
     "planner-grounded": planner_grounded,
     "planner-constrained": planner_constrained,
     "plan-prior": plan_prior,
+    "plan-neighbours": plan_neighbours,
     "stand-ins": stand_ins,
     "focus-as-named": focus_as_named,
     "repeat-caps": repeat_caps,

@@ -17,6 +17,7 @@ from subgoal.checkpoints import is_checkpoint, read_manifest, staging_dir
 from subgoal.engine import models
 from subgoal.engine.episode import SubgoalSpan, load_episodes, write_episodes
 from subgoal.engine.examples import trainable_spans
+from subgoal.engine.rules.neighbours import PlanNeighbours
 from subgoal.engine.rules.plan_prior import PlanPrior
 from subgoal.engine.rules.stand_in import TASKS, StandIns, words
 from subgoal.engine.tasks import get_task
@@ -233,6 +234,9 @@ def test_fine_tunes_an_existing_seq2seq_model_from_a_folder(annotated, tmp_path)
     train_descriptions = {words(e.task_description) for e in load_episodes(annotated.annotated_file("train"))}
     tasks = json.loads((result.path / TASKS).read_text())["tasks"]
     assert {description for description, _ in tasks} == train_descriptions
+    # ... and each train description with its plan (plan-neighbours).
+    table = PlanNeighbours.load(result.path)
+    assert table is not None and sorted(plan for _, plan in table.plans) == sorted(plans)
 
 
 def test_bad_data_is_one_clear_error(annotated, oracle_episodes, tmp_path):

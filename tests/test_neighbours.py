@@ -1,0 +1,85 @@
+"""plan-neighbours: the nearest train plans by description, written in the new task's names, vote
+for the next sub-goal after those done."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from subgoal.engine.rules import neighbours
+from subgoal.engine.rules.neighbours import (
+    NEIGHBOURS,
+    PlanNeighbours,
+    joined,
+    renamed,
+    renamer,
+    write_neighbours,
+)
+from subgoal.errors import CheckpointError
+
+BOIL = (
+    "Your task is to boil {}. First, focus on the substance. Then, take actions that will cause it to boil."
+)
+ANIMAL = "Your task is to find the animal with the longest life span. Focus on the animal."
+BOIL_PLAN = [
+    "navigate_to(kitchen)",
+    "focus_on(chocolate)",
+    "move(chocolate, metal pot)",
+    "heat(metal pot, stove)",
+]
+ANIMAL_PLAN = ["navigate_to(outside)", "focus_on(giant tortoise)"]
+
+
+def test_the_stretches_two_descriptions_differ_in_are_swapped_in_whole_words() -> None:
+    swaps = renamer(BOIL.format("chocolate"), BOIL.format("ice cream"))
+    assert swaps == {"chocolate": "ice cream"}
+    assert renamed("move(chocolate, metal pot)", swaps) == "move(ice cream, metal pot)"
+    assert renamed("pick_up(cup containing chocolate)", swaps) == "pick_up(cup containing ice cream)"
+    assert renamed("pick_up(chocolates)", swaps) == "pick_up(chocolates)"  # not the word
+    assert renamed("heat(metal pot, stove)", swaps) == "heat(metal pot, stove)"
+    assert renamer(BOIL.format("water"), BOIL.format("water")) == {}
+
+
+def test_a_plan_is_read_after_the_longest_run_of_sub_goals_done_it_ends_the_same_way() -> None:
+    plan = ["a(x)", "b(x)", "c(x)", "b(x)", "d(x)"]
+    assert neighbours._next_in(plan, []) == ("a(x)", neighbours.ORDER + 1)
+    assert neighbours._next_in(plan, ["a(x)", "b(x)", "c(x)", "b(x)"]) == ("d(x)", 4)
+    assert neighbours._next_in(plan, ["c(x)", "b(x)"]) == ("d(x)", 2)  # not c(x), after the first b(x)
+    assert neighbours._next_in(plan, ["z(x)"]) == ("b(x)", 0)  # nothing matches: the step as far along
+    assert neighbours._next_in([], ["a(x)"]) is None
+
+
+def test_the_nearest_description_votes_in_the_new_task_s_names() -> None:
+    table = PlanNeighbours([(BOIL.format("chocolate"), BOIL_PLAN), (ANIMAL, ANIMAL_PLAN)], nearest=1)
+    votes = table.votes(BOIL.format("ice cream"), ["navigate_to(kitchen)"])
+    assert votes == Counter({"focus_on(ice cream)": 2})
+    assert table.votes(ANIMAL, []).most_common(1)[0][0] == "navigate_to(outside)"
+    both = PlanNeighbours([(BOIL.format("chocolate"), BOIL_PLAN), (ANIMAL, ANIMAL_PLAN)], nearest=2)
+    assert set(both.votes(ANIMAL, [])) == {"navigate_to(outside)", "navigate_to(kitchen)"}
+
+
+def test_votes_join_the_beams_and_weigh_in_their_order() -> None:
+    votes = Counter({"b(x)": 6, "c(x)": 1, "a(x)": 1, "d(x)": 1, "e(x)": 1, "f(x)": 1})
+    out = joined(["a(x)"], votes)
+    assert out[:2] == ["a(x)", "b(x)"] and len(out) == 1 + neighbours.JOINED
+    assert neighbours.logp(votes, "b(x)", len(out)) > neighbours.logp(votes, "c(x)", len(out))
+    assert neighbours.logp(votes, "c(x)", len(out)) > neighbours.logp(votes, "z(x)", len(out))
+
+
+def test_the_table_is_kept_beside_a_planner_and_read_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from test_agents import gold_episode
+
+    assert PlanNeighbours.load(None) is None and PlanNeighbours.load(tmp_path) is None
+    write_neighbours(tmp_path, [gold_episode(), gold_episode()])  # the same pair once
+    table = PlanNeighbours.load(tmp_path)
+    assert table is not None
+    assert table.plans == [
+        (
+            gold_episode().task_description,
+            ["navigate_to(kitchen)", "pick_up(thermometer)", "focus_on(thermometer)"],
+        )
+    ]
+    (tmp_path / NEIGHBOURS).write_text('{"names": [], "plans": [["x", 3]]}')
+    with pytest.raises(CheckpointError, match="unreadable train plans"):
+        PlanNeighbours.load(tmp_path)
