@@ -122,7 +122,7 @@ def test_show_names_the_input_layout(tmp_path, monkeypatch):
     assert "none (no neighbours.json" in result.output
     write_neighbours(path, [gold_episode(), gold_episode()])
     result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-layout"])
-    assert "1 descriptions with their plans in neighbours.json, for plan-neighbours" in result.output
+    assert "1 descriptions with their steps in neighbours.json, for plan-neighbours" in result.output
     assert "none (no tasks.json" in result.output
     write_tasks(path, [gold_episode()])
     result = CliRunner().invoke(app, ["--workspace", str(ws.root), "checkpoints", "show", "planner-layout"])

@@ -83,3 +83,28 @@ def test_the_table_is_kept_beside_a_planner_and_read_back(tmp_path) -> None:  # 
     (tmp_path / NEIGHBOURS).write_text('{"names": [], "plans": [["x", 3]]}')
     with pytest.raises(CheckpointError, match="unreadable train plans"):
         PlanNeighbours.load(tmp_path)
+
+
+def test_the_flat_agent_takes_the_next_action_of_the_nearest_train_episode_in_its_names(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from test_agents import Scripted, gold_episode, prefix
+
+    from subgoal.engine.agents import FlatAgent, Turn
+    from subgoal.engine.rules import RuleSet
+
+    train = gold_episode()
+    train.task_description = "Your task is to find a(n) living thing."
+    write_neighbours(tmp_path, [train], "flat")
+    table = PlanNeighbours.load(tmp_path)
+    assert table is not None and table.plans[0][1][:2] == ["go to kitchen", "pick up thermometer"]
+    # Asked about a non-living thing, the model prefers the door; the train episode went to the kitchen.
+    flat = Scripted("flat", lambda text: ["open door to kitchen", "go to kitchen"])
+    episode = prefix(gold_episode(), 0)
+    valid = ["open door to kitchen", "go to kitchen", "look around"]
+    for level, action in (
+        ("general", "go to kitchen"),
+        ("general without plan-neighbours", "open door to kitchen"),
+    ):
+        agent = FlatAgent(flat, rules=RuleSet(level), plan_neighbours=table)
+        agent.reset(episode)
+        assert agent.act(Turn(episode, lambda: valid)).action == action
+    assert renamer(train.task_description, episode.task_description) == {"living": "non-living"}

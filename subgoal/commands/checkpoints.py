@@ -160,6 +160,7 @@ def show_command(
     rows.append(("train tasks", _train_tasks(path)))
     if manifest.get("role") == "planner":
         rows.append(("train plans", _train_plans(path)))
+    if manifest.get("role") in ("planner", "flat"):
         rows.append(("nearest plans", _nearest_plans(path)))
     for split in ("train", "dev"):
         s = data.get(split)
@@ -269,10 +270,11 @@ def _train_plans(path: Path) -> str:
 
 
 def _nearest_plans(path: Path) -> str:
-    """What a planner's neighbours.json holds for the plan-neighbours rule, or why it cannot act."""
+    """What the neighbours.json of a planner (its sub-goals) or a flat model (its actions) holds for
+    the plan-neighbours rule, or why it cannot act."""
 
     def summary(data: Any) -> str:
-        return f"{len(data['plans']):,} descriptions with their plans in {NEIGHBOURS}, for plan-neighbours"
+        return f"{len(data['plans']):,} descriptions with their steps in {NEIGHBOURS}, for plan-neighbours"
 
     return _rule_file(path, NEIGHBOURS, "plan-neighbours", summary)
 

@@ -133,12 +133,21 @@ def _flat(spec: AgentSpec, load: PolicyFor) -> Agent:
     from subgoal.engine.agents import FlatAgent, GenerationSettings
     from subgoal.engine.grounding import Grounder
     from subgoal.engine.rules import RuleSet
+    from subgoal.engine.rules.neighbours import PlanNeighbours
     from subgoal.engine.rules.stand_in import StandIns
 
     settings = GenerationSettings(spec.num_beams)
     policy = load(spec.flat, "flat")
     rules, stand_ins = RuleSet(spec.rules), StandIns.load(spec.flat)  # None before tasks.json
-    return FlatAgent(policy, Grounder(spec.grounding), settings, rules=rules, stand_ins=stand_ins)  # type: ignore[arg-type]
+    neighbours = PlanNeighbours.load(spec.flat)  # None before neighbours.json
+    return FlatAgent(
+        policy,  # type: ignore[arg-type]
+        Grounder(spec.grounding),
+        settings,
+        rules=rules,
+        stand_ins=stand_ins,
+        plan_neighbours=neighbours,
+    )
 
 
 def _oracle(spec: AgentSpec, load: PolicyFor) -> Agent:

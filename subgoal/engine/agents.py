@@ -29,6 +29,7 @@ from subgoal.engine.examples import (
     Context,
     context_at,
     input_format_of,
+    is_training_target,
     render,
     room_of,
 )
@@ -498,10 +499,12 @@ class FlatAgent(_LearnedAgent):
         max_repeats: int = 3,
         rules: RuleSet | None = None,
         stand_ins: StandIns | None = None,
+        plan_neighbours: PlanNeighbours | None = None,
     ):
         _check_role(policy, "flat", "flat policy")
         super().__init__(grounder, settings, max_repeats, chooser=policy, rules=rules, stand_ins=stand_ins)
         self.policy = self._swapping(policy)
+        self.plan_neighbours = plan_neighbours  # its train actions by description (plan-neighbours)
 
     def reset(self, episode: Episode, gold: list[str] | None = None) -> None:
         self.guard.reset()
@@ -527,7 +530,7 @@ class FlatAgent(_LearnedAgent):
         text = render(
             "flat", agent_context(turn.episode, turn.index, policy=self.policy), budget=self.policy.fits
         )
-        beams = self._generate(self.policy, text, episode=turn.episode)
+        beams = self._reranked(text, self._generate(self.policy, text, episode=turn.episode), turn.episode)
         task = turn.episode.task_id
         navigation = navigation_allowed(self.vocabulary, task, navigations_in_a_row([v for v, _ in acted]))
         done = {verb for verb, _ in acted}
@@ -541,6 +544,25 @@ class FlatAgent(_LearnedAgent):
             score_focus=focus_rules.by_kind(self.rules, self.stats, turn.episode),
         )
         return Decision(action, generated=beams, grounding=method, info={"why": why})
+
+    def _reranked(self, text: str, beams: list[str], episode: Episode) -> list[str]:
+        """plan-neighbours: the beams joined by the next actions of the nearest train episodes, and
+        all best first by the model's score plus their votes (rules/neighbours.py)."""
+        if self.plan_neighbours is None or not self.rules.on("plan-neighbours"):
+            return beams
+        done = [normalize(s.action) for s in episode.steps if is_training_target(s)]
+        votes: Counter[str] = Counter()
+        for action, weight in self.plan_neighbours.votes(episode.task_description, done).items():
+            votes[normalize(action)] += weight
+        if not votes:
+            return beams
+        joined = neighbours.joined(beams, votes)
+        scores = self.policy.score(text, joined)
+        total = [s + neighbours.logp(votes, n, len(joined)) for n, s in zip(joined, scores, strict=True)]
+        order = [joined[i] for i in sorted(range(len(joined)), key=lambda i: -total[i])]
+        if order[0] != (beams or [None])[0]:
+            self.rules.acted("plan-neighbours")
+        return order
 
     def _on_task(self, episode: Episode, action: str, navigation: bool, done: set[str]) -> bool:
         """Whether `action` is one the task's train plans make (task-vocabulary), here and now: a

@@ -275,7 +275,8 @@ def publish(
 ) -> None:
     """Build the checkpoint in staging/final/ (weights without optimizer state, the log, the train
     tasks' names from `train_episodes`, a planner's train plans from `plans_from` (counted, and by
-    description), the manifest), rename it to `final` and remove the staging folder."""
+    description), a flat model's actions by description, the manifest), rename it to `final` and
+    remove the staging folder."""
 
     def build(path: Path) -> None:
         for item in weights.iterdir():
@@ -286,7 +287,9 @@ def publish(
             write_tasks(path, train_episodes)
         if plans_from is not None:
             write_plans(path, plans_from)
-            write_neighbours(path, plans_from)
+            write_neighbours(path, plans_from, "planner")
+        if manifest.get("role") == "flat" and train_episodes is not None:
+            write_neighbours(path, train_episodes, "flat")
         checkpoints.write_manifest(path, manifest)  # last: a folder without it is not a checkpoint
 
     replace_folder(build, staging / "final")

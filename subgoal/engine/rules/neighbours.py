@@ -27,6 +27,7 @@ from typing import Any
 
 from subgoal.engine.episode import Episode
 from subgoal.engine.files import write_atomic
+from subgoal.engine.grounding import normalize
 from subgoal.engine.subgoals import format_name, parse_subgoal
 from subgoal.errors import CheckpointError
 
@@ -40,22 +41,34 @@ def _tokens(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def neighbours_of(episodes: Iterable[Episode]) -> dict[str, Any]:
-    """{"names": [...], "plans": [[description, name index, ...], ...]}: each train episode's
-    description with its plan (the planner's targets, in order), each distinct pair once."""
-    from subgoal.engine.examples import trainable_spans
+ROLES = ("planner", "flat")  # what a step of a plan is: a sub-goal, or an action
 
+
+def steps_of(episode: Episode, role: str) -> list[str]:
+    """What `role` learns to write in `episode`, in order: the planner's sub-goals, or the flat
+    model's actions (normalized, as the agent's own actions are matched)."""
+    from subgoal.engine.examples import is_training_target, trainable_spans
+
+    if role == "planner":
+        return [span.name for span in trainable_spans(episode)]
+    return [normalize(step.action) for step in episode.steps if is_training_target(step)]
+
+
+def neighbours_of(episodes: Iterable[Episode], role: str = "planner") -> dict[str, Any]:
+    """{"names": [...], "plans": [[description, name index, ...], ...]}: each train episode's
+    description with its plan (`steps_of` for `role`), each distinct pair once."""
     seen: dict[tuple[str, ...], None] = {}
     for episode in episodes:
-        if episode.subgoals:
-            seen[(episode.task_description.strip(), *(s.name for s in trainable_spans(episode)))] = None
+        if episode.subgoals or role == "flat":
+            seen[(episode.task_description.strip(), *steps_of(episode, role))] = None
     index: dict[str, int] = {}
     rows = [[row[0], *(index.setdefault(n, len(index)) for n in row[1:])] for row in sorted(seen)]
     return {"names": list(index), "plans": rows}
 
 
-def write_neighbours(folder: Path, episodes: Iterable[Episode]) -> None:
-    write_atomic(folder / NEIGHBOURS, json.dumps(neighbours_of(episodes), separators=(",", ":")) + "\n")
+def write_neighbours(folder: Path, episodes: Iterable[Episode], role: str = "planner") -> None:
+    data = neighbours_of(episodes, role)
+    write_atomic(folder / NEIGHBOURS, json.dumps(data, separators=(",", ":")) + "\n")
 
 
 def renamer(train: str, new: str) -> dict[str, str]:
@@ -71,20 +84,24 @@ def renamer(train: str, new: str) -> dict[str, str]:
 
 
 def renamed(name: str, swaps: dict[str, str]) -> str:
-    """Sub-goal `name` with each argument that spells a swapped stretch (whole words) rewritten."""
-    parsed = parse_subgoal(name)
-    if parsed is None or not swaps:
+    """Sub-goal `name` with each argument that spells a swapped stretch (whole words) rewritten; an
+    action (no sub-goal) rewritten as one text."""
+    if not swaps:
         return name
-    args = []
-    for arg in parsed.args:
-        words = " ".join(_tokens(arg))
-        for old in sorted(swaps, key=len, reverse=True):
-            hit = re.search(rf"(?<![\w-]){re.escape(old)}(?![\w-])", words, re.I)
-            if hit:
-                words = words[: hit.start()] + swaps[old] + words[hit.end() :]
-                arg = words
-        args.append(arg)
-    return format_name(parsed.verb, *args)
+    parsed = parse_subgoal(name)
+    if parsed is None:
+        return _swapped(name, swaps)
+    return format_name(parsed.verb, *(_swapped(arg, swaps) for arg in parsed.args))
+
+
+def _swapped(text: str, swaps: dict[str, str]) -> str:
+    words = " ".join(_tokens(text))
+    hit_any = False
+    for old in sorted(swaps, key=len, reverse=True):
+        hit = re.search(rf"(?<![\w-]){re.escape(old)}(?![\w-])", words, re.I)
+        if hit:
+            words, hit_any = words[: hit.start()] + swaps[old] + words[hit.end() :], True
+    return words if hit_any else text
 
 
 def _next_in(plan: Sequence[str], done: Sequence[str]) -> tuple[str, int] | None:

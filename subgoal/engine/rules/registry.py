@@ -109,9 +109,9 @@ _RULES = (
         "plan-neighbours",
         "general",
         "rerank",
-        HIER,
-        "the next sub-goals of the train plans whose descriptions read most like the task's (in its "
-        "names) join the planner's beams and vote in their order",
+        BOTH,
+        "the next steps (sub-goals; the flat model's actions) of the train episodes whose "
+        "descriptions read most like the task's, in its names, join the model's beams and vote in their order",
     ),
     # Reads only the valid actions, yet a `task` rule: on dev it pays only beside the task rules
     # (general: -10.07 on §14's checkpoints, -0.10 on cpu3's; task: +10.73, +12.36 on held-out
