@@ -151,30 +151,24 @@ def planner_constrained(rules: RuleSet):  # type: ignore[no-untyped-def]
     return decision, decision.subgoal == "connect(red wire terminal 1, battery anode)"
 
 
-def plan_prior(rules: RuleSet):  # type: ignore[no-untyped-def]
-    # Both beams name things in view; the train plans always picked up the cup first.
+def _cup_first(rules: RuleSet, **memory):  # type: ignore[no-untyped-def]
+    """The planner prefers the thermometer, both in view; what the train plans did (`memory`: a
+    plan prior or the nearest plans) was the cup first."""
     planner = Scripted("planner", lambda text: ["pick_up(thermometer)", "pick_up(cup)"])
-    prior = PlanPrior([(["pick_up(cup)", "focus_on(cup)"], 20)])
-    executor = Scripted("executor", lambda text: ["wait1"])
-    agent = HierarchicalAgent(planner, executor, rules=rules, plan_prior=prior)
+    agent = HierarchicalAgent(planner, Scripted("executor", lambda text: ["wait1"]), rules=rules, **memory)
     agent.reset(prefix(gold_episode(), 0))
     valid = ["pick up cup", "pick up thermometer", "look around"]
     decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
     return decision, decision.subgoal == "pick_up(cup)"
+
+
+def plan_prior(rules: RuleSet):  # type: ignore[no-untyped-def]
+    return _cup_first(rules, plan_prior=PlanPrior([(["pick_up(cup)", "focus_on(cup)"], 20)]))
 
 
 def plan_neighbours(rules: RuleSet):  # type: ignore[no-untyped-def]
-    # The planner half prefers the thermometer; the train plan of the same wording took the cup first.
-    planner = Scripted("planner", lambda text: ["pick_up(thermometer)", "pick_up(cup)"])
-    table = PlanNeighbours(
-        [("Your task is to find a(n) non-living thing.", ["pick_up(cup)", "focus_on(cup)"])]
-    )
-    executor = Scripted("executor", lambda text: ["wait1"])
-    agent = HierarchicalAgent(planner, executor, rules=rules, plan_neighbours=table)
-    agent.reset(prefix(gold_episode(), 0))
-    valid = ["pick up cup", "pick up thermometer", "look around"]
-    decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: valid))
-    return decision, decision.subgoal == "pick_up(cup)"
+    plan = ["pick_up(cup)", "focus_on(cup)"]  # a train task worded as this one
+    return _cup_first(rules, plan_neighbours=PlanNeighbours([(gold_episode().task_description, plan)]))
 
 
 def stand_ins(rules: RuleSet):  # type: ignore[no-untyped-def]
