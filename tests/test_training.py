@@ -206,6 +206,10 @@ def test_other_settings_do_not_resume_silently(annotated):
     assert result.manifest["seed"] == 1
     assert json.loads((result.path / "config.json").read_text())["dropout_rate"] == 0.0
     assert PlanPrior.load(result.path) is None  # train plans only beside a planner
+    flat_steps = PlanNeighbours.load(result.path)  # ... but its actions by description (plan-neighbours)
+    assert flat_steps is not None and all(
+        step == step.lower() for _, plan in flat_steps.plans for step in plan
+    )
     assert StandIns.load(result.path) is not None  # the train tasks' names beside every role (stand-ins)
 
 
