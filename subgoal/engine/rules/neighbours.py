@@ -149,14 +149,11 @@ class PlanNeighbours:
         return tuple(out)
 
     def votes(self, description: str, done: Sequence[str]) -> Counter[str]:
-        """Each near plan's next step after `done`, weighted 1 + the run of `done` it follows; none
-        for a step done as often as the plan takes it (a plan read at the wrong place would repeat
-        what is done: `pick up metal pot`, `move metal pot to stove`, round and round)."""
+        """Each near plan's next sub-goal after `done`, weighted 1 + the run of `done` it follows."""
         tally: Counter[str] = Counter()
-        taken = Counter(done)
         for plan in self._near(description.strip()):
             found = _next_in(plan, done)
-            if found is not None and taken[found[0]] < plan.count(found[0]):
+            if found is not None:
                 tally[found[0]] += 1 + found[1]
         return tally
 
