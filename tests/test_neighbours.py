@@ -108,3 +108,19 @@ def test_the_flat_agent_takes_the_next_action_of_the_nearest_train_episode_in_it
         agent.reset(episode)
         assert agent.act(Turn(episode, lambda: valid)).action == action
     assert renamer(train.task_description, episode.task_description) == {"living": "non-living"}
+
+
+def test_a_planner_that_wrote_nothing_is_given_the_nearest_plan_s_step() -> None:
+    from test_agents import Scripted, gold_episode, prefix
+
+    from subgoal.engine.agents import HierarchicalAgent, Turn
+    from subgoal.engine.rules import RuleSet
+
+    table = PlanNeighbours([(gold_episode().task_description, ["pick_up(cup)"])])
+    planner = Scripted("planner", lambda text: [])
+    agent = HierarchicalAgent(
+        planner, Scripted("executor", lambda text: ["wait1"]), rules=RuleSet("general"), plan_neighbours=table
+    )
+    agent.reset(prefix(gold_episode(), 0))
+    decision = agent.act(Turn(prefix(gold_episode(), 0), lambda: ["pick up cup", "look around"]))
+    assert decision.subgoal == "pick_up(cup)"

@@ -924,7 +924,7 @@ class HierarchicalAgent(_LearnedAgent):
         votes = table.votes(task, self.completed) if table is not None else None
         joined = neighbours.joined(beams, votes) if votes else list(beams)
         if (prior is None and not votes) or len(joined) < 2:
-            return beams
+            return joined  # nothing to order (the beams, or the one step the nearest plans add)
         scores = self.planner.score(text, joined)
         by_prior = [prior.logp(self.completed, n, task) if prior is not None else 0.0 for n in joined]
         by_votes = [neighbours.logp(votes, n, len(joined)) if votes else 0.0 for n in joined]
@@ -933,8 +933,8 @@ class HierarchicalAgent(_LearnedAgent):
             total = [scores[i] + sum(term[i] for term in terms) for i in range(among)]
             return [joined[i] for i in sorted(range(among), key=lambda i: -total[i])]
 
-        order, without_votes = ranked(by_prior, by_votes), ranked(by_prior, among=len(beams))
-        if without_votes[0] != beams[0]:
+        order, without_votes = ranked(by_prior, by_votes), ranked(by_prior, among=len(beams)) or [None]
+        if without_votes[0] != (beams or [None])[0]:
             self.rules.acted("plan-prior")
         if order[0] != without_votes[0]:
             self.rules.acted("plan-neighbours")
