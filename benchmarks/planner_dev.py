@@ -32,7 +32,7 @@ def main() -> None:
     from subgoal.engine.models import Policy
     from subgoal.engine.rules import neighbours
     from subgoal.engine.rules.neighbours import NEIGHBOURS, PlanNeighbours
-    from subgoal.engine.rules.plan_prior import PLANS, PlanPrior
+    from subgoal.engine.rules.plan_prior import PLANS, PlanPrior, best_first
     from subgoal.engine.rules.stand_in import TASKS, StandIns, SwappedPolicy
     from subgoal.engine.rules.vocabulary import renamed
     from subgoal.engine.subgoals import parse_subgoal
@@ -108,14 +108,9 @@ def main() -> None:
         if votes:
             beams = neighbours.joined(beams, votes)
         if (prior is not None or votes) and len(beams) > 1:  # ranked as the agent ranks (agents._reranked)
-            scores = policy.score(ex.source, beams)
-            total = {
-                name: score
-                + (prior.logp(completed, name, task) if prior is not None else 0.0)
-                + (neighbours.logp(votes, name, len(beams)) if votes else 0.0)
-                for name, score in zip(beams, scores, strict=True)
-            }
-            beams = sorted(beams, key=lambda name: -total[name])
+            by_prior = [prior.logp(completed, name, task) if prior is not None else 0.0 for name in beams]
+            by_votes = [neighbours.logp(votes, name, len(beams)) if votes else 0.0 for name in beams]
+            beams = best_first(beams, policy.score(ex.source, beams), by_prior, by_votes)
         if args.renamed:
             vocabulary, description = (
                 policy.manifest.get("task_vocabulary"),

@@ -41,7 +41,7 @@ from subgoal.engine.rules.focus import FOCUS, TaskStats, acted_on, focus_of
 from subgoal.engine.rules.loop_guard import LoopGuard
 from subgoal.engine.rules.neighbours import PlanNeighbours
 from subgoal.engine.rules.pins import pinned
-from subgoal.engine.rules.plan_prior import PlanPrior
+from subgoal.engine.rules.plan_prior import PlanPrior, best_first
 from subgoal.engine.rules.stand_in import StandIns, Swap, SwappedPolicy
 from subgoal.engine.rules.vocabulary import (
     NAVIGATION,
@@ -558,8 +558,7 @@ class FlatAgent(_LearnedAgent):
             return beams
         joined = neighbours.joined(beams, votes)
         scores = self.policy.score(text, joined)
-        total = [s + neighbours.logp(votes, n, len(joined)) for n, s in zip(joined, scores, strict=True)]
-        order = [joined[i] for i in sorted(range(len(joined)), key=lambda i: -total[i])]
+        order = best_first(joined, scores, [neighbours.logp(votes, n, len(joined)) for n in joined])
         if order[0] != (beams or [None])[0]:
             self.rules.acted("plan-neighbours")
         return order
@@ -928,12 +927,8 @@ class HierarchicalAgent(_LearnedAgent):
         scores = self.planner.score(text, joined)
         by_prior = [prior.logp(self.completed, n, task) if prior is not None else 0.0 for n in joined]
         by_votes = [neighbours.logp(votes, n, len(joined)) if votes else 0.0 for n in joined]
-
-        def ranked(*terms: list[float], among: int = len(joined)) -> list[str]:
-            total = [scores[i] + sum(term[i] for term in terms) for i in range(among)]
-            return [joined[i] for i in sorted(range(among), key=lambda i: -total[i])]
-
-        order, without_votes = ranked(by_prior, by_votes), ranked(by_prior, among=len(beams)) or [None]
+        order = best_first(joined, scores, by_prior, by_votes)
+        without_votes = best_first(beams, scores[: len(beams)], by_prior) or [None]
         if without_votes[0] != (beams or [None])[0]:
             self.rules.acted("plan-prior")
         if order[0] != without_votes[0]:

@@ -287,9 +287,8 @@ def publish(
             write_tasks(path, train_episodes)
         if plans_from is not None:
             write_plans(path, plans_from)
-            write_neighbours(path, plans_from, "planner")
-        if manifest.get("role") == "flat" and train_episodes is not None:
-            write_neighbours(path, train_episodes, "flat")
+        if manifest.get("role") in ("planner", "flat") and train_episodes is not None:
+            write_neighbours(path, train_episodes, manifest["role"])
         checkpoints.write_manifest(path, manifest)  # last: a folder without it is not a checkpoint
 
     replace_folder(build, staging / "final")

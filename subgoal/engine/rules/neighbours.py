@@ -33,17 +33,16 @@ from subgoal.engine.grounding import normalize
 from subgoal.engine.subgoals import format_name, parse_subgoal
 from subgoal.errors import CheckpointError
 
-NEIGHBOURS = "neighbours.json"  # in a planner checkpoint: its train descriptions, each with its plan
+NEIGHBOURS = (
+    "neighbours.json"  # beside a planner or a flat model: its train descriptions, each with its steps
+)
 NEAREST = 5  # train plans asked (dev planner examples: 3 -> 56.9 %, 5 -> 59.3 %, 10 -> 59.8 %; §28)
-ORDER = 4  # the longest run of sub-goals done a plan is matched on (as plan_prior.ORDER)
+ORDER = 4  # the longest run of steps done a plan is matched on (as plan_prior.ORDER)
 _WORD = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 
 
 def _tokens(text: str) -> list[str]:
     return _WORD.findall(text)
-
-
-ROLES = ("planner", "flat")  # what a step of a plan is: a sub-goal, or an action
 
 
 def steps_of(episode: Episode, role: str) -> list[str]:
@@ -107,8 +106,8 @@ def _swapped(text: str, swaps: dict[str, str]) -> str:
 
 
 def _next_in(plan: Sequence[str], done: Sequence[str]) -> tuple[str, int] | None:
-    """The plan's sub-goal after `done`, and how many of the last sub-goals done it follows the same
-    way (the longest such run, up to ORDER; the step nearest len(done) on a tie)."""
+    """The plan's step after `done`, and how many of the last steps done it follows the same way (the
+    longest such run, up to ORDER; the step nearest len(done) on a tie)."""
     best, step = -1, None
     for pos in range(len(plan)):
         run = 0
@@ -149,7 +148,7 @@ class PlanNeighbours:
         return tuple(out)
 
     def votes(self, description: str, done: Sequence[str]) -> Counter[str]:
-        """Each near plan's next sub-goal after `done`, weighted 1 + the run of `done` it follows."""
+        """Each near plan's next step after `done`, weighted 1 + the run of `done` it follows."""
         tally: Counter[str] = Counter()
         for plan in self._near(description.strip()):
             found = _next_in(plan, done)
@@ -159,7 +158,7 @@ class PlanNeighbours:
 
     @classmethod
     def load(cls, checkpoint: str | Path | None) -> PlanNeighbours | None:
-        """The table of a planner checkpoint folder; None where it has no neighbours.json."""
+        """The table of a planner or flat checkpoint folder; None where it has no neighbours.json."""
         if checkpoint is None or not (Path(checkpoint) / NEIGHBOURS).is_file():
             return None
         file = Path(checkpoint) / NEIGHBOURS
@@ -172,18 +171,18 @@ class PlanNeighbours:
         return cls(plans)
 
 
-SMOOTHING = 0.5  # a vote's worth given to each candidate, so a sub-goal no plan votes for is possible
+SMOOTHING = 0.5  # a vote's worth given to each candidate, so a step no plan votes for is possible
 WEIGHT = 1.0  # the votes' log-share beside the model's log-likelihood (dev: 0.5 to 2 alike; §28)
-JOINED = 4  # the most-voted sub-goals added to the planner's beams where it did not write them
+JOINED = 4  # the most-voted steps added to the model's beams where it did not write them
 
 
 def joined(beams: Sequence[str], votes: Counter[str]) -> list[str]:
-    """The planner's beams, then the JOINED most-voted sub-goals it did not write."""
+    """The model's beams, then the JOINED most-voted steps it did not write."""
     extra = [name for name, _ in votes.most_common() if name not in beams][:JOINED]
     return [*beams, *extra]
 
 
 def logp(votes: Counter[str], name: str, candidates: int) -> float:
-    """WEIGHT × log of `name`'s smoothed share of the votes among `candidates` sub-goals."""
+    """WEIGHT × log of `name`'s smoothed share of the votes among `candidates` steps."""
     total = sum(votes.values())
     return WEIGHT * math.log((votes[name] + SMOOTHING) / (total + SMOOTHING * max(1, candidates)))

@@ -137,10 +137,15 @@ def write_plans(folder: Path, episodes: Iterable[Episode]) -> None:
     write_atomic(folder / PLANS, json.dumps(plans_of(episodes), separators=(",", ":")) + "\n")
 
 
+def best_first(names: Sequence[str], scores: Sequence[float], *terms: Sequence[float]) -> list[str]:
+    """`names` best first by the model's log-likelihood (`scores`) plus each term's (one value per
+    name); ties keep the model's order. How plan-prior and plan-neighbours rank a model's beams."""
+    total = [score + sum(term[i] for term in terms) for i, score in enumerate(scores)]
+    return [names[i] for i in sorted(range(len(names)), key=lambda i: -total[i])]
+
+
 def rerank(
     prior: PlanPrior, done: Sequence[str], beams: list[str], scores: Sequence[float], task_description: str
 ) -> list[str]:
     """`beams` best first by the planner's log-likelihood (`scores`, one per beam) plus the prior's."""
-    key = lambda i: -(scores[i] + prior.logp(done, beams[i], task_description))  # noqa: E731
-    order = sorted(range(len(beams)), key=key)
-    return [beams[i] for i in order]
+    return best_first(beams, scores, [prior.logp(done, beam, task_description) for beam in beams])
