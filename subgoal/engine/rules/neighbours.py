@@ -30,8 +30,8 @@ from typing import Any
 from subgoal.engine.episode import Episode
 from subgoal.engine.files import write_atomic
 from subgoal.engine.grounding import normalize
+from subgoal.engine.rules.plan_prior import indexed, read_indexed
 from subgoal.engine.subgoals import format_name, parse_subgoal
-from subgoal.errors import CheckpointError
 
 NEIGHBOURS = (
     "neighbours.json"  # beside a planner or a flat model: its train descriptions, each with its steps
@@ -62,9 +62,7 @@ def neighbours_of(episodes: Iterable[Episode], role: str = "planner") -> dict[st
     for episode in episodes:
         if episode.subgoals or role == "flat":
             seen[(episode.task_description.strip(), *steps_of(episode, role))] = None
-    index: dict[str, int] = {}
-    rows = [[row[0], *(index.setdefault(n, len(index)) for n in row[1:])] for row in sorted(seen)]
-    return {"names": list(index), "plans": rows}
+    return indexed((row[0], row[1:]) for row in sorted(seen))
 
 
 def write_neighbours(folder: Path, episodes: Iterable[Episode], role: str = "planner") -> None:
@@ -159,16 +157,8 @@ class PlanNeighbours:
     @classmethod
     def load(cls, checkpoint: str | Path | None) -> PlanNeighbours | None:
         """The table of a planner or flat checkpoint folder; None where it has no neighbours.json."""
-        if checkpoint is None or not (Path(checkpoint) / NEIGHBOURS).is_file():
-            return None
-        file = Path(checkpoint) / NEIGHBOURS
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-            names = data["names"]
-            plans = [(str(row[0]), [names[i] for i in row[1:]]) for row in data["plans"]]
-        except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-            raise CheckpointError(f"{file}: unreadable train plans ({exc})") from None
-        return cls(plans)
+        rows = read_indexed(checkpoint, NEIGHBOURS, str)
+        return None if rows is None else cls(rows)
 
 
 SMOOTHING = 0.5  # a vote's worth given to each candidate, so a step no plan votes for is possible

@@ -24,7 +24,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from subgoal.engine.episode import Episode
 from subgoal.engine.files import write_atomic
@@ -35,6 +35,7 @@ PLANS = "plans.json"  # in a planner checkpoint: its train plans, each sub-goal 
 ORDER = 4  # the longest history counted (dev: 4 is where the count model's verb accuracy levels)
 START = "<start>"
 TASK = "<task>"  # a name the task description spells
+H = TypeVar("H")  # the head of an indexed row: a count, a description
 
 
 def verb(name: str) -> str:
@@ -103,16 +104,32 @@ class PlanPrior:
     @classmethod
     def load(cls, checkpoint: str | Path | None) -> PlanPrior | None:
         """The prior of a planner checkpoint folder; None where it has no plans.json (made before it)."""
-        if checkpoint is None or not (Path(checkpoint) / PLANS).is_file():
-            return None
-        file = Path(checkpoint) / PLANS
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-            names = data["names"]
-            plans = [([names[i] for i in row[1:]], int(row[0])) for row in data["plans"]]
-        except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-            raise CheckpointError(f"{file}: unreadable train plans ({exc})") from None
-        return cls(plans)
+        rows = read_indexed(checkpoint, PLANS, int)
+        return None if rows is None else cls((plan, count) for count, plan in rows)
+
+
+def indexed(rows: Iterable[tuple[Any, Sequence[str]]]) -> dict[str, Any]:
+    """{"names": [...], "plans": [[head, name index, ...], ...]}: each row's head (a count, a
+    description) with its names, each name stored once: the form of plans.json and neighbours.json."""
+    index: dict[str, int] = {}
+    plans = [[head, *(index.setdefault(name, len(index)) for name in names)] for head, names in rows]
+    return {"names": list(index), "plans": plans}
+
+
+def read_indexed(
+    checkpoint: str | Path | None, filename: str, head: Callable[[Any], H]
+) -> list[tuple[H, list[str]]] | None:
+    """The rows of an `indexed` file beside a checkpoint, each head read by `head`; None where the
+    checkpoint has no such file (made before it); CheckpointError where it cannot be read."""
+    if checkpoint is None or not (Path(checkpoint) / filename).is_file():
+        return None
+    file = Path(checkpoint) / filename
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        names = data["names"]
+        return [(head(row[0]), [names[i] for i in row[1:]]) for row in data["plans"]]
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise CheckpointError(f"{file}: unreadable train plans ({exc})") from None
 
 
 def plans_of(episodes: Iterable[Episode]) -> dict[str, Any]:
@@ -126,11 +143,7 @@ def plans_of(episodes: Iterable[Episode]) -> dict[str, Any]:
         for ep in episodes
         if ep.subgoals
     )
-    index: dict[str, int] = {}
-    rows = []
-    for plan, count in sorted(counts.items()):
-        rows.append([count] + [index.setdefault(name, len(index)) for name in plan])
-    return {"names": list(index), "plans": rows}
+    return indexed((count, plan) for plan, count in sorted(counts.items()))
 
 
 def write_plans(folder: Path, episodes: Iterable[Episode]) -> None:
