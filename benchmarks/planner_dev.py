@@ -31,7 +31,7 @@ def main() -> None:
     from subgoal.engine.examples import examples_from_episode, input_format_of, trainable_spans
     from subgoal.engine.models import Policy
     from subgoal.engine.rules import neighbours
-    from subgoal.engine.rules.neighbours import NEIGHBOURS, PlanNeighbours, play_recall
+    from subgoal.engine.rules.neighbours import NEIGHBOURS, PlanNeighbours
     from subgoal.engine.rules.plan_prior import PLANS, PlanPrior, best_first
     from subgoal.engine.rules.stand_in import TASKS, StandIns, SwappedPolicy
     from subgoal.engine.rules.vocabulary import renamed
@@ -83,12 +83,11 @@ def main() -> None:
     episodes = load_episodes(args.data)
     descriptions = {(e.task_id, e.variation): e.task_description for e in episodes}
     fmt = input_format_of(policy.manifest)
-    memory = play_recall(PlanNeighbours.load(args.checkpoint)) if fmt >= 3 else None  # its input's
     examples, done = [], []  # each example, and the gold sub-goals completed before it
     for episode in episodes:
         if episode.subgoals:
             plan = [span.name for span in trainable_spans(episode)]
-            examples += examples_from_episode("planner", episode, policy.fits, fmt, memory)
+            examples += examples_from_episode("planner", episode, policy.fits, fmt)
             done += [plan[:i] for i in range(len(plan))]
     pairs = list(zip(examples, done, strict=True))
     if args.tasks:
