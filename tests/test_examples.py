@@ -236,4 +236,4 @@ def test_older_layouts_render_as_their_checkpoints_learned_them():
 )
 def test_a_checkpoint_is_asked_in_the_layout_its_manifest_names(manifest, layout):
     assert input_format_of(manifest) == layout
-    assert INPUT_FORMAT == 3  # what a new training writes (train_state.manifest)
+    assert INPUT_FORMAT == 2  # what a new training writes (train_state.manifest)

@@ -91,13 +91,11 @@ def _planner_and_executor(
     spec: AgentSpec, load: PolicyFor, make: Callable[..., Agent], **extra: Any
 ) -> Agent:
     """A hierarchical agent (or a subclass, `make`) over the spec's planner and executor."""
-    from subgoal.engine.agents import GenerationSettings, check_memory
+    from subgoal.engine.agents import GenerationSettings
     from subgoal.engine.grounding import Grounder
     from subgoal.engine.rules import RuleSet
 
     planner, executor = load(spec.planner, "planner"), load(spec.executor, "executor")  # type: ignore[arg-type]
-    if "plan_neighbours" in extra:  # a planner that asks its nearest train plans
-        check_memory(planner, extra["plan_neighbours"])  # type: ignore[arg-type]
     settings = GenerationSettings(spec.num_beams)
     return make(planner, executor, Grounder(spec.grounding), settings, rules=RuleSet(spec.rules), **extra)
 
@@ -111,8 +109,9 @@ def _hierarchical(spec: AgentSpec, load: PolicyFor) -> Agent:
     prior = PlanPrior.load(spec.planner)  # None for a planner saved before plans.json
     stand_ins = StandIns.load(spec.planner)  # None for a planner saved before tasks.json
     neighbours = PlanNeighbours.load(spec.planner)  # None for a planner saved before neighbours.json
-    extra = {"plan_prior": prior, "stand_ins": stand_ins, "plan_neighbours": neighbours}
-    return _planner_and_executor(spec, load, HierarchicalAgent, **extra)
+    return _planner_and_executor(
+        spec, load, HierarchicalAgent, plan_prior=prior, stand_ins=stand_ins, plan_neighbours=neighbours
+    )
 
 
 def gold_plan_file(workspace: Workspace, split: str) -> Path:
@@ -131,7 +130,7 @@ def _gold_plan(spec: AgentSpec, load: PolicyFor) -> Agent:
 
 
 def _flat(spec: AgentSpec, load: PolicyFor) -> Agent:
-    from subgoal.engine.agents import FlatAgent, GenerationSettings, check_memory
+    from subgoal.engine.agents import FlatAgent, GenerationSettings
     from subgoal.engine.grounding import Grounder
     from subgoal.engine.rules import RuleSet
     from subgoal.engine.rules.neighbours import PlanNeighbours
@@ -141,7 +140,6 @@ def _flat(spec: AgentSpec, load: PolicyFor) -> Agent:
     policy = load(spec.flat, "flat")
     rules, stand_ins = RuleSet(spec.rules), StandIns.load(spec.flat)  # None before tasks.json
     neighbours = PlanNeighbours.load(spec.flat)  # None before neighbours.json
-    check_memory(policy, neighbours)  # type: ignore[arg-type]
     return FlatAgent(
         policy,  # type: ignore[arg-type]
         Grounder(spec.grounding),
@@ -160,14 +158,9 @@ def _oracle(spec: AgentSpec, load: PolicyFor) -> Agent:
 
 
 def _human(spec: AgentSpec, load: PolicyFor) -> Agent:
-    from subgoal.engine.agents import HumanAgent, check_memory
-    from subgoal.engine.rules.neighbours import PlanNeighbours
+    from subgoal.engine.agents import HumanAgent
 
-    if not spec.planner:
-        return HumanAgent()
-    planner, neighbours = load(spec.planner, "planner"), PlanNeighbours.load(spec.planner)
-    check_memory(planner, neighbours)  # type: ignore[arg-type]
-    return HumanAgent(planner, neighbours)  # type: ignore[arg-type]
+    return HumanAgent(load(spec.planner, "planner") if spec.planner else None)
 
 
 PLANNER, EXECUTOR = Slot("planner", "--planner"), Slot("executor", "--executor")

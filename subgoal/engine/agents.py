@@ -26,7 +26,6 @@ from subgoal.engine.examples import (
     COMPLETE_TASK,
     END_SUBGOAL,
     INPUT_FORMAT,
-    MEMORY_ROLES,
     Context,
     context_at,
     input_format_of,
@@ -40,7 +39,7 @@ from subgoal.engine.rules import focus as focus_rules
 from subgoal.engine.rules.answer import placed_in
 from subgoal.engine.rules.focus import FOCUS, TaskStats, acted_on, focus_of
 from subgoal.engine.rules.loop_guard import LoopGuard
-from subgoal.engine.rules.neighbours import NEIGHBOURS, PlanNeighbours
+from subgoal.engine.rules.neighbours import PlanNeighbours
 from subgoal.engine.rules.pins import pinned
 from subgoal.engine.rules.plan_prior import PlanPrior, best_first
 from subgoal.engine.rules.stand_in import StandIns, Swap, SwappedPolicy
@@ -185,7 +184,7 @@ class HumanAgent(Agent):
 
     name = "human"
 
-    def __init__(self, planner: Policy | None = None, plan_neighbours: PlanNeighbours | None = None) -> None:
+    def __init__(self, planner: Policy | None = None) -> None:
         self._inbox: queue.Queue[Any] = queue.Queue()
         self.waiting = threading.Event()
         self.turn: Turn | None = None
@@ -193,7 +192,6 @@ class HumanAgent(Agent):
         # With a planner, each turn also proposes the next sub-goal as a hint; a proposal that
         # changes counts the old one as done (the planner's context lists it as completed).
         self.planner = planner
-        self.plan_neighbours = plan_neighbours  # what the planner reads of its nearest train plans
         self.completed: list[str] = []
         self.last_hint: str | None = None
         # Called on the rollout's thread before each action is awaited: (valid actions, hint).
@@ -219,9 +217,7 @@ class HumanAgent(Agent):
         """The planner's proposal for the next sub-goal, if there is a planner."""
         if self.planner is None:
             return None
-        ctx = agent_context(
-            turn.episode, turn.index, self.completed, policy=self.planner, memory=self.plan_neighbours
-        )
+        ctx = agent_context(turn.episode, turn.index, self.completed, policy=self.planner)
         beams = self.planner.generate(
             [render("planner", ctx, budget=self.planner.fits)], num_beams=3, num_return=1
         )
@@ -279,26 +275,13 @@ def agent_context(
     current: str | None = None,
     since: int = 0,
     policy: Policy | None = None,
-    memory: PlanNeighbours | None = None,
-    done: Sequence[str] | None = None,
 ) -> Context:
     """The Context before step `index`, built by the very function training examples come from
-    (examples.context_at), in the layout the model learned (examples.input_format_of). With
-    `memory`, from layout 3, the next steps its nearest train plans take after `done` (the
-    sub-goals completed, unless given)."""
+    (examples.context_at), in the layout the model learned (examples.input_format_of)."""
     layout = input_format_of(policy.manifest) if policy is not None else INPUT_FORMAT
     ctx = context_at(episode, index, history_from=since, completed=list(completed), input_format=layout)
     ctx.current = current
-    if memory is not None and layout >= 3:
-        ctx.memory = memory.recall(episode.task_description, list(completed) if done is None else done)
     return ctx
-
-
-def check_memory(policy: Policy, table: PlanNeighbours | None) -> None:
-    """A model that learned to read its nearest train plans (layout 3) cannot play without them."""
-    if table is None and input_format_of(policy.manifest) >= 3 and policy.role in MEMORY_ROLES:
-        name = policy.manifest.get("path") or policy.manifest.get("name") or f"the {policy.role}"
-        raise AgentError(f"{name} reads its nearest train plans (input layout 3) but has no {NEIGHBOURS}")
 
 
 @dataclass
@@ -544,11 +527,9 @@ class FlatAgent(_LearnedAgent):
         pin = self._pinned(turn, lambda: acted)
         if pin is not None:
             return Decision(pin[0], grounding="pinned")
-        done = [normalize(s.action) for s in turn.episode.steps if is_training_target(s)]
-        ctx = agent_context(
-            turn.episode, turn.index, policy=self.policy, memory=self.plan_neighbours, done=done
+        text = render(
+            "flat", agent_context(turn.episode, turn.index, policy=self.policy), budget=self.policy.fits
         )
-        text = render("flat", ctx, budget=self.policy.fits)
         beams = self._reranked(text, self._generate(self.policy, text, episode=turn.episode), turn.episode)
         task = turn.episode.task_id
         navigation = navigation_allowed(self.vocabulary, task, navigations_in_a_row([v for v, _ in acted]))
@@ -896,9 +877,7 @@ class HierarchicalAgent(_LearnedAgent):
         at least appear in view, the task or the inventory; else any well-formed beam (the executor
         then falls back to generation). Without it but with planner-grounded, the first well-formed
         beam whose names appear there, else the first well-formed beam; with neither, the first."""
-        ctx = agent_context(
-            turn.episode, turn.index, self.completed, policy=self.planner, memory=self.plan_neighbours
-        )
+        ctx = agent_context(turn.episode, turn.index, self.completed, policy=self.planner)
         # Not told what failed: no train example has failures, and a field never seen in training
         # cost 2.46 on dev (RESULTS §19); repeat-caps keeps a failed sub-goal from coming back.
         text = render("planner", ctx, budget=self.planner.fits)

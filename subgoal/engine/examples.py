@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from subgoal.engine.episode import Episode, Step, SubgoalSpan
-from subgoal.engine.grounding import normalize
 from subgoal.errors import TrainingError
 
 SEP = " </s> "
@@ -32,14 +31,9 @@ ROLES = ("planner", "executor", "flat")
 # The inputs' layout, saved in each checkpoint's manifest so that a checkpoint is asked in the
 # layout it learned (`input_format_of`): 0 did not name the task; 1 named it; 2 lists the planner's
 # completed sub-goals latest first and numbered, the last PLANNER_RECENT of them, with their count
-# (RESULTS §22: the next verb follows from the last few, which layout 1 left at the list's far end);
-# 3 gives the planner and the flat model the next steps of the nearest train plans (`memory`, RESULTS
-# §29): a model from scratch recalls its train plans but cannot look up the one this task is like.
-INPUT_FORMAT = 3
+# (RESULTS §22: the next verb follows from the last few, which layout 1 left at the list's far end).
+INPUT_FORMAT = 2
 PLANNER_RECENT = 8
-MEMORY_ROLES = ("planner", "flat")  # the roles whose input, from layout 3, holds `memory`
-# (episode, steps done) -> the nearest train plans' next steps with their votes (rules/neighbours.py)
-Recall = Callable[[Episode, Sequence[str]], list[tuple[str, int]]]
 
 
 @dataclass
@@ -56,7 +50,6 @@ class Context:
     look: str = ""
     inventory: str = ""
     visited: list[str] = field(default_factory=list)  # rooms seen so far, in order
-    memory: list[tuple[str, int]] = field(default_factory=list)  # nearest train plans' next steps, votes
     input_format: int = INPUT_FORMAT  # the layout render writes (the model's, at play time)
 
 
@@ -117,9 +110,6 @@ def _compose(role: str, ctx: Context, history: list[tuple[str, str, int]], look:
     # differ by variation (a from-scratch planner was seen planning a boil for "turn on the motor").
     name = f"{ctx.task_name}. " if ctx.task_name and ctx.input_format >= 1 else ""
     parts.append(f"task: {name}{_clean(ctx.task_description)}")
-    if role in MEMORY_ROLES and ctx.input_format >= 3:
-        recalled = "; ".join(f"{step} ({votes})" for step, votes in ctx.memory)
-        parts.append(f"nearest plans: {recalled or 'none'}")
     if role != "executor":
         parts.append(f"time: {ctx.moves}; score: {ctx.score}")
     if role == "planner" and ctx.input_format >= 2:
@@ -222,7 +212,6 @@ def examples_from_episode(
     episode: Episode,
     budget: Callable[[str], bool] | None = None,
     input_format: int = INPUT_FORMAT,
-    recall: Recall | None = None,
 ) -> list[Example]:
     """The deterministic training examples of one episode for `role` (DESIGN.md formats).
 
@@ -233,7 +222,6 @@ def examples_from_episode(
     `end subgoal`, only for verbs whose completion the simulator cannot show (subgoals.CHECKED):
     for the others the agent checks completion itself, and the label would only teach the
     shortcut "act once, then end".
-    `recall` fills the planner's and the flat model's `memory` (layout 3); without it, none.
     """
     from subgoal.engine.subgoals import parse_subgoal
 
@@ -250,26 +238,18 @@ def examples_from_episode(
             role, render(role, ctx, budget), target, episode.task_id, episode.variation, index, ctx.current
         )
 
-    def recalled(ctx: Context, done: Sequence[str]) -> Context:
-        if recall is not None and role in MEMORY_ROLES and input_format >= 3:
-            ctx.memory = recall(episode, done)
-        return ctx
-
     examples: list[Example] = []
     if role == "flat":
-        done: list[str] = []
         for i, step in enumerate(episode.steps):
             if is_training_target(step):
-                ctx = recalled(context_at(episode, i, input_format=input_format), done)
-                examples.append(make(ctx, step.action, i))
-                done.append(normalize(step.action))
+                examples.append(make(context_at(episode, i, input_format=input_format), step.action, i))
         return examples
 
     completed: list[str] = []
     for span in trainable_spans(episode):
         if role == "planner":
             ctx = context_at(episode, span.start, completed=completed, input_format=input_format)
-            examples.append(make(recalled(ctx, completed), span.name, span.start))
+            examples.append(make(ctx, span.name, span.start))
         else:
             for i in range(span.start, span.end):
                 if is_training_target(episode.steps[i]):
@@ -310,9 +290,8 @@ def examples_from_episodes(
     episodes: Iterable[Episode],
     budget: Callable[[str], bool] | None = None,
     input_format: int = INPUT_FORMAT,
-    recall: Recall | None = None,
 ) -> list[Example]:
-    return [ex for ep in episodes for ex in examples_from_episode(role, ep, budget, input_format, recall)]
+    return [ex for ep in episodes for ex in examples_from_episode(role, ep, budget, input_format)]
 
 
 def percentiles(values: Sequence[int], points: Sequence[int] = (50, 90, 95, 99, 100)) -> dict[str, int]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from subgoal import checkpoints
 from subgoal.engine.episode import Episode, read_episodes
-from subgoal.engine.examples import MEMORY_ROLES, Example, Recall, examples_from_episodes, thin_executor
+from subgoal.engine.examples import Example, examples_from_episodes, thin_executor
 from subgoal.engine.tasks import get_task
 from subgoal.errors import EpisodeFileError, TrainingError
 
@@ -92,27 +92,12 @@ def subgoal_allowance(episodes: list[Episode]) -> dict[str, int]:
     return allowance_table(spans)
 
 
-def recalls(role: str, train: list[Episode]) -> tuple[Recall | None, Recall | None]:
-    """The memory (examples, layout 3) of `role`'s train examples and of its dev examples: the
-    nearest train plans' next steps, a train episode's own plan left out (rules/neighbours.py)."""
-    from subgoal.engine.rules.neighbours import PlanNeighbours, play_recall, train_recall
-
-    if role not in MEMORY_ROLES or not train:
-        return None, None
-    table = PlanNeighbours.of(train, role)
-    return train_recall(table, role), play_recall(table)
-
-
 def make_examples(
-    role: str,
-    episodes: list[Episode],
-    fits: Callable[[str], bool] | None,
-    what: str,
-    recall: Recall | None = None,
+    role: str, episodes: list[Episode], fits: Callable[[str], bool] | None, what: str
 ) -> list[Example]:
     if not episodes:
         raise TrainingError(f"no {what} episodes for the {role} (empty file, or --tasks matched none)")
-    examples = examples_from_episodes(role, episodes, fits, recall=recall)
+    examples = examples_from_episodes(role, episodes, fits)
     if role == "executor":  # a set of only routine sub-goals (a small dev file) is kept whole
         examples = thin_executor(examples) or examples
     if not examples:
@@ -160,10 +145,8 @@ def encode_splits(
     def fits(text: str) -> bool:
         return count(text) <= cfg.max_input_tokens
 
-    memory = dict(zip(("train", "dev"), recalls(cfg.role, episodes.train), strict=True))
-
     def encoded(split: list[Episode], what: str) -> Encoded:
-        examples = make_examples(cfg.role, split, fits, what, memory[what])
+        examples = make_examples(cfg.role, split, fits, what)
         if what == "train":  # dev examples stay as the agent will see its episodes
             examples = rename_share(examples, cfg.rename_share, cfg.seed)
         return encode(examples, tokenizer, cfg.max_input_tokens, cfg.max_target_tokens)

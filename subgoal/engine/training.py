@@ -45,7 +45,6 @@ from subgoal.engine.train_data import (
     load_splits,
     make_examples,
     micro_batches,
-    recalls,
 )
 from subgoal.engine.train_state import (
     LogFn,
@@ -236,7 +235,7 @@ def _model_and_tokenizer(
     if cfg.model:
         return models.load_pretrained(cfg.model)
     if accelerator.is_main_process:
-        raw = make_examples(cfg.role, episodes.train, None, "train", recalls(cfg.role, episodes.train)[0])
+        raw = make_examples(cfg.role, episodes.train, None, "train")
         tokenizer = models.train_tokenizer((t for e in raw for t in (e.source, e.target)), cfg.vocab_size)
         tokenizer.save_pretrained(staging / "tokenizer")
     accelerator.wait_for_everyone()

@@ -13,11 +13,6 @@ steps done (the longest run of them it ends the same way, the nearest step on a 
 votes for its next step. No task id is read and no task is written by hand: the table is every train
 description with its plan, kept beside the checkpoint in `neighbours.json`. The flat model gets
 the same memory of its own steps, so that the two agents differ by their sub-goals, not by it.
-
-The same votes are also a model input (examples, layout 3: `nearest plans`), so that a model learns
-to read them rather than have a rule add them: `recall` gives the MEMORY most-voted steps, and
-`train_recall` the same for a train episode from the other train plans (its own left out, as a dev
-or test episode is in no train plan).
 """
 
 from __future__ import annotations
@@ -28,7 +23,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +38,6 @@ NEIGHBOURS = (
 )
 NEAREST = 5  # train plans asked (dev planner examples: 3 -> 56.9 %, 5 -> 59.3 %, 10 -> 59.8 %; §28)
 ORDER = 4  # the longest run of steps done a plan is matched on (as plan_prior.ORDER)
-MEMORY = 4  # the most-voted next steps a model reads in its input (layout 3)
 _WORD = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 
 
@@ -139,13 +133,11 @@ class PlanNeighbours:
         return {w: x / norm for w, x in weights.items()}
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one table per checkpoint, asked per decision
-    def _near(self, description: str, leave_out: tuple[str, ...] = ()) -> tuple[list[str], ...]:
-        """The plans of the `nearest` train descriptions most like `description`, in its names;
-        not the row `leave_out` (description, *plan), if there is one."""
+    def _near(self, description: str) -> tuple[list[str], ...]:
+        """The plans of the `nearest` train descriptions most like `description`, in its names."""
         vector = self._vector(Counter(w.lower() for w in _tokens(description)))
         similarity = [sum(vector.get(w, 0.0) * x for w, x in v.items()) for v in self.vectors]
-        rows = [i for i in range(len(self.plans)) if (self.plans[i][0], *self.plans[i][1]) != leave_out]
-        order = sorted(rows, key=lambda i: (-similarity[i], i))[: self.nearest]
+        order = sorted(range(len(self.plans)), key=lambda i: (-similarity[i], i))[: self.nearest]
         out = []
         for i in order:
             train, plan = self.plans[i]
@@ -153,57 +145,20 @@ class PlanNeighbours:
             out.append([renamed(name, swaps) for name in plan])
         return tuple(out)
 
-    def votes(self, description: str, done: Sequence[str], leave_out: tuple[str, ...] = ()) -> Counter[str]:
+    def votes(self, description: str, done: Sequence[str]) -> Counter[str]:
         """Each near plan's next step after `done`, weighted 1 + the run of `done` it follows."""
         tally: Counter[str] = Counter()
-        for plan in self._near(description.strip(), leave_out):
+        for plan in self._near(description.strip()):
             found = _next_in(plan, done)
             if found is not None:
                 tally[found[0]] += 1 + found[1]
         return tally
-
-    def recall(
-        self, description: str, done: Sequence[str], leave_out: tuple[str, ...] = ()
-    ) -> list[tuple[str, int]]:
-        """The MEMORY most-voted next steps with their votes: a model's `memory` (layout 3)."""
-        return self.votes(description, done, leave_out).most_common(MEMORY)
-
-    @classmethod
-    def of(cls, episodes: Iterable[Episode], role: str) -> PlanNeighbours:
-        """The table `write_neighbours` keeps for these train episodes, without the file."""
-        data = neighbours_of(episodes, role)
-        return cls([(row[0], [data["names"][i] for i in row[1:]]) for row in data["plans"]])
 
     @classmethod
     def load(cls, checkpoint: str | Path | None) -> PlanNeighbours | None:
         """The table of a planner or flat checkpoint folder; None where it has no neighbours.json."""
         rows = read_indexed(checkpoint, NEIGHBOURS, str)
         return None if rows is None else cls(rows)
-
-
-def train_recall(
-    table: PlanNeighbours, role: str
-) -> Callable[[Episode, Sequence[str]], list[tuple[str, int]]]:
-    """`recall` for the train episodes of `table`: each episode's own plan left out."""
-
-    own: dict[tuple[str, int], tuple[str, ...]] = {}  # one episode's row, asked at each of its examples
-
-    def recall(episode: Episode, done: Sequence[str]) -> list[tuple[str, int]]:
-        if episode.key not in own:
-            own.clear()
-            own[episode.key] = (episode.task_description.strip(), *steps_of(episode, role))
-        return table.recall(episode.task_description, done, own[episode.key])
-
-    return recall
-
-
-def play_recall(
-    table: PlanNeighbours | None,
-) -> Callable[[Episode, Sequence[str]], list[tuple[str, int]]] | None:
-    """`recall` for an episode no train plan holds (dev, test, play): the whole table."""
-    if table is None:
-        return None
-    return lambda episode, done: table.recall(episode.task_description, done)
 
 
 SMOOTHING = 0.5  # a vote's worth given to each candidate, so a step no plan votes for is possible
