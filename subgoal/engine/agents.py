@@ -29,7 +29,6 @@ from subgoal.engine.examples import (
     Context,
     context_at,
     input_format_of,
-    is_training_target,
     render,
     room_of,
 )
@@ -550,7 +549,7 @@ class FlatAgent(_LearnedAgent):
         all best first by the model's score plus their votes (rules/neighbours.py)."""
         if self.plan_neighbours is None or not self.rules.on("plan-neighbours"):
             return beams
-        done = [normalize(s.action) for s in episode.steps if is_training_target(s)]
+        done = neighbours.steps_of(episode, "flat")  # the agent's actions, as the train plans' are kept
         votes: Counter[str] = Counter()
         for action, weight in self.plan_neighbours.votes(episode.task_description, done).items():
             votes[normalize(action)] += weight

@@ -33,9 +33,8 @@ from subgoal.engine.grounding import normalize
 from subgoal.engine.rules.plan_prior import indexed, read_indexed
 from subgoal.engine.subgoals import format_name, parse_subgoal
 
-NEIGHBOURS = (
-    "neighbours.json"  # beside a planner or a flat model: its train descriptions, each with its steps
-)
+# Beside a planner or a flat model: its train descriptions, each with its steps.
+NEIGHBOURS = "neighbours.json"
 NEAREST = 5  # train plans asked (dev planner examples: 3 -> 56.9 %, 5 -> 59.3 %, 10 -> 59.8 %; §28)
 ORDER = 4  # the longest run of steps done a plan is matched on (as plan_prior.ORDER)
 _WORD = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
